@@ -1,0 +1,35 @@
+# Hài Lòng: `make demo` runs the demo, `make test` runs the whole suite. Both set everything up first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: system install demo test translations bench clean
+
+system:
+	./scripts/install-system.sh
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d translations --statistics
+
+install: system $(VENV)/.installed translations
+
+demo: install
+	$(VENV)/bin/hailong init --demo
+	@echo "Open http://$(HOST):$(PORT)/s/mc-1 (citizen form) and http://$(HOST):$(PORT)/office/ (office)"
+	$(VENV)/bin/hailong serve --host $(HOST) --port $(PORT)
+
+test: install
+	./scripts/test.sh
+
+bench: install
+	$(PY) -m bench.indices
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Pure survey analysis (no Flask, no database): reporting periods, SIPAS indices and their intervals."""

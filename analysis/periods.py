@@ -1,0 +1,153 @@
+"""Reporting periods (quarter, half-year, year, date range) on Vietnam's local calendar."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+_YEAR = r"(?P<year>[0-9]{4})"
+_QUARTER = re.compile(_YEAR + r"-[Qq](?P<n>[1-4])")
+_HALF = re.compile(_YEAR + r"-[Hh](?P<n>[12])")
+_WHOLE_YEAR = re.compile(_YEAR)
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_RANGE = re.compile(rf"(?P<start>{_DATE})\.\.(?P<end>{_DATE})")
+
+
+class PeriodError(ValueError):
+    """A period text that cannot be parsed; the English message is translated by the caller."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: local calendar dates from `start` (inclusive) to `end` (exclusive)."""
+
+    label: str
+    start: date
+    end: date
+
+    def previous(self) -> Period:
+        """The period of the same kind and length just before this one, for comparisons."""
+        if m := _QUARTER.fullmatch(self.label):
+            year, n = int(m["year"]), int(m["n"])
+            return quarter(year - 1, 4) if n == 1 else quarter(year, n - 1)
+        if m := _HALF.fullmatch(self.label):
+            year, n = int(m["year"]), int(m["n"])
+            return half(year - 1, 2) if n == 1 else half(year, 1)
+        if _WHOLE_YEAR.fullmatch(self.label):
+            return whole_year(self.start.year - 1)
+        days = (self.end - self.start).days
+        return date_range(self.start - timedelta(days=days), self.start)
+
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        """Aware UTC datetimes of local midnight at start and end, for timestamp filters."""
+        return _local_midnight_utc(self.start), _local_midnight_utc(self.end)
+
+    def day_keys(self) -> tuple[int, int]:
+        """(start, end exclusive) as yyyymmdd integers of local dates, for day_key filters."""
+        return _date_key(self.start), _date_key(self.end)
+
+    @property
+    def days(self) -> int:
+        """Number of local days in the period."""
+        return (self.end - self.start).days
+
+
+def quarter(year: int, n: int) -> Period:
+    """Quarter n (1..4) of a year."""
+    start = date(year, 3 * (n - 1) + 1, 1)
+    end = date(year + 1, 1, 1) if n == 4 else date(year, 3 * n + 1, 1)
+    return Period(f"{year}-Q{n}", start, end)
+
+
+def half(year: int, n: int) -> Period:
+    """Half-year n (1..2) of a year."""
+    if n == 1:
+        return Period(f"{year}-H1", date(year, 1, 1), date(year, 7, 1))
+    return Period(f"{year}-H2", date(year, 7, 1), date(year + 1, 1, 1))
+
+
+def whole_year(year: int) -> Period:
+    """A calendar year."""
+    return Period(str(year), date(year, 1, 1), date(year + 1, 1, 1))
+
+
+def date_range(start: date, end: date) -> Period:
+    """Local dates from start to end (exclusive); the label shows the inclusive last day."""
+    last = end - timedelta(days=1)
+    return Period(f"{start.isoformat()}..{last.isoformat()}", start, end)
+
+
+def parse_period(text: str) -> Period:
+    """Parse "2026-Q1", "2026-H2", "2026" or "2026-01-01..2026-03-31" (inclusive end)."""
+    text = text.strip()
+    if m := _QUARTER.fullmatch(text):
+        return quarter(_check_year(int(m["year"])), int(m["n"]))
+    if m := _HALF.fullmatch(text):
+        return half(_check_year(int(m["year"])), int(m["n"]))
+    if m := _WHOLE_YEAR.fullmatch(text):
+        return whole_year(_check_year(int(m["year"])))
+    if m := _RANGE.fullmatch(text):
+        start, last = _parse_date(m["start"]), _parse_date(m["end"])
+        if last < start:
+            raise PeriodError(f"the range {text!r} ends before it starts")
+        return date_range(start, last + timedelta(days=1))
+    raise PeriodError(
+        f"unknown period {text!r}: use 2026-Q1, 2026-H1, 2026 or 2026-01-01..2026-03-31"
+    )
+
+
+def day_key(dt: datetime) -> int:
+    """The yyyymmdd of an aware datetime's local date, as stored with each response."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("day_key needs an aware datetime")
+    return _date_key(dt.astimezone(TZ).date())
+
+
+def quarter_of(d: date) -> str:
+    """The label of the quarter containing a date, e.g. "2026-Q1"."""
+    return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
+
+
+def recent_quarters(today: date, count: int) -> list[Period]:
+    """The last `count` quarters, oldest first, ending with the quarter containing today."""
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    result: list[Period] = []
+    current = quarter(today.year, (today.month - 1) // 3 + 1)
+    for _ in range(count):
+        result.append(current)
+        current = current.previous()
+    return result[::-1]
+
+
+def _check_year(year: int) -> int:
+    """Reject years outside the supported range, so typos do not become valid filters."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PeriodError(f"year {year} is outside {MIN_YEAR}..{MAX_YEAR}")
+    return year
+
+
+def _parse_date(text: str) -> date:
+    """Parse an ISO date inside the supported year range."""
+    try:
+        d = date.fromisoformat(text)
+    except ValueError:
+        raise PeriodError(f"{text!r} is not a valid date (YYYY-MM-DD)") from None
+    _check_year(d.year)
+    return d
+
+
+def _date_key(d: date) -> int:
+    """yyyymmdd integer of a date."""
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def _local_midnight_utc(d: date) -> datetime:
+    """Local midnight at the start of a date, as an aware UTC datetime."""
+    return datetime.combine(d, time(0), tzinfo=TZ).astimezone(UTC)

@@ -1,0 +1,151 @@
+"""Build a Flask-WTF form class from a questionnaire, once per version, and read answers back from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .encoding import Answers
+from .questionnaire import NO_OPINION, Question, Questionnaire, QuestionType
+
+SCALE_CHOICES = ("5", "4", "3", "2", "1", "na")
+#: Form fields that are not answers; any other unknown field in a POST is refused.
+SERVICE_FIELDS = frozenset({"csrf_token", "submission_key", "started", "website", "t", "lang"})
+
+
+def field_name(code: str) -> str:
+    """HTML-safe field name of a code ('access.seating' -> 'access__seating')."""
+    return code.replace(".", "__")
+
+
+class StrictRadioField(RadioField):
+    """A radio group that is optional but refuses values outside its choices, in the user's language."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data in (None, "", "None"):
+            return
+        if self.data not in {str(v) for v, *_ in self.choices}:  # type: ignore[union-attr]
+            raise ValidationError(_l("Giá trị không hợp lệ. Vui lòng chọn một trong các mức đã cho."))
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if len(valuelist) > 1:
+            self.data = None
+            raise ValueError(_l("Chỉ được chọn một câu trả lời."))
+        super().process_formdata(valuelist)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes; refuses unknown options in the user's language."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form: Any) -> None:
+        allowed = {str(v) for v, *_ in self.choices}  # type: ignore[union-attr]
+        if any(v not in allowed for v in self.data or []):
+            raise ValidationError(_l("Có lựa chọn không hợp lệ."))
+
+
+class LenientIntegerField(IntegerField):
+    """An optional whole number with a Vietnamese message for text that is not one."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or str(valuelist[0]).strip() == "":
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Vui lòng nhập một số nguyên.")) from None
+
+
+def _question_field(q: Question) -> Field:
+    if q.type == QuestionType.SCALE:
+        return StrictRadioField(choices=[(c, c) for c in SCALE_CHOICES], validators=[Optional()])
+    if q.type == QuestionType.CHOICE:
+        return StrictRadioField(choices=[(o.code, o.code) for o in q.options], validators=[Optional()])
+    if q.type == QuestionType.MULTI:
+        return MultiCheckboxField(choices=[(o.code, o.code) for o in q.options], validators=[Optional()])
+    if q.type == QuestionType.NUMBER:
+        message = _l("Vui lòng nhập một số từ %(min)s đến %(max)s.", min=q.min, max=q.max)
+        return LenientIntegerField(validators=[Optional(), NumberRange(q.min, q.max, message=message)])
+    message = _l("Ý kiến dài quá %(max)s ký tự. Vui lòng rút gọn.", max=q.max_length)
+    return TextAreaField(validators=[Optional(), Length(max=q.max_length, message=message)])
+
+
+_form_classes: dict[tuple[str, str], type[FlaskForm]] = {}
+
+
+def form_class(q: Questionnaire) -> type[FlaskForm]:
+    """The form class of one questionnaire version, built once (a version's content never changes)."""
+    key = (q.key, q.checksum)
+    cls = _form_classes.get(key)
+    if cls is None:
+        cls = _form_classes[key] = _build_form_class(q)
+    return cls
+
+
+def _build_form_class(q: Questionnaire) -> type[FlaskForm]:
+    attrs: dict[str, Any] = {
+        "submission_key": HiddenField(validators=[Optional(), Length(max=64)]),
+        "started": HiddenField(validators=[Optional(), Length(max=32)]),
+        # Honeypot: hidden from people by CSS; bots fill it in.
+        "website": StringField(validators=[Optional(), Length(max=200)]),
+    }
+    for st in q.statements:
+        attrs[field_name(st.code)] = StrictRadioField(
+            choices=[(c, c) for c in SCALE_CHOICES], validators=[Optional()]
+        )
+    for question in q.questions:
+        attrs[field_name(question.code)] = _question_field(question)
+    return type(f"Form_{q.kind}_v{q.version}", (FlaskForm,), attrs)
+
+
+def allowed_fields(q: Questionnaire) -> frozenset[str]:
+    """Every field name a POST of this questionnaire may carry."""
+    return SERVICE_FIELDS | {field_name(c) for c in q.all_codes()}
+
+
+def answers_from_form(form: FlaskForm, q: Questionnaire) -> tuple[Answers, str | None]:
+    """Encode a validated form into stored values and the comment text."""
+    answers: Answers = {}
+    for st in q.statements:
+        data = form[field_name(st.code)].data
+        if data in SCALE_CHOICES:
+            answers[st.code] = NO_OPINION if data == "na" else int(data)
+    comment: str | None = None
+    for question in q.questions:
+        data = form[field_name(question.code)].data
+        if question.type == QuestionType.SCALE and data in SCALE_CHOICES:
+            answers[question.code] = NO_OPINION if data == "na" else int(data)
+        elif question.type == QuestionType.CHOICE and data:
+            value = question.option_value(data)
+            if value is not None:
+                answers[question.code] = value
+        elif question.type == QuestionType.MULTI and data:
+            values = sorted({v for v in (question.option_value(d) for d in data) if v is not None})
+            if values:
+                answers[question.code] = values
+        elif question.type == QuestionType.NUMBER and data is not None:
+            answers[question.code] = int(data)
+        elif question.type == QuestionType.TEXT and data and data.strip():
+            comment = data  # stored exactly as typed
+    return answers, comment
+
+
+def scale_labels() -> list[tuple[str, str]]:
+    """The five levels and "no opinion", best first, in the user's language."""
+    return [
+        ("5", str(_l("Rất hài lòng"))),
+        ("4", str(_l("Hài lòng"))),
+        ("3", str(_l("Bình thường"))),
+        ("2", str(_l("Không hài lòng"))),
+        ("1", str(_l("Rất không hài lòng"))),
+        ("na", str(_l("Không có ý kiến"))),
+    ]

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, types, then pytest on SQLite and on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+export PATH="$PWD/$VENV/bin:$PATH"
+PG_URL=${HAILONG_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/test}
+
+echo "== ruff"; ruff check .
+echo "== mypy"; mypy
+echo "== pytest (SQLite)"
+env -u HAILONG_DATABASE_URL pytest "$@"
+echo "== pytest (PostgreSQL: $PG_URL)"
+HAILONG_DATABASE_URL="$PG_URL" pytest -m "not e2e" "$@"

@@ -1,0 +1,175 @@
+"""The `hailong` command: set up, serve, points, QR posters, import and export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import gettext as _
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from analysis.periods import TZ
+
+from .extensions import db
+from .models import Response
+from .services import demo as demo_svc
+from .services import points as point_svc
+from .services import questionnaires as qsvc
+from .services import responses as response_svc
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+def main() -> None:
+    """Hài Lòng: khảo sát sự hài lòng của người dân (citizen satisfaction surveys)."""
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init, serve, qr, points_group, responses_group):
+        app.cli.add_command(command)
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Also add demo service points and a year of synthetic responses.")
+@with_appcontext
+def init(demo: bool) -> None:
+    """Create or upgrade the schema and load the questionnaires and the ward (safe to run twice)."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    versions = qsvc.sync()
+    cfg = current_app.config
+    org = point_svc.ensure_organisation(cfg["HAILONG_WARD_CODE"], cfg["HAILONG_WARD_NAME"], cfg["HAILONG_PROVINCE"])
+    added = 0
+    if demo:
+        points = point_svc.ensure_demo_points(org)
+        has_responses = db.session.scalar(select(func.count(Response.id)).where(
+            Response.point_id.in_([p.id for p in points])))
+        if not has_responses:
+            latest = {v.kind: v for v in sorted(versions, key=lambda v: v.version)}
+            pairs = {kind: (v, qsvc.definition(v)) for kind, v in latest.items()}
+            added = demo_svc.generate(points, pairs, datetime.now(TZ).date())
+    db.session.commit()
+    click.echo(f"Database ready: {len(versions)} questionnaire version(s), ward {org.name}.")
+    if demo:
+        click.echo(f"Demo: {len(point_svc.all_points())} service points, {added} new responses.")
+        for p in point_svc.all_points()[:1]:
+            click.echo(f"Open the citizen form: {point_svc.point_url(cfg['HAILONG_BASE_URL'], p.code)}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the application with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    from . import create_app
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+            # Logs without client addresses: the survey is anonymous (Decree 13/2023).
+            self.cfg.set("access_log_format", '"%(r)s" %(s)s %(b)s %(M)sms')
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 20)
+
+        def load(self) -> Flask:
+            return create_app()
+
+    click.echo(f"Hài Lòng: http://{host}:{port}/  (office: http://{host}:{port}/office/)")
+    _Server().run()
+
+
+@click.command()
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--point", "point_code", help="Only this point's poster.")
+@with_appcontext
+def qr(out_path: Path, point_code: str | None) -> None:
+    """Print A4 posters with each point's QR code as a PDF."""
+    from .services import posters
+
+    points = point_svc.all_points(active_only=True)
+    if point_code:
+        points = [p for p in points if p.code == point_code]
+        if not points:
+            raise click.ClickException(_("Không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code))
+    out_path.write_bytes(posters.render_pdf(points, current_app.config["HAILONG_BASE_URL"]))
+    click.echo(f"{len(points)} poster(s) written to {out_path}")
+
+
+@click.group("points")
+def points_group() -> None:
+    """Service points."""
+
+
+@points_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@with_appcontext
+def points_list(as_json: bool) -> None:
+    """List service points with their questionnaire and public URL."""
+    base = current_app.config["HAILONG_BASE_URL"]
+    rows: list[dict[str, Any]] = []
+    for p in point_svc.all_points():
+        rows.append({
+            "code": p.code, "name": p.name, "kind": p.kind, "unit": p.unit, "active": p.active,
+            "questionnaire": qsvc.latest_version(p.kind).key, "url": point_svc.point_url(base, p.code),
+        })
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        flag = "" if row["active"] else "  (ngừng)"
+        click.echo(f"{row['code']:<16} {row['kind']:<10} {row['url']}  {row['name']}{flag}")
+
+
+@click.group("responses")
+def responses_group() -> None:
+    """Import and export responses."""
+
+
+@responses_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def responses_import(file: Path) -> None:
+    """Import a CSV all-or-nothing; every bad cell is reported with its line and column."""
+    try:
+        count = response_svc.import_csv(file.read_bytes())
+    except response_svc.ImportRefused as exc:
+        for error in exc.errors:
+            click.echo(f"{file.name}: {error}", err=True)
+        click.echo(_("Không nhập phiếu nào: %(n)s lỗi.", n=len(exc.errors)), err=True)
+        sys.exit(1)
+    click.echo(_("Đã nhập %(n)s phiếu.", n=count))
+
+
+@responses_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def responses_export(fmt: str, out_path: Path) -> None:
+    """Export every response in the import format (cells guarded against formula injection)."""
+    columns = response_svc.export_columns()
+    rows = response_svc.export_rows()
+    if fmt == "csv":
+        with out_path.open("w", encoding="utf-8", newline="") as out:
+            count = response_svc.write_csv(out, rows, columns)
+    else:
+        count = response_svc.write_xlsx(out_path, rows, columns)
+    click.echo(_("Đã xuất %(n)s phiếu ra %(path)s.", n=count, path=str(out_path)))
+
+

@@ -1,0 +1,218 @@
+"""Typed SQLAlchemy 2.0 models: wards, service points, questionnaires, responses and their answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Channel(StrEnum):
+    """How a response reached us."""
+
+    QR = "qr"
+    PAPER = "paper"
+    KIOSK = "kiosk"
+    IMPORT = "import"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+    VIEWER = "viewer"
+
+
+class Organisation(db.Model):  # type: ignore[name-defined,misc]
+    """A ward (phường/xã); a province's deployment holds many."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    province: Mapped[str] = mapped_column(String(200))
+    points: Mapped[list[ServicePoint]] = relationship(back_populates="organisation")
+
+
+class QuestionnaireVersion(db.Model):  # type: ignore[name-defined,misc]
+    """One loaded version of a questionnaire file; responses point at the version they answered."""
+
+    __tablename__ = "questionnaires"
+    __table_args__ = (UniqueConstraint("kind", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(32))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="questionnaire", order_by="Question.position"
+    )
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}/v{self.version}"
+
+
+class Question(db.Model):  # type: ignore[name-defined,misc]
+    """A statement or question of one version, numbered so answers can be counted by integer id."""
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    # Bit of this statement in Response.sat_mask/valid_mask; None for non-index questions.
+    bit: Mapped[int | None] = mapped_column(SmallInteger)
+    questionnaire: Mapped[QuestionnaireVersion] = relationship(back_populates="questions")
+
+
+class ServicePoint(db.Model):  # type: ignore[name-defined,misc]
+    """A counter, a health station or a school: where a QR code is posted."""
+
+    __tablename__ = "service_points"
+    __table_args__ = (CheckConstraint("kind IN ('onestop', 'health', 'education')", name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    # Groups points for viewers bound to one unit (a school's principal sees only that school).
+    unit: Mapped[str] = mapped_column(String(40), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    organisation: Mapped[Organisation] = relationship(back_populates="points")
+
+
+class RetiredCode(db.Model):  # type: ignore[name-defined,misc]
+    """A point's former code, kept so an old printed QR code gets a clear page instead of a 404."""
+
+    __tablename__ = "retired_codes"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Response(db.Model):  # type: ignore[name-defined,misc]
+    """One citizen's submitted questionnaire; never altered, only flagged."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        CheckConstraint("channel IN ('qr', 'paper', 'kiosk', 'import')", name="channel"),
+        Index("ix_responses_period", "day_key", "point_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Local (Asia/Ho_Chi_Minh) date as yyyymmdd, so periods are plain integer ranges in SQL.
+    day_key: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10), default=Channel.QR.value)
+    comment: Mapped[str | None] = mapped_column(Text)
+    # A random id from the form: a double tap or a retried POST stores one response.
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_reason: Mapped[str | None] = mapped_column(String(200))
+    # Bit i set: statement i (Question.bit) answered 4-5 (sat) / 1-5 (valid); feeds intervals and comprehensive.
+    sat_mask: Mapped[int] = mapped_column(BigInteger, default=0)
+    valid_mask: Mapped[int] = mapped_column(BigInteger, default=0)
+    comment_handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment_note: Mapped[str | None] = mapped_column(String(500))
+    point: Mapped[ServicePoint] = relationship()
+    questionnaire: Mapped[QuestionnaireVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+
+class Answer(db.Model):  # type: ignore[name-defined,misc]
+    """One stored value; scale 0 = no opinion, choice = option position, number = the number."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        # Covering index for the index query: GROUP BY question, value over a day range.
+        Index("ix_answers_count", "question_id", "day_key", "value", "excluded", "point_id"),
+    )
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    # Copies of the response's point, day and flag so counting needs no join over millions of rows.
+    point_id: Mapped[int] = mapped_column(Integer)
+    day_key: Mapped[int] = mapped_column(Integer)
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A VHXH office account."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'reviewer', 'viewer')", name="role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
+    """Who did what and when: sign-ins, exports, flags, changes to points and users."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str | None] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Token(db.Model):  # type: ignore[name-defined,misc]
+    """A one-time receipt code, stored only as a hash."""
+
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
+
+
+class Setting(db.Model):  # type: ignore[name-defined,misc]
+    """A ward setting for reports (document number, signer...); absent means left blank."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,135 @@
+"""Service points: the ward's counters, health station and schools, and their QR codes."""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+from dataclasses import dataclass
+
+import qrcode
+import qrcode.image.svg
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Organisation, RetiredCode, ServicePoint
+
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+KINDS = ("onestop", "health", "education")
+
+
+class PointError(ValueError):
+    """A point cannot be created or changed as asked; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class PointSpec:
+    code: str
+    name: str
+    kind: str
+    unit: str
+
+
+#: An Tường ward's service points for `hailong init --demo`.
+DEMO_POINTS = (
+    PointSpec("mc-1", "Trung tâm Phục vụ hành chính công - Quầy 1 (Tư pháp - Hộ tịch)", "onestop", "motcua"),
+    PointSpec("mc-2", "Trung tâm Phục vụ hành chính công - Quầy 2 (Đất đai - Xây dựng)", "onestop", "motcua"),
+    PointSpec("mc-3", "Trung tâm Phục vụ hành chính công - Quầy 3 (Lao động - Thương binh và Xã hội)", "onestop", "motcua"),
+    PointSpec("tram-y-te", "Trạm Y tế phường An Tường", "health", "tram-y-te"),
+    PointSpec("mn-an-tuong", "Trường Mầm non An Tường", "education", "mn-an-tuong"),
+    PointSpec("th-an-tuong", "Trường Tiểu học An Tường", "education", "th-an-tuong"),
+    PointSpec("thcs-an-tuong", "Trường THCS An Tường", "education", "thcs-an-tuong"),
+)
+
+
+def ensure_organisation(code: str, name: str, province: str) -> Organisation:
+    """Get or create the ward (idempotent)."""
+    org = db.session.scalar(select(Organisation).filter_by(code=code))
+    if org is None:
+        org = Organisation(code=code, name=name, province=province)
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def create(org: Organisation, code: str, name: str, kind: str, unit: str | None = None) -> ServicePoint:
+    """Create a point after checking its code, name and kind. Caller commits."""
+    code = code.strip().lower()
+    name = name.strip()
+    if not CODE_RE.match(code):
+        raise PointError(_("Mã điểm chỉ gồm chữ thường không dấu, số và dấu gạch ngang, tối đa 40 ký tự."))
+    if not name or len(name) > 200:
+        raise PointError(_("Tên điểm không được để trống và tối đa 200 ký tự."))
+    if kind not in KINDS:
+        raise PointError(_("Loại điểm không hợp lệ."))
+    taken = db.session.scalar(select(ServicePoint.id).filter_by(code=code)) or db.session.get(RetiredCode, code)
+    if taken:
+        raise PointError(_("Mã điểm “%(code)s” đã được dùng.", code=code))
+    point = ServicePoint(organisation=org, code=code, name=name, kind=kind, unit=(unit or code).strip())
+    db.session.add(point)
+    db.session.flush()
+    return point
+
+
+def ensure_demo_points(org: Organisation) -> list[ServicePoint]:
+    """Create the demo points that are missing (idempotent)."""
+    result = []
+    for spec in DEMO_POINTS:
+        point = db.session.scalar(select(ServicePoint).filter_by(code=spec.code))
+        if point is None:
+            point = create(org, spec.code, spec.name, spec.kind, spec.unit)
+        result.append(point)
+    return result
+
+
+def find_active(code: str) -> ServicePoint | None:
+    """The active point for a code, or None (unknown, malformed or deactivated)."""
+    if not CODE_RE.match(code):
+        return None
+    return db.session.scalar(select(ServicePoint).filter_by(code=code, active=True))
+
+
+def find_retired(code: str) -> ServicePoint | None:
+    """The point a retired code used to open, for the old-QR page."""
+    if not CODE_RE.match(code):
+        return None
+    retired = db.session.get(RetiredCode, code)
+    return db.session.get(ServicePoint, retired.point_id) if retired else None
+
+
+def rotate(point: ServicePoint) -> str:
+    """Give a point a new code so old printed QR codes stop opening the form. Caller commits."""
+    db.session.add(RetiredCode(code=point.code, point_id=point.id))
+    point.code = f"{point.code.split('~')[0][:30]}-{secrets.token_hex(3)}"
+    db.session.flush()
+    return point.code
+
+
+def all_points(active_only: bool = False) -> list[ServicePoint]:
+    query = select(ServicePoint).order_by(ServicePoint.kind, ServicePoint.code)
+    if active_only:
+        query = query.where(ServicePoint.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def point_url(base_url: str, code: str) -> str:
+    return f"{base_url.rstrip('/')}/s/{code}"
+
+
+def qr_svg(url: str) -> bytes:
+    """A QR code as SVG paths (crisp at any print size)."""
+    img = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    buf = io.BytesIO()
+    img.save(buf)
+    return buf.getvalue()
+
+
+def qr_png(url: str, box_size: int = 10) -> bytes:
+    """A QR code as PNG."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=2)
+    qr.add_data(url)
+    qr.make(fit=True)
+    buf = io.BytesIO()
+    qr.make_image().save(buf)
+    return buf.getvalue()

@@ -1,0 +1,23 @@
+"""A4 posters with a point's QR code, printed through WeasyPrint."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import render_template
+
+from ..models import ServicePoint
+from .points import point_url, qr_svg
+
+
+def render_pdf(points: list[ServicePoint], base_url: str) -> bytes:
+    """One A4 page per point: ward, point name, QR code, short URL and one line of instructions."""
+    from weasyprint import HTML
+
+    items = []
+    for p in points:
+        url = point_url(base_url, p.code)
+        svg = base64.b64encode(qr_svg(url)).decode("ascii")
+        items.append({"point": p, "url": url, "qr": f"data:image/svg+xml;base64,{svg}"})
+    html = render_template("posters/posters.html", items=items)
+    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]

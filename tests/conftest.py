@@ -1,0 +1,130 @@
+"""Shared fixtures: a fresh database per test on SQLite (default) or PostgreSQL (HAILONG_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import text
+
+from survey import create_app
+from survey.extensions import db as _db
+from survey.services import points as point_svc
+from survey.services import questionnaires as qsvc
+
+PG_URL = os.environ.get("HAILONG_DATABASE_URL", "")
+USE_PG = PG_URL.startswith("postgresql")
+
+
+def _config(url: str, instance: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key",
+        "HAILONG_BASE_URL": "https://hailong.example",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate one database per session; each test then gets a copy (SQLite) or a truncated one (PostgreSQL)."""
+    from flask_migrate import upgrade
+
+    if USE_PG:
+        url = PG_URL
+        app = create_app(_config(url, tmp_path_factory.mktemp("inst")))
+        with app.app_context():
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            upgrade(directory=app.extensions["migrate"].directory)
+            _db.engine.dispose()
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = create_app(_config(f"sqlite:///{path}", tmp_path_factory.mktemp("inst")))
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        _db.engine.dispose()
+    return str(path)
+
+
+def _truncate_all() -> None:
+    tables = [t.name for t in _db.metadata.sorted_tables]
+    with _db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app(_template_db: str, tmp_path: Path) -> Iterator[Flask]:
+    """An application on an empty, migrated database with the questionnaires and the ward loaded."""
+    if USE_PG:
+        url = _template_db
+    else:
+        path = tmp_path / "test.db"
+        shutil.copyfile(_template_db, path)
+        url = f"sqlite:///{path}"
+    application = create_app(_config(url, tmp_path / "instance"))
+    qsvc.forget_cache()
+    with application.app_context():
+        if USE_PG:
+            _truncate_all()
+        qsvc.sync()
+        point_svc.ensure_organisation("an-tuong", "Phường An Tường", "Tuyên Quang")
+        _db.session.commit()
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    qsvc.forget_cache()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[SQLAlchemy]:
+    """The database inside an application context."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo_points(db: SQLAlchemy) -> list[Any]:
+    """The An Tường demo service points, without responses."""
+    from survey.models import Organisation
+
+    org = db.session.query(Organisation).one()
+    points = point_svc.ensure_demo_points(org)
+    db.session.commit()
+    return points
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+KEY_RE = re.compile(r'name="submission_key" type="hidden" value="([^"]+)"')
+
+
+def form_tokens(html: str) -> dict[str, str]:
+    """The hidden service fields of a served form (CSRF token and submission key)."""
+    tokens = {}
+    if m := CSRF_RE.search(html):
+        tokens["csrf_token"] = m.group(1)
+    if m := KEY_RE.search(html):
+        tokens["submission_key"] = m.group(1)
+    return tokens
