@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from sqlalchemy import event
 
 from .config import build_config
@@ -16,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def select_locale() -> str:
     """Vietnamese unless the visitor chose English with ?lang=en (remembered in the session)."""
+    if not has_request_context():
+        # The CLI speaks Vietnamese unless HAILONG_LANG=en.
+        return "en" if os.environ.get("HAILONG_LANG", "").startswith("en") else "vi"
     lang = request.args.get("lang")
     if lang in ("vi", "en"):
         session["lang"] = lang

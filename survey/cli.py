@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from datetime import datetime
@@ -15,7 +17,9 @@ from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from analysis.periods import TZ
+from analysis import flat
+from analysis.periods import TZ, PeriodError, parse_period
+from forms.questionnaire import KINDS
 
 from .extensions import db
 from .models import Response
@@ -23,6 +27,7 @@ from .services import demo as demo_svc
 from .services import points as point_svc
 from .services import questionnaires as qsvc
 from .services import responses as response_svc
+from .services import stats
 
 
 def _create_app() -> Flask:
@@ -37,7 +42,7 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init, serve, qr, points_group, responses_group):
+    for command in (init, serve, qr, points_group, responses_group, indices_command):
         app.cli.add_command(command)
 
 
@@ -173,3 +178,38 @@ def responses_export(fmt: str, out_path: Path) -> None:
     click.echo(_("Đã xuất %(n)s phiếu ra %(path)s.", n=count, path=str(out_path)))
 
 
+
+
+@click.command("indices")
+@click.option("--period", required=True, help="2026-Q1, 2026-H1, 2026 or 2026-01-01..2026-03-31")
+@click.option("--kind", type=click.Choice(KINDS), help="onestop, health or education (default: each kind)")
+@click.option("--point", "point_code", help="One service point's code.")
+@click.option("--verified-only", is_flag=True, help="Only responses that came with a one-time receipt code.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the default).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print a flat table instead.")
+@with_appcontext
+def indices_command(period: str, kind: str | None, point_code: str | None, verified_only: bool,
+                    as_json: bool, as_csv: bool) -> None:
+    """SIPAS indices per statement, element and overall, with n, 95% intervals and the change."""
+    try:
+        parsed = parse_period(period)
+    except PeriodError:
+        raise click.BadParameter(_("Kỳ không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026 hoặc 2026-01-01..2026-03-31."),
+                                 param_hint="--period") from None
+    try:
+        results = stats.indices_for(parsed, kind, point_code, verified_only)
+    except LookupError:
+        raise click.BadParameter(_("Không có điểm khảo sát “%(code)s”.", code=point_code), param_hint="--point") from None
+    except ValueError:
+        raise click.BadParameter(_("Điểm “%(code)s” không thuộc loại %(kind)s.", code=point_code, kind=kind),
+                                 param_hint="--point") from None
+    if as_csv:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(flat.COLUMNS)
+        for result in results:
+            writer.writerows(flat.rows(result))
+        click.echo(out.getvalue(), nl=False)
+        return
+    payload: object = results[0] if kind or point_code else results
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
