@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .encoding import Answers
@@ -29,7 +30,7 @@ class StrictRadioField(RadioField):
     def pre_validate(self, form: Any) -> None:
         if self.data in (None, "", "None"):
             return
-        if self.data not in {str(v) for v, *_ in self.choices}:  # type: ignore[union-attr]
+        if self.data not in {c.value for c in self.choices}:  # type: ignore[union-attr]
             raise ValidationError(_l("Giá trị không hợp lệ. Vui lòng chọn một trong các mức đã cho."))
 
     def process_formdata(self, valuelist: list[Any]) -> None:
@@ -46,7 +47,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form: Any) -> None:
-        allowed = {str(v) for v, *_ in self.choices}  # type: ignore[union-attr]
+        allowed = {c.value for c in self.choices}  # type: ignore[union-attr]
         if any(v not in allowed for v in self.data or []):
             raise ValidationError(_l("Có lựa chọn không hợp lệ."))
 
@@ -67,11 +68,11 @@ class LenientIntegerField(IntegerField):
 
 def _question_field(q: Question) -> Field:
     if q.type == QuestionType.SCALE:
-        return StrictRadioField(choices=[(c, c) for c in SCALE_CHOICES], validators=[Optional()])
+        return StrictRadioField(choices=[SelectChoice(c) for c in SCALE_CHOICES], validators=[Optional()])
     if q.type == QuestionType.CHOICE:
-        return StrictRadioField(choices=[(o.code, o.code) for o in q.options], validators=[Optional()])
+        return StrictRadioField(choices=[SelectChoice(o.code) for o in q.options], validators=[Optional()])
     if q.type == QuestionType.MULTI:
-        return MultiCheckboxField(choices=[(o.code, o.code) for o in q.options], validators=[Optional()])
+        return MultiCheckboxField(choices=[SelectChoice(o.code) for o in q.options], validators=[Optional()])
     if q.type == QuestionType.NUMBER:
         message = _l("Vui lòng nhập một số từ %(min)s đến %(max)s.", min=q.min, max=q.max)
         return LenientIntegerField(validators=[Optional(), NumberRange(q.min, q.max, message=message)])
@@ -100,7 +101,7 @@ def _build_form_class(q: Questionnaire) -> type[FlaskForm]:
     }
     for st in q.statements:
         attrs[field_name(st.code)] = StrictRadioField(
-            choices=[(c, c) for c in SCALE_CHOICES], validators=[Optional()]
+            choices=[SelectChoice(c) for c in SCALE_CHOICES], validators=[Optional()]
         )
     for question in q.questions:
         attrs[field_name(question.code)] = _question_field(question)

@@ -42,7 +42,9 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init, serve, qr, points_group, responses_group, indices_command):
+    from .commands import all_commands
+
+    for command in (init, serve, qr, points_group, responses_group, indices_command, *all_commands()):
         app.cli.add_command(command)
 
 
