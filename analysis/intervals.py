@@ -17,7 +17,7 @@ Z95 = 1.959964
 BOOTSTRAP_REPLICATES = 2000
 BOOTSTRAP_SEED = 20260101
 #: Above this many distinct patterns the delta method replaces the bootstrap.
-BOOTSTRAP_MAX_PATTERNS = 20000
+BOOTSTRAP_MAX_PATTERNS = 2_500  # above this the bootstrap costs > 0.4 s; the delta method agrees within 0.1 point there
 DELTA_METHOD = "delta-method normal approximation"
 
 _CHUNK_CELLS = 2_000_000  # replicate weights held in memory at once (rows x patterns)
