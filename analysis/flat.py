@@ -5,8 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-COLUMNS = ("period", "kind", "point", "level", "code", "n", "index", "ci_low", "ci_high", "mean",
-           "low_n", "d1", "d2", "d3", "d4", "d5", "na", "previous_index", "diff")
+COLUMNS = (
+    "period",
+    "kind",
+    "point",
+    "level",
+    "code",
+    "n",
+    "index",
+    "ci_low",
+    "ci_high",
+    "mean",
+    "low_n",
+    "d1",
+    "d2",
+    "d3",
+    "d4",
+    "d5",
+    "na",
+    "previous_index",
+    "diff",
+)
 
 
 def _ci(obj: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -24,14 +43,62 @@ def rows(result: Mapping[str, Any]) -> Iterator[list[Any]]:
     previous = result.get("previous") or {}
     prev_overall = previous.get("overall") or {}
     overall = result["overall"]
-    yield [*head, "overall", "overall", result["responses"], _blank(overall["index"]), *_ci(overall), "",
-           overall["low_n"], "", "", "", "", "", "", _blank(prev_overall.get("index")), _blank(prev_overall.get("diff"))]
+    yield [
+        *head,
+        "overall",
+        "overall",
+        result["responses"],
+        _blank(overall["index"]),
+        *_ci(overall),
+        "",
+        overall["low_n"],
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        _blank(prev_overall.get("index")),
+        _blank(prev_overall.get("diff")),
+    ]
     prev_elements = {e["code"]: e for e in previous.get("elements", [])}
     for element in result["elements"]:
         before = prev_elements.get(element["code"], {})
-        yield [*head, "element", element["code"], element["responses"], _blank(element["index"]), *_ci(element), "",
-               element["low_n"], "", "", "", "", "", "", _blank(before.get("index")), _blank(before.get("diff"))]
+        yield [
+            *head,
+            "element",
+            element["code"],
+            element["responses"],
+            _blank(element["index"]),
+            *_ci(element),
+            "",
+            element["low_n"],
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            _blank(before.get("index")),
+            _blank(before.get("diff")),
+        ]
         for item in element["items"]:
             dist = item["dist"]
-            yield [*head, "item", item["code"], item["n"], _blank(item["index"]), *_ci(item), _blank(item["mean"]),
-                   item["low_n"], dist["1"], dist["2"], dist["3"], dist["4"], dist["5"], dist["na"], "", ""]
+            yield [
+                *head,
+                "item",
+                item["code"],
+                item["n"],
+                _blank(item["index"]),
+                *_ci(item),
+                _blank(item["mean"]),
+                item["low_n"],
+                dist["1"],
+                dist["2"],
+                dist["3"],
+                dist["4"],
+                dist["5"],
+                dist["na"],
+                "",
+                "",
+            ]

@@ -7,8 +7,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .encoding import Answers
@@ -30,7 +30,7 @@ class StrictRadioField(RadioField):
     def pre_validate(self, form: Any) -> None:
         if self.data in (None, "", "None"):
             return
-        if self.data not in {c.value for c in self.choices}:  # type: ignore[union-attr]
+        if self.data not in {c.value for c in self.choices}:
             raise ValidationError(_l("Giá trị không hợp lệ. Vui lòng chọn một trong các mức đã cho."))
 
     def process_formdata(self, valuelist: list[Any]) -> None:
@@ -47,7 +47,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form: Any) -> None:
-        allowed = {c.value for c in self.choices}  # type: ignore[union-attr]
+        allowed = {c.value for c in self.choices}
         if any(v not in allowed for v in self.data or []):
             raise ValidationError(_l("Có lựa chọn không hợp lệ."))
 

@@ -68,7 +68,13 @@ def encode_question(question: Question, text: str) -> int | list[int] | None:
         assert question.min is not None and question.max is not None
         if not question.min <= number <= question.max:
             raise EncodingError(
-                question.code, _("phải từ %(min)s đến %(max)s, không phải %(value)s", min=question.min, max=question.max, value=number)
+                question.code,
+                _(
+                    "phải từ %(min)s đến %(max)s, không phải %(value)s",
+                    min=question.min,
+                    max=question.max,
+                    value=number,
+                ),
             )
         return number
     raise EncodingError(question.code, _("ý kiến tự do không mã hóa được"))

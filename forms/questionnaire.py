@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -113,9 +113,8 @@ class Question(BaseModel):
             raise ValueError(f"a {self.type.value} question takes no options")
         if self.type != QuestionType.NUMBER and (self.min is not None or self.max is not None):
             raise ValueError("min and max belong to number questions only")
-        if self.type == QuestionType.NUMBER:
-            if self.min is None or self.max is None or self.min > self.max:
-                raise ValueError("a number question needs min <= max")
+        if self.type == QuestionType.NUMBER and (self.min is None or self.max is None or self.min > self.max):
+            raise ValueError("a number question needs min <= max")
         if self.type == QuestionType.TEXT:
             if self.max_length is None or not 1 <= self.max_length <= 5000:
                 raise ValueError("a text question needs max_length between 1 and 5000")
@@ -225,7 +224,7 @@ def load_all(directory: Path = QUESTIONNAIRE_DIR) -> dict[str, Questionnaire]:
     return result
 
 
-@lru_cache(maxsize=None)
+@cache
 def bundled() -> dict[str, Questionnaire]:
     """The questionnaires shipped with the code, loaded once per process."""
     return load_all()

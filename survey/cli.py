@@ -70,8 +70,9 @@ def init(demo: bool) -> None:
     click.echo(f"Database ready: {len(versions)} questionnaire version(s), ward {org.name}.")
     if demo:
         click.echo(f"Demo: {len(point_svc.all_points())} service points, {added} new responses.")
-        for p in point_svc.all_points()[:1]:
-            click.echo(f"Open the citizen form: {point_svc.point_url(cfg['HAILONG_BASE_URL'], p.code)}")
+        first = next((p for p in point_svc.all_points(active_only=True) if p.kind == "onestop"), None)
+        if first is not None:
+            click.echo(f"Citizen form: {point_svc.point_url(cfg['HAILONG_BASE_URL'], first.code)}")
 
 
 @click.command()
@@ -85,7 +86,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from . import create_app
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)

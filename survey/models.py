@@ -43,7 +43,7 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
-class Organisation(db.Model):  # type: ignore[name-defined,misc]
+class Organisation(db.Model):  # type: ignore[name-defined]
     """A ward (phường/xã); a province's deployment holds many."""
 
     __tablename__ = "organisations"
@@ -54,7 +54,7 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     points: Mapped[list[ServicePoint]] = relationship(back_populates="organisation")
 
 
-class QuestionnaireVersion(db.Model):  # type: ignore[name-defined,misc]
+class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
     """One loaded version of a questionnaire file; responses point at the version they answered."""
 
     __tablename__ = "questionnaires"
@@ -64,16 +64,14 @@ class QuestionnaireVersion(db.Model):  # type: ignore[name-defined,misc]
     version: Mapped[int] = mapped_column(Integer)
     checksum: Mapped[str] = mapped_column(String(32))
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    questions: Mapped[list[Question]] = relationship(
-        back_populates="questionnaire", order_by="Question.position"
-    )
+    questions: Mapped[list[Question]] = relationship(back_populates="questionnaire", order_by="Question.position")
 
     @property
     def key(self) -> str:
         return f"{self.kind}/v{self.version}"
 
 
-class Question(db.Model):  # type: ignore[name-defined,misc]
+class Question(db.Model):  # type: ignore[name-defined]
     """A statement or question of one version, numbered so answers can be counted by integer id."""
 
     __tablename__ = "questions"
@@ -87,7 +85,7 @@ class Question(db.Model):  # type: ignore[name-defined,misc]
     questionnaire: Mapped[QuestionnaireVersion] = relationship(back_populates="questions")
 
 
-class ServicePoint(db.Model):  # type: ignore[name-defined,misc]
+class ServicePoint(db.Model):  # type: ignore[name-defined]
     """A counter, a health station or a school: where a QR code is posted."""
 
     __tablename__ = "service_points"
@@ -104,7 +102,7 @@ class ServicePoint(db.Model):  # type: ignore[name-defined,misc]
     organisation: Mapped[Organisation] = relationship(back_populates="points")
 
 
-class RetiredCode(db.Model):  # type: ignore[name-defined,misc]
+class RetiredCode(db.Model):  # type: ignore[name-defined]
     """A point's former code, kept so an old printed QR code gets a clear page instead of a 404."""
 
     __tablename__ = "retired_codes"
@@ -113,7 +111,7 @@ class RetiredCode(db.Model):  # type: ignore[name-defined,misc]
     retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Response(db.Model):  # type: ignore[name-defined,misc]
+class Response(db.Model):  # type: ignore[name-defined]
     """One citizen's submitted questionnaire; never altered, only flagged."""
 
     __tablename__ = "responses"
@@ -141,12 +139,10 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
     comment_note: Mapped[str | None] = mapped_column(String(500))
     point: Mapped[ServicePoint] = relationship()
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
-    answers: Mapped[list[Answer]] = relationship(
-        back_populates="response", cascade="all, delete-orphan"
-    )
+    answers: Mapped[list[Answer]] = relationship(back_populates="response", cascade="all, delete-orphan")
 
 
-class Answer(db.Model):  # type: ignore[name-defined,misc]
+class Answer(db.Model):  # type: ignore[name-defined]
     """One stored value; scale 0 = no opinion, choice = option position, number = the number."""
 
     __tablename__ = "answers"
@@ -154,9 +150,7 @@ class Answer(db.Model):  # type: ignore[name-defined,misc]
         # Covering index for the index query: GROUP BY question, value over a day range.
         Index("ix_answers_count", "question_id", "day_key", "value", "excluded", "point_id"),
     )
-    response_id: Mapped[int] = mapped_column(
-        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
-    )
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
     value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     # Copies of the response's point, day and flag so counting needs no join over millions of rows.
@@ -166,7 +160,7 @@ class Answer(db.Model):  # type: ignore[name-defined,misc]
     response: Mapped[Response] = relationship(back_populates="answers")
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
     """A VHXH office account."""
 
     __tablename__ = "users"
@@ -182,11 +176,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
 
-class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
+class AuditEvent(db.Model):  # type: ignore[name-defined]
     """Who did what and when: sign-ins, exports, flags, changes to points and users."""
 
     __tablename__ = "audit_events"
@@ -198,7 +192,7 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-class Token(db.Model):  # type: ignore[name-defined,misc]
+class Token(db.Model):  # type: ignore[name-defined]
     """A one-time receipt code, stored only as a hash."""
 
     __tablename__ = "tokens"
@@ -210,7 +204,7 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
 
 
-class Setting(db.Model):  # type: ignore[name-defined,misc]
+class Setting(db.Model):  # type: ignore[name-defined]
     """A ward setting for reports (document number, signer...); absent means left blank."""
 
     __tablename__ = "settings"

@@ -50,7 +50,7 @@ def _answers(rng: random.Random, q: Questionnaire, mood: float) -> Answers:
             answers[question.code] = max(1, min(5, round(mood + rng.gauss(0, 0.5))))
         elif question.type == QuestionType.CHOICE and rng.random() < 0.85:
             # Early options are the common answers ("one visit", "on time", "no" to extra payment...).
-            weights = [0.7 ** i for i in range(len(question.options))]
+            weights = [0.7**i for i in range(len(question.options))]
             if question.code in ("extra_payment", "harassment"):
                 weights = [0.03, 0.9, 0.07][: len(question.options)]
             answers[question.code] = rng.choices(range(1, len(question.options) + 1), weights)[0]
@@ -68,15 +68,16 @@ def generate(
     versions: dict[str, tuple[QuestionnaireVersion, Questionnaire]],
     today: date,
     seed: int = 2026,
+    start: date | None = None,
 ) -> int:
     """Write responses from the start of the quarter a year before `today` up to today. Caller commits."""
     rng = random.Random(seed)
-    start = date(today.year - 1, ((today.month - 1) // 3) * 3 + 1, 1)
+    start = start or date(today.year - 1, ((today.month - 1) // 3) * 3 + 1, 1)
     days = (today - start).days + 1
     drafts: list[Draft] = []
     for index, point in enumerate(points):
         version, q = versions[point.kind]
-        base = {"onestop": 4.0, "health": 4.2, "education": 4.35}[point.kind] + (index % 3 - 1) * 0.15
+        base = {"onestop": 4.2, "health": 4.45, "education": 4.55}[point.kind] + (index % 3 - 1) * 0.15
         per_day = {"onestop": 1.6, "health": 1.2, "education": 0.9}[point.kind]
         for offset in range(days):
             day = start + timedelta(days=offset)
@@ -88,8 +89,16 @@ def generate(
                 mood = base + trend + rng.gauss(0, 0.55)
                 comment = rng.choice(COMMENTS) if rng.random() < 0.12 else None
                 channel = rng.choices([Channel.QR, Channel.PAPER, Channel.KIOSK], [0.75, 0.2, 0.05])[0]
-                drafts.append(Draft(point=point, version=version, answers=_answers(rng, q, mood),
-                                    submitted_at=moment, comment=comment, channel=channel.value))
+                drafts.append(
+                    Draft(
+                        point=point,
+                        version=version,
+                        answers=_answers(rng, q, mood),
+                        submitted_at=moment,
+                        comment=comment,
+                        channel=channel.value,
+                    )
+                )
     for i in range(0, len(drafts), 1000):
         write_many(drafts[i : i + 1000])
     return len(drafts)

@@ -35,7 +35,9 @@ class PointSpec:
 DEMO_POINTS = (
     PointSpec("mc-1", "Trung tâm Phục vụ hành chính công - Quầy 1 (Tư pháp - Hộ tịch)", "onestop", "motcua"),
     PointSpec("mc-2", "Trung tâm Phục vụ hành chính công - Quầy 2 (Đất đai - Xây dựng)", "onestop", "motcua"),
-    PointSpec("mc-3", "Trung tâm Phục vụ hành chính công - Quầy 3 (Lao động - Thương binh và Xã hội)", "onestop", "motcua"),
+    PointSpec(
+        "mc-3", "Trung tâm Phục vụ hành chính công - Quầy 3 (Lao động - Thương binh và Xã hội)", "onestop", "motcua"
+    ),
     PointSpec("tram-y-te", "Trạm Y tế phường An Tường", "health", "tram-y-te"),
     PointSpec("mn-an-tuong", "Trường Mầm non An Tường", "education", "mn-an-tuong"),
     PointSpec("th-an-tuong", "Trường Tiểu học An Tường", "education", "th-an-tuong"),

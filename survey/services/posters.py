@@ -20,4 +20,4 @@ def render_pdf(points: list[ServicePoint], base_url: str) -> bytes:
         svg = base64.b64encode(qr_svg(url)).decode("ascii")
         items.append({"point": p, "url": url, "qr": f"data:image/svg+xml;base64,{svg}"})
     html = render_template("posters/posters.html", items=items)
-    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+    return HTML(string=html).write_pdf()

@@ -29,9 +29,7 @@ def sync(questionnaires: dict[str, Questionnaire] | None = None) -> list[Questio
     """Insert versions that are new; refuse a file changed under an already-used version number."""
     result = []
     for q in (questionnaires or bundled()).values():
-        row = db.session.scalar(
-            select(QuestionnaireVersion).filter_by(kind=q.kind, version=q.version)
-        )
+        row = db.session.scalar(select(QuestionnaireVersion).filter_by(kind=q.kind, version=q.version))
         if row is not None:
             if row.checksum != q.checksum:
                 raise QuestionnaireError(
@@ -62,10 +60,7 @@ def definition(row: QuestionnaireVersion) -> Questionnaire:
 def latest_version(kind: str) -> QuestionnaireVersion:
     """The newest stored version of a kind (what new responses answer)."""
     row = db.session.scalar(
-        select(QuestionnaireVersion)
-        .filter_by(kind=kind)
-        .order_by(QuestionnaireVersion.version.desc())
-        .limit(1)
+        select(QuestionnaireVersion).filter_by(kind=kind).order_by(QuestionnaireVersion.version.desc()).limit(1)
     )
     if row is None:
         raise QuestionnaireError(f"no questionnaire loaded for kind {kind!r}; run `hailong init`")

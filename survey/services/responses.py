@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from analysis.periods import TZ, day_key
-from forms.encoding import Answers, EncodingError, decode_value, encode_row
+from forms.encoding import Answers, decode_value, encode_row
 from forms.questionnaire import Questionnaire, QuestionType
 
 from ..extensions import db
@@ -58,8 +58,13 @@ def _rows(draft: Draft) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         values = value if isinstance(value, list) else [value]
         for v in values:
             answers.append(
-                {"question_id": qmap.ids[code], "value": v, "point_id": draft.point.id,
-                 "day_key": local_day, "excluded": flagged}
+                {
+                    "question_id": qmap.ids[code],
+                    "value": v,
+                    "point_id": draft.point.id,
+                    "day_key": local_day,
+                    "excluded": flagged,
+                }
             )
         bit = qmap.bits.get(code)
         if bit is not None and isinstance(value, int) and 1 <= value <= 5:
@@ -121,9 +126,7 @@ def submit(draft: Draft) -> tuple[int, bool]:
 def set_flag(response_id: int, reason: str | None) -> None:
     """Flag (reason given) or unflag (None) a response: excluded from indices but kept. Caller commits."""
     flagged = reason is not None
-    db.session.execute(
-        update(Response).where(Response.id == response_id).values(flagged=flagged, flag_reason=reason)
-    )
+    db.session.execute(update(Response).where(Response.id == response_id).values(flagged=flagged, flag_reason=reason))
     db.session.execute(update(Answer).where(Answer.response_id == response_id).values(excluded=flagged))
 
 
@@ -204,8 +207,10 @@ def prepare_import(data: bytes, channel_default: str = Channel.IMPORT.value) -> 
 
     points = {p.code: p for p in db.session.scalars(select(ServicePoint))}
     versions = {v.key: v for v in db.session.scalars(select(QuestionnaireVersion))}
-    latest = {kind: max((v for v in versions.values() if v.kind == kind), key=lambda v: v.version)
-              for kind in {v.kind for v in versions.values()}}
+    latest = {
+        kind: max((v for v in versions.values() if v.kind == kind), key=lambda v: v.version)
+        for kind in {v.kind for v in versions.values()}
+    }
     drafts: list[Draft] = []
     for line, row in enumerate(rows, start=2):
         if "__extra__" in row:
@@ -235,7 +240,9 @@ def _draft_from_row(
     try:
         submitted_at = parse_time(row["submitted_at"])
     except ValueError:
-        errors.append(RowError(line, "submitted_at", _("thời điểm không đúng dạng ISO 8601, ví dụ 2026-03-15T09:30:00")))
+        errors.append(
+            RowError(line, "submitted_at", _("thời điểm không đúng dạng ISO 8601, ví dụ 2026-03-15T09:30:00"))
+        )
         submitted_at = datetime.now(UTC)
     point = points.get(row["point"].strip())
     if point is None:
@@ -266,8 +273,13 @@ def _draft_from_row(
     if len(errors) > before:
         return None
     return Draft(
-        point=point, version=version, answers=answers, submitted_at=submitted_at, comment=comment,
-        channel=channel, verified=verified in ("1", "true"),
+        point=point,
+        version=version,
+        answers=answers,
+        submitted_at=submitted_at,
+        comment=comment,
+        channel=channel,
+        verified=verified in ("1", "true"),
         flag_reason=(row.get("flag_reason") or "").strip() or None,
     )
 
@@ -307,7 +319,10 @@ def export_columns(kinds: Iterable[str] | None = None) -> list[str]:
 
 
 def export_rows(
-    *, day_range: tuple[int, int] | None = None, kind: str | None = None, point_codes: Sequence[str] | None = None,
+    *,
+    day_range: tuple[int, int] | None = None,
+    kind: str | None = None,
+    point_codes: Sequence[str] | None = None,
     batch: int = 2000,
 ) -> Iterator[dict[str, str]]:
     """Yield responses as import-compatible text rows, in id order, a batch at a time."""
@@ -337,7 +352,9 @@ def export_rows(
         db.session.expunge_all()
 
 
-def _export_row(response: Response, point_code: str, q: Questionnaire, answers: list[tuple[str, int]]) -> dict[str, str]:
+def _export_row(
+    response: Response, point_code: str, q: Questionnaire, answers: list[tuple[str, int]]
+) -> dict[str, str]:
     grouped: dict[str, int | list[int]] = {}
     for code, value in answers:
         question = q.question(code)
@@ -356,8 +373,8 @@ def _export_row(response: Response, point_code: str, q: Questionnaire, answers: 
         "flag_reason": response.flag_reason or "",
         "comment": response.comment or "",
     }
-    for code, value in grouped.items():
-        row[code] = decode_value(q, code, value)
+    for code, stored in grouped.items():
+        row[code] = decode_value(q, code, stored)
     return {k: guard_cell(v) for k, v in row.items()}
 
 
@@ -372,7 +389,9 @@ def write_csv(out: io.TextIOBase | Any, rows: Iterable[dict[str, str]], columns:
     return count
 
 
-def write_xlsx(path: Path | io.BytesIO, rows: Iterable[dict[str, str]], columns: list[str], headers: list[str] | None = None) -> int:
+def write_xlsx(
+    path: Path | io.BytesIO, rows: Iterable[dict[str, str]], columns: list[str], headers: list[str] | None = None
+) -> int:
     """Write rows as an XLSX sheet (streamed); a second header row may carry Vietnamese labels."""
     from openpyxl import Workbook
 

@@ -185,7 +185,7 @@ def test_delta_method_agrees_with_bootstrap_on_many_patterns() -> None:
     delta = element_intervals(table, groups, max_bootstrap_patterns=table.size - 1)
     assert delta.method == DELTA_METHOD == "delta-method normal approximation"
     assert boot.overall is not None and delta.overall is not None
-    pairs = list(zip(boot.elements, delta.elements, strict=True)) + [(boot.overall, delta.overall)]
+    pairs = [*zip(boot.elements, delta.elements, strict=True), (boot.overall, delta.overall)]
     elements, overall = point_estimates(answers, groups)
     for b, d in pairs:
         assert b is not None and d is not None
