@@ -23,7 +23,7 @@ _FONT = 15
 _SMALL = 13
 _LABEL_LINE = 18
 _BAR_H = 16
-_LABEL_CHARS = 50
+_LABEL_CHARS = 46
 
 _INK = "#1a1a1a"
 _MUTED = "#5c5c5c"
@@ -50,8 +50,9 @@ def element_bars(bars: Sequence[Bar], *, target: float | None = None, title: str
     """Horizontal 0–100 bars with interval whiskers, value and n, low-n marked, optional dashed target line."""
     uid = _uid("bars", title, repr(bars), repr(target))
     rows: list[str] = []
+    spans: list[tuple[float, float]] = []
     y = _PAD + _SMALL + 6  # room for the axis labels on top
-    axis_top = y
+    axis_top = y + 2
     for bar in bars:
         lines = _wrap(bar.label, _LABEL_CHARS)
         for i, line in enumerate(lines):
@@ -59,8 +60,13 @@ def element_bars(bars: Sequence[Bar], *, target: float | None = None, title: str
             rows.append(_text(_PAD, y - 4, line, size=_FONT))
             if i == 0:
                 rows.append(_text(_VALUE_X, y - 4, f"n = {fmt_int(bar.n)}", size=_SMALL, fill=_MUTED))
+                if bar.low_n and bar.value is not None:
+                    rows.append(
+                        _text(_W - _PAD, y - 4, LOW_N_MARK, size=_SMALL, fill=_TARGET, anchor="end", italic=True)
+                    )
         bar_y = y + 2
         rows.append(_bar_row(bar, bar_y, uid))
+        spans.append((bar_y - 4, bar_y + _BAR_H + 4))
         y = bar_y + _BAR_H + 12
     if not bars:
         y += _LABEL_LINE
@@ -68,8 +74,8 @@ def element_bars(bars: Sequence[Bar], *, target: float | None = None, title: str
         y += 12
     axis_bottom = y - 6
     height = y + (_SMALL + 8 if target is not None else 4)
-    grid = _grid(axis_top, axis_bottom)
-    target_mark = _target_v(target, axis_top, axis_bottom) if target is not None else ""
+    grid = _grid(axis_top, spans)
+    target_mark = _target_v(target, spans, axis_bottom) if target is not None else ""
     desc = "; ".join(_bar_desc(b) for b in bars) or NO_DATA
     if target is not None:
         desc += f". {TARGET_LABEL}: {fmt_pct(target, 0)}"
@@ -84,8 +90,8 @@ def element_bars(bars: Sequence[Bar], *, target: float | None = None, title: str
 def trend_line(points: Sequence[tuple[str, float | None]], *, target: float | None = None, title: str = "") -> str:
     """A 0–100-scaled line over periods, broken where a period has no value, with an optional dashed target."""
     uid = _uid("trend", title, repr(points), repr(target))
-    height = 240
-    left, right, top, bottom = 48, _W - 16, 20, height - 40
+    height = 250 if target is not None else 232
+    left, right, top, bottom = 78, _W - 40, 22, 192
     values = [v for _, v in points if v is not None]
     desc_parts = [f"{label}: {fmt_pct(v) if v is not None else NO_DATA}" for label, v in points]
     desc = "; ".join(desc_parts) or NO_DATA
@@ -111,14 +117,14 @@ def trend_line(points: Sequence[tuple[str, float | None]], *, target: float | No
     v = lo
     while v <= hi + 1e-9:
         parts.append(_line(left, sy(v), right, sy(v), stroke=_GRID))
-        parts.append(_text(left - 6, sy(v) + 4, fmt_pct(v, 0), size=_SMALL - 1, fill=_MUTED, anchor="end"))
+        parts.append(_text(left - 30, sy(v) + 4, fmt_pct(v, 0), size=_SMALL - 1, fill=_MUTED, anchor="end"))
         v += tick
     if target is not None:
         ty = sy(target)
         parts.append(_line(left, ty, right, ty, stroke=_TARGET, dash=True, width=1.5))
-        parts.append(
-            _text(right, ty - 4, f"{TARGET_LABEL} {fmt_pct(target, 0)}", size=_SMALL - 1, fill=_TARGET, anchor="end")
-        )
+        legend_y = bottom + 44
+        parts.append(_line(right - 130, legend_y - 4, right - 104, legend_y - 4, stroke=_TARGET, dash=True, width=1.5))
+        parts.append(_text(right - 98, legend_y, f"{TARGET_LABEL} {fmt_pct(target, 0)}", size=_SMALL - 1, fill=_TARGET))
     run: list[str] = []
     for i, (_, value) in enumerate(points):
         if value is None:
@@ -159,8 +165,6 @@ def _bar_row(bar: Bar, y: float, uid: str) -> str:
         out.append(_line(x1, mid - 5, x1, mid + 5, stroke=_WHISKER, width=1.4))
     value = fmt_pct(bar.value)
     out.append(_text(_VALUE_X, mid + 5, value, size=_FONT, fill=_INK, bold=True))
-    if bar.low_n:
-        out.append(_text(_VALUE_X + 8.5 * len(value) + 8, mid + 5, LOW_N_MARK, size=_SMALL, fill=_TARGET, italic=True))
     return "".join(out)
 
 
@@ -173,23 +177,22 @@ def _bar_desc(bar: Bar) -> str:
     return f"{bar.label}: {fmt_pct(bar.value)}{ci} (n = {fmt_int(bar.n)}{low})"
 
 
-def _grid(top: float, bottom: float) -> str:
-    """Vertical grid lines and labels at 0, 25, 50, 75, 100%."""
+def _grid(top: float, spans: Sequence[tuple[float, float]]) -> str:
+    """Axis labels at 0, 25, 50, 75, 100% and grid lines across the bar rows only (never over labels)."""
     out: list[str] = []
     for v in (0, 25, 50, 75, 100):
         x = _scale(v)
-        out.append(_line(x, top, x, bottom, stroke=_GRID))
         out.append(_text(x, top - 5, fmt_pct(v, 0), size=_SMALL - 2, fill=_MUTED, anchor="middle"))
+        out.extend(_line(x, a, x, b, stroke=_GRID) for a, b in spans)
     return "".join(out)
 
 
-def _target_v(target: float, top: float, bottom: float) -> str:
-    """Dashed vertical target line with its label under the bars."""
+def _target_v(target: float, spans: Sequence[tuple[float, float]], bottom: float) -> str:
+    """Dashed target line across each bar row (never over the labels), labelled under the bars."""
     x = _scale(target)
     label = f"{TARGET_LABEL} {fmt_pct(target, 0)}"
-    return _line(x, top, x, bottom, stroke=_TARGET, dash=True, width=1.6) + _text(
-        x, bottom + _SMALL + 2, label, size=_SMALL - 1, fill=_TARGET, anchor="middle"
-    )
+    lines = "".join(_line(x, top, x, end, stroke=_TARGET, dash=True, width=1.6) for top, end in spans)
+    return lines + _text(x, bottom + _SMALL + 2, label, size=_SMALL - 1, fill=_TARGET, anchor="middle")
 
 
 def _scale(v: float) -> float:

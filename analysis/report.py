@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .intervals import Pattern
+from .periods import Period, parse_period
+
+if TYPE_CHECKING:  # charts imports the formatters below, so Bar is imported where it is used
+    from .charts import Bar
 
 
 def fmt_num(value: float | None, digits: int = 2, *, blank: str = "–") -> str:
@@ -33,8 +45,312 @@ def fmt_diff(value: float | None, digits: int = 2, *, blank: str = "–") -> str
     return f"+{text}" if value > 0 else f"−{text}"
 
 
+def change_phrase(diff: float, digits: int = 2) -> str:
+    """A change in points as words: "tăng 1,25 điểm", "giảm 0,40 điểm" or "không thay đổi"."""
+    if round(diff, digits) == 0:
+        return "không thay đổi"
+    return f"{'tăng' if diff > 0 else 'giảm'} {fmt_num(abs(diff), digits)} điểm"
+
+
+def inline_name(name: str) -> str:
+    """A ward's name inside a sentence: "Phường An Tường" becomes "phường An Tường"."""
+    return re.sub(r"^(Phường|Xã|Thị trấn)\b", lambda m: m[1].lower(), name)
+
+
 def fmt_ci(bounds: list[float] | tuple[float, float] | None, digits: int = 2, *, blank: str = "–") -> str:
     """A 95% interval like "85,10–89,02"."""
     if not bounds:
         return blank
     return f"{fmt_num(bounds[0], digits)}–{fmt_num(bounds[1], digits)}"
+
+
+# --- names ------------------------------------------------------------------------------------
+
+#: The 2026 plan's targets (domain.md): at least 90% satisfaction with public health and education.
+TARGETS: dict[str, float] = {"health": 90.0, "education": 90.0}
+
+#: How each kind is named inside a sentence ("đối với …").
+KIND_NAMES: dict[str, str] = {
+    "onestop": "dịch vụ hành chính công tại Trung tâm Phục vụ hành chính công",
+    "health": "dịch vụ y tế công",
+    "education": "dịch vụ giáo dục công",
+}
+
+#: Section headings per kind.
+KIND_TITLES: dict[str, str] = {
+    "onestop": "Dịch vụ hành chính công (Trung tâm Phục vụ hành chính công)",
+    "health": "Dịch vụ y tế công",
+    "education": "Dịch vụ giáo dục công",
+}
+
+#: Short names for table cells.
+KIND_SHORT: dict[str, str] = {"onestop": "Hành chính công", "health": "Y tế", "education": "Giáo dục"}
+
+CHANNEL_NAMES: dict[str, str] = {
+    "qr": "Quét mã QR, trả lời trên điện thoại",
+    "paper": "Phiếu giấy (khảo sát trực tiếp), nhập lại vào hệ thống",
+    "kiosk": "Máy khảo sát đặt tại điểm phục vụ",
+    "import": "Nhập từ tệp dữ liệu",
+}
+
+_ROMAN = ("I", "II", "III", "IV")
+
+
+def period_name(period: Period) -> str:
+    """The period as written in a Vietnamese report: "quý I năm 2026", "6 tháng đầu năm 2026", …"""
+    label = period.label
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
+        return f"quý {_ROMAN[int(m[2]) - 1]} năm {m[1]}"
+    if m := re.fullmatch(r"(\d{4})-H([12])", label):
+        return f"6 tháng {'đầu' if m[2] == '1' else 'cuối'} năm {m[1]}"
+    if re.fullmatch(r"\d{4}", label):
+        return f"năm {label}"
+    last = period.end - timedelta(days=1)
+    return f"từ ngày {period.start:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
+
+
+def ci_method_name(method: str | None) -> str:
+    """The element/overall interval method in Vietnamese, from the ci_method string of the indices."""
+    if not method:
+        return "không tính được (chưa đủ dữ liệu)"
+    if m := re.match(r"bootstrap-percentile \(B=(\d+), seed=(\d+)", method):
+        return (
+            f"bootstrap phân vị: lấy mẫu lại theo phiếu {fmt_int(int(m[1]))} lần "
+            f"(hạt giống ngẫu nhiên {m[2]}), lấy phân vị 2,5% và 97,5%"
+        )
+    if method.startswith("delta"):
+        return "xấp xỉ chuẩn theo phương pháp delta (dùng khi số mẫu trả lời khác nhau quá nhiều để chạy bootstrap)"
+    return method
+
+
+# --- per-kind pieces --------------------------------------------------------------------------
+
+
+def bars(result: Mapping[str, Any]) -> list[Bar]:
+    """The chart of one kind: the overall index first, then each element."""
+    overall = result["overall"]
+    rows = [
+        _bar(
+            "Chỉ số hài lòng chung",
+            overall.get("index"),
+            overall.get("ci95"),
+            result["responses"],
+            bool(overall.get("low_n")),
+        )
+    ]
+    rows += [_bar(e["label"], e["index"], e["ci95"], e["responses"], bool(e["low_n"])) for e in result["elements"]]
+    return rows
+
+
+def _bar(label: str, value: float | None, ci: list[float] | None, n: int, low_n: bool) -> Bar:
+    from .charts import Bar
+
+    return Bar(label, value, ci[0] if ci else None, ci[1] if ci else None, int(n), low_n)
+
+
+def target_gap(kind: str, index: float | None) -> dict[str, Any] | None:
+    """Whether a kind's overall index meets its target, and by how many points it falls short."""
+    target = TARGETS.get(kind)
+    if target is None:
+        return None
+    if index is None:
+        return {"target": target, "met": None, "gap": None}
+    return {"target": target, "met": index >= target, "gap": round(max(target - index, 0.0), 2)}
+
+
+def lowest_statements(results: Sequence[Mapping[str, Any]], limit: int = 5) -> list[dict[str, Any]]:
+    """The statements with the lowest item index, ranking only those with enough answers (n ≥ 30)."""
+    rows = [
+        {"kind": r["kind"], "element": e["label"], **item}
+        for r in results
+        for e in r["elements"]
+        for item in e["items"]
+        if item["index"] is not None and not item["low_n"]
+    ]
+    rows.sort(key=lambda x: (x["index"], -x["n"], x["code"]))
+    return rows[:limit]
+
+
+def top_expectations(result: Mapping[str, Any], limit: int = 3) -> list[dict[str, Any]]:
+    """The most chosen expectations of one kind (those chosen at least once)."""
+    return [e for e in result.get("expectations", []) if e["count"] > 0][:limit]
+
+
+def choice_share(options: Sequence[tuple[str, str]], counts: Mapping[str, int]) -> dict[str, Any]:
+    """Answers of one choice question: each option's count and % of those who answered it, and the "yes" share."""
+    answered = sum(counts.get(code, 0) for code, _ in options)
+    rows = [
+        {"code": code, "label": label, "count": counts.get(code, 0), "pct": _share(counts.get(code, 0), answered)}
+        for code, label in options
+    ]
+    yes = counts.get("yes", 0)
+    return {"answered": answered, "yes": yes, "pct": _share(yes, answered), "rows": rows}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 2) if whole else None
+
+
+def statement_counts(patterns: Iterable[Pattern]) -> dict[str, dict[int, int]]:
+    """Per-statement counts rebuilt from response patterns: satisfied as value 5, other valid answers as 1.
+
+    Enough for item, element and overall indices (they only use satisfied / valid), not for means or
+    distributions; lets per-point indices come from the small pattern table instead of every answer row.
+    """
+    groups: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
+    for bit_codes, sat, valid, n in patterns:
+        groups.setdefault(tuple(bit_codes), []).append((sat, valid, n))
+    sat_total: dict[str, int] = {}
+    valid_total: dict[str, int] = {}
+    for bit_codes, rows in groups.items():
+        counts = np.fromiter((r[2] for r in rows), np.int64, len(rows))
+        for col, total in ((0, sat_total), (1, valid_total)):
+            masks = np.fromiter((r[col] % _UINT64 for r in rows), np.uint64, len(rows))  # BIGINT two's complement
+            for bit, code in enumerate(bit_codes):
+                hit = ((masks >> np.uint64(bit)) & np.uint64(1)).astype(bool)
+                total[code] = total.get(code, 0) + int(counts[hit].sum())
+    return {
+        code: {5: sat_total.get(code, 0), 1: valid - sat_total.get(code, 0)}
+        for code, valid in valid_total.items()
+        if valid
+    }
+
+
+_UINT64 = 1 << 64
+
+
+# --- comments ---------------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Phone, ID-card or account numbers: 8+ digits, possibly split by spaces, dots or dashes, or +84…
+_NUMBER = re.compile(r"(?:\+\s?)?\d(?:[\s.\-()]{0,2}\d){7,}")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+MASK = "[đã ẩn]"
+
+
+def mask_personal(text: str) -> str:
+    """Hide what looks like an e-mail, a phone/ID number or a link before a comment is printed."""
+    text = _EMAIL.sub(MASK, text)
+    text = _URL.sub(MASK, text)
+    return _NUMBER.sub(MASK, text)
+
+
+def pick_comments(
+    rows: Iterable[Mapping[str, Any]], *, per_kind: int = 2, limit: int = 6, max_chars: int = 280
+) -> list[dict[str, Any]]:
+    """A few recent, distinct comments spread over the kinds, masked and shortened; rows come newest first."""
+    seen: set[str] = set()
+    taken: dict[str, int] = {}
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        text = " ".join(str(row.get("comment") or "").split())
+        key = text.casefold()
+        if len(text) < 8 or key in seen or taken.get(row["kind"], 0) >= per_kind:
+            continue
+        seen.add(key)
+        taken[row["kind"]] = taken.get(row["kind"], 0) + 1
+        text = mask_personal(text)
+        if len(text) > max_chars:
+            text = text[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+        out.append({**row, "comment": text})
+        if len(out) >= limit:
+            break
+    return out
+
+
+# --- the summary paragraph --------------------------------------------------------------------
+
+
+def summary(
+    period: Period,
+    results: Sequence[Mapping[str, Any]],
+    *,
+    ward: str,
+    points_with_responses: int,
+    shares: Mapping[str, Mapping[str, Any]] | None = None,
+    lowest: Sequence[Mapping[str, Any]] | None = None,
+) -> str:
+    """A short Vietnamese paragraph of the main findings; every number goes through the table formatters."""
+    total = sum(int(r["responses"]) for r in results)
+    when = period_name(period)
+    if total == 0:
+        return (
+            f"Trong {when}, {inline_name(ward)} chưa ghi nhận phiếu khảo sát hợp lệ nào, "
+            "vì vậy chưa có số liệu để đánh giá mức độ hài lòng của người dân."
+        )
+    ward = inline_name(ward)
+    sentences = [
+        f"Trong {when}, {ward} đã thu được {fmt_int(total)} phiếu khảo sát hợp lệ "
+        f"tại {fmt_int(points_with_responses)} điểm khảo sát."
+    ]
+    sentences += [_kind_sentence(r) for r in results]
+    if lowest:
+        worst = lowest[0]
+        sentences.append(
+            f"Nhận định có chỉ số thấp nhất là “{worst['text']}” ({KIND_SHORT.get(worst['kind'], worst['kind'])}, "
+            f"{fmt_pct(worst['index'])}, n = {fmt_int(worst['n'])})."
+        )
+    if shares:
+        sentences.extend(_shares_sentence(shares))
+    expectations = [
+        f"{KIND_SHORT.get(r['kind'], r['kind']).lower()}: “{top[0]['label']}” ({fmt_pct(top[0]['pct'])} số phiếu)"
+        for r in results
+        if (top := top_expectations(r, 1))
+    ]
+    if expectations:
+        sentences.append("Mong đợi được chọn nhiều nhất: " + "; ".join(expectations) + ".")
+    return " ".join(sentences)
+
+
+def _kind_sentence(result: Mapping[str, Any]) -> str:
+    """One kind's overall index with n, interval, target and change from the previous period."""
+    kind = result["kind"]
+    name = KIND_NAMES.get(kind, kind)
+    overall = result["overall"]
+    index = overall.get("index")
+    if not result["responses"] or index is None:
+        return f"Chưa có phiếu khảo sát nào đối với {name}."
+    parts = [f"Chỉ số hài lòng chung đối với {name} đạt {fmt_pct(index)} (n = {fmt_int(result['responses'])}"]
+    if overall.get("ci95"):
+        parts[0] += f"; khoảng tin cậy 95%: {fmt_ci(overall['ci95'])}%"
+    parts[0] += ")"
+    if overall.get("low_n"):
+        parts.append("số phiếu còn ít nên kết quả chỉ mang tính tham khảo")
+    gap = target_gap(kind, index)
+    if gap is not None:
+        if gap["met"]:
+            parts.append(f"đạt mục tiêu {fmt_pct(gap['target'], 0)}")
+        else:
+            parts.append(f"chưa đạt mục tiêu {fmt_pct(gap['target'], 0)} (còn thiếu {fmt_num(gap['gap'])} điểm)")
+    previous = result.get("previous") or {}
+    prev = previous.get("overall") or {}
+    if prev.get("index") is not None and prev.get("diff") is not None:
+        when = period_name(parse_period(previous["period"]))
+        change = f"{change_phrase(prev['diff'])} so với {when} ({fmt_pct(prev['index'])})"
+        if prev.get("ci_overlap") and round(prev["diff"], 2) != 0:
+            change += ", chưa rõ rệt vì khoảng tin cậy hai kỳ còn giao nhau"
+        parts.append(change)
+    scored = [e for e in result["elements"] if e["index"] is not None and not e["low_n"]]
+    if len(scored) > 1:
+        weakest = min(scored, key=lambda e: (e["index"], e["code"]))
+        parts.append(f"yếu tố có chỉ số thấp nhất là “{weakest['label']}” ({fmt_pct(weakest['index'])})")
+    return "; ".join(parts) + "."
+
+
+def _shares_sentence(shares: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The one-stop centre's extra-payment and harassment answers as a sentence."""
+    pay, harass = shares.get("extra_payment"), shares.get("harassment")
+    bits = []
+    if pay and pay["answered"]:
+        bits.append(
+            f"{fmt_pct(pay['pct'])} người trả lời ({fmt_int(pay['yes'])}/{fmt_int(pay['answered'])}) cho biết "
+            "phải trả thêm khoản tiền ngoài phí, lệ phí theo quy định"
+        )
+    if harass and harass["answered"]:
+        bits.append(
+            f"{fmt_pct(harass['pct'])} ({fmt_int(harass['yes'])}/{fmt_int(harass['answered'])}) cho biết "
+            "bị công chức gây khó khăn, phiền hà"
+        )
+    if not bits:
+        return []
+    return ["Tại Trung tâm Phục vụ hành chính công, " + " và ".join(bits) + "."]

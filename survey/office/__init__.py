@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("office", __name__)
 
-from . import views  # noqa: E402,F401
+from . import admin, auth, comments, dashboard, errors, exports, helpers, points  # noqa: E402,F401

@@ -3,31 +3,49 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from forms.builder import allowed_fields, answers_from_form, field_name, form_class, scale_labels
 
+from ..extensions import csrf, db, limiter
+from ..models import Response, ServicePoint
+from ..services import antiabuse
 from ..services import points as point_svc
 from ..services import questionnaires as qsvc
 from ..services import responses as response_svc
+from ..services import tokens as token_svc
 from . import bp
 
+Page = str | tuple[str, int] | WerkzeugResponse
 
-def _reject_malformed_post(allowed: frozenset[str]) -> None:
-    """Refuse a POST carrying unknown fields or text that was not valid UTF-8 (nothing is stored)."""
-    if not request.form and (request.content_length or 0) > 0:
-        # Werkzeug drops a body it cannot decode as UTF-8 form data; say so rather than store nothing silently.
-        abort(400, _("Nội dung gửi lên không đúng bảng mã UTF-8. Vui lòng gửi lại từ trình duyệt."))
-    unknown = sorted(set(request.form) - allowed)
-    if unknown:
-        abort(400, _("Biểu mẫu có trường không hợp lệ. Vui lòng tải lại trang và gửi lại."))
-    # Werkzeug decodes invalid UTF-8 bytes to U+FFFD; storing that would silently alter the answer.
+
+def _read_post() -> None:
+    """Refuse a body that is not valid UTF-8 form data, then check CSRF (nothing is stored either way)."""
+    raw = request.get_data(cache=True, parse_form_data=False)  # kept: the form is parsed from it later
+    not_utf8 = _("Nội dung gửi lên không đúng bảng mã UTF-8. Vui lòng gửi lại từ trình duyệt.")
+    if request.mimetype == "application/x-www-form-urlencoded":
+        # Werkzeug keeps undecodable %XX escapes as literal text; storing that would silently alter the answer.
+        try:
+            parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        except ValueError:
+            abort(400, not_utf8)
+    # Multipart bodies: Werkzeug decodes invalid UTF-8 bytes to U+FFFD.
     if any("\ufffd" in v for values in request.form.listvalues() for v in values):
-        abort(400, _("Nội dung gửi lên không đúng bảng mã UTF-8. Vui lòng gửi lại từ trình duyệt."))
+        abort(400, not_utf8)
+    if not request.form and raw:
+        abort(400, _("Biểu mẫu gửi lên không đọc được. Vui lòng tải lại trang và gửi lại."))
+    csrf.protect()
+
+
+def _reject_unknown_fields(allowed: frozenset[str]) -> None:
+    if set(request.form) - allowed:
+        abort(400, _("Biểu mẫu có trường không hợp lệ. Vui lòng tải lại trang và gửi lại."))
 
 
 def _sections() -> list[tuple[str, str]]:
@@ -41,13 +59,43 @@ def _sections() -> list[tuple[str, str]]:
     ]
 
 
+def _token_page(state: token_svc.TokenState) -> tuple[str, int]:
+    if state == token_svc.TokenState.USED:
+        return render_template(
+            "respond/token.html", used=True, title=_("Cảm ơn Ông/Bà"),
+            message=_("Lần giao dịch này đã được đánh giá. Mỗi mã trên giấy hẹn chỉ dùng được một lần."),
+        ), 409
+    return render_template(
+        "respond/token.html", used=False, title=_("Mã đánh giá không hợp lệ"),
+        message=_("Mã QR trên giấy hẹn không đúng hoặc không thuộc nơi này. Vui lòng quét lại mã, "
+                  "hoặc quét mã QR dán tại quầy để đánh giá."),
+    ), 400
+
+
+def _token_gate(token: str, point: ServicePoint) -> Page | None:
+    """A page instead of the form when the receipt code is forged or already used; None when it is valid."""
+    state = token_svc.check(token, point).state
+    if state == token_svc.TokenState.VALID:
+        return None
+    if state == token_svc.TokenState.USED and request.method == "POST":
+        key = request.form.get("submission_key", "")[:64]
+        if key and db.session.scalar(select(Response.id).filter_by(submission_key=key)) is not None:
+            # A double tap: the first tap stored the response and used the code.
+            return redirect(url_for(".thanks", code=point.code), code=303)
+    return _token_page(state)
+
+
 @bp.route("/")
 def index() -> str:
     return render_template("respond/index.html")
 
 
 @bp.route("/s/<code>", methods=["GET", "POST"])
-def questionnaire(code: str) -> str | tuple[str, int] | WerkzeugResponse:
+@limiter.limit(antiabuse.submit_limit, key_func=antiabuse.limit_key, methods=["POST"])
+@csrf.exempt  # checked below with csrf.protect(), once the raw body is kept for the UTF-8 check
+def questionnaire(code: str) -> Page:
+    if request.method == "POST":
+        _read_post()
     point = point_svc.find_active(code)
     if point is None:
         former = point_svc.find_retired(code)
@@ -56,29 +104,40 @@ def questionnaire(code: str) -> str | tuple[str, int] | WerkzeugResponse:
         abort(404)
     version = qsvc.latest_version(point.kind)
     q = qsvc.definition(version)
+    token = (request.form.get("t") if request.method == "POST" else request.args.get("t")) or None
     if request.method == "POST":
-        _reject_malformed_post(allowed_fields(q))
+        _reject_unknown_fields(allowed_fields(q))
+    if token is not None and (page := _token_gate(token, point)) is not None:
+        return page
     form = form_class(q)()
+    now = datetime.now(UTC)
     if form.validate_on_submit():
         answers, comment = answers_from_form(form, q)
+        seen = request.cookies.get(antiabuse.SEEN_COOKIE)
+        signals = antiabuse.Signals(form.website.data, form.started.data, seen, with_token=token is not None)
         draft = response_svc.Draft(
-            point=point, version=version, answers=answers, comment=comment,
-            submitted_at=datetime.now(UTC),
+            point=point, version=version, answers=answers, comment=comment, submitted_at=now,
             submission_key=form.submission_key.data or response_svc.new_submission_key(),
+            verified=token is not None, flag_reason=antiabuse.flag_reason(antiabuse.reasons(signals, point.id, now)),
         )
-        response_svc.submit(draft)
-        return redirect(url_for(".thanks", code=point.code), code=303)
+        try:
+            token_svc.submit_with_token(draft, token) if token else response_svc.submit(draft)
+        except token_svc.TokenUsed:
+            return _token_page(token_svc.TokenState.USED)
+        done = redirect(url_for(".thanks", code=point.code), code=303)
+        if token is None:
+            antiabuse.remember(done, point.id, seen, now)
+        return done
     if request.method == "GET":
         form.submission_key.data = response_svc.new_submission_key()
-        form.started.data = str(int(datetime.now(UTC).timestamp()))
-    status = 422 if form.errors else 200
+        form.started.data = antiabuse.started_stamp(now)
     locale = str(get_locale() or "vi")
     page = render_template(
-        "respond/form.html", form=form, q=q, point=point, locale=locale, field_name=field_name,
+        "respond/form.html", form=form, q=q, point=point, locale=locale, field_name=field_name, token=token,
         scale=scale_labels(), sections=_sections(),
         option_choices=lambda qu: [(o.code, o.label.get(locale)) for o in qu.options],
     )
-    return page, status
+    return page, 422 if form.errors else 200
 
 
 @bp.route("/s/<code>/cam-on")

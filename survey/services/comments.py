@@ -130,7 +130,7 @@ def _overall_scores(response_ids: Sequence[int]) -> dict[int, int]:
         .join(Question, Question.id == Answer.question_id)
         .where(Answer.response_id.in_(response_ids), Question.code == "overall", Answer.value.between(1, 5))
     ).tuples()
-    return dict(rows)
+    return {rid: value for rid, value in rows}
 
 
 def get(response_id: int) -> tuple[Response, ServicePoint] | None:

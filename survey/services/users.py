@@ -46,6 +46,7 @@ class LoginResult:
     user: User | None
     failure: LoginFailure | None = None
     locked_until: datetime | None = None
+    checked_at: datetime | None = None
 
     def message(self) -> str:
         """The Vietnamese message shown on the sign-in page."""
@@ -54,7 +55,7 @@ class LoginResult:
                 "Tài khoản tạm bị khóa vì nhập sai mật khẩu %(n)s lần. Vui lòng thử lại sau %(minutes)s phút "
                 "hoặc liên hệ quản trị viên.",
                 n=MAX_FAILED,
-                minutes=minutes_left(self.locked_until),
+                minutes=minutes_left(self.locked_until, self.checked_at),
             )
         return _("Tên đăng nhập hoặc mật khẩu không đúng.")
 
@@ -146,7 +147,7 @@ def verify(username: str, password: str, now: datetime | None = None) -> LoginRe
     locked_until = _aware(user.locked_until)
     if locked_until is not None:
         if locked_until > now:
-            return LoginResult(None, LoginFailure.LOCKED, locked_until)
+            return LoginResult(None, LoginFailure.LOCKED, locked_until, now)
         user.locked_until = None
         user.failed_logins = 0
     if len(password) <= MAX_PASSWORD and check_password_hash(user.password_hash, password):
@@ -155,8 +156,14 @@ def verify(username: str, password: str, now: datetime | None = None) -> LoginRe
     user.failed_logins = (user.failed_logins or 0) + 1
     if user.failed_logins >= MAX_FAILED:
         user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-        return LoginResult(None, LoginFailure.LOCKED, user.locked_until)
+        return LoginResult(None, LoginFailure.LOCKED, user.locked_until, now)
     return LoginResult(None, LoginFailure.WRONG)
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    """Whether an account is in its throttling lock."""
+    until = _aware(user.locked_until)
+    return until is not None and until > (now or datetime.now(UTC))
 
 
 def unlock(user: User) -> None:

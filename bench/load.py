@@ -1,0 +1,500 @@
+"""Load bench: distinct respondents against `hailong serve --workers 2` (SQLite, PostgreSQL) and a bare baseline.
+
+    .venv/bin/python -m bench.load                      # 5,000 journeys at 32 concurrent on each target
+    .venv/bin/python -m bench.load --journeys 1000 --targets baseline,sqlite
+    .venv/bin/python -m bench.load --school             # the simulation behind the submission rate limit
+
+A journey is one respondent with its own cookie jar: GET the form, read its CSRF token and hidden fields,
+POST a full valid answer, follow the 303 to the thank-you page. After the run the bench checks that the
+database holds exactly one new response per journey and that the client saw no error.
+
+Only 127.0.0.1 is ever contacted. Every respondent comes from 127.0.0.1, so the bench raises the
+per-address submission limit (HAILONG_RATELIMIT_SUBMIT) for its servers; the per-browser daily mark does not
+touch distinct respondents. It also sets HAILONG_MIN_FILL_SECONDS=0: its respondents answer instantly,
+and would otherwise all be stored flagged "too fast" (stored all the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out" / "load"
+VENV_BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+POINT = "mc-1"
+SECRET = "bench-secret-key-not-for-production"
+PG_BASE = "postgresql://postgres@127.0.0.1:5432"
+PG_DB = "hailong_w6_load"
+SERVER_ENV = {
+    "HAILONG_SECRET_KEY": SECRET,
+    "HAILONG_RATELIMIT_SUBMIT": "1000000 per minute",
+    "HAILONG_MIN_FILL_SECONDS": "0",
+    "HAILONG_BASE_URL": "http://127.0.0.1",
+}
+
+HIDDEN_RE = re.compile(r'<input[^>]*name="(csrf_token|submission_key|started|t)"[^>]*value="([^"]*)"')
+HIDDEN_RE2 = re.compile(r'<input[^>]*value="([^"]*)"[^>]*name="(csrf_token|submission_key|started|t)"')
+
+STATEMENTS = [
+    "access__seating", "access__equipment_adequate", "access__equipment_modern", "access__equipment_easy",
+    "procedure__posted_complete", "procedure__posted_accurate", "procedure__documents_lawful",
+    "procedure__fees_lawful", "procedure__time_lawful", "staff__polite", "staff__listens", "staff__answers_fully",
+    "staff__guides_thorough", "staff__guides_clear", "staff__follows_rules", "result__lawful", "result__complete",
+    "result__accurate", "feedback__channel", "feedback__easy", "feedback__handled", "feedback__notified",
+]
+
+
+def answers(rng: random.Random) -> list[tuple[str, str]]:
+    """A full, valid onestop answer: every statement, overall, the assessment, expectations, profile, comment."""
+    pairs = [(name, rng.choice(["5", "5", "4", "4", "4", "3", "2", "1", "na"])) for name in STATEMENTS]
+    pairs += [
+        ("overall", rng.choice(["5", "4", "3"])), ("visits", rng.choice(["one", "two"])),
+        ("on_time", "yes"), ("extra_payment", "no"), ("harassment", "no"), ("channel_submit", "in_person"),
+        ("field", "tu_phap_ho_tich"), ("expect", "more_online"), ("expect", "shorter_time"),
+        ("gender", rng.choice(["male", "female"])), ("comment", "Cán bộ hướng dẫn tận tình, cảm ơn."),
+    ]
+    return pairs
+
+
+# --- client -------------------------------------------------------------------------------------
+
+
+class JourneyError(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    latencies: list[tuple[str, float]] = field(default_factory=list)
+    total: float = 0.0
+    submission_key: str | None = None
+    posted_ok: bool = False
+    error: str | None = None
+
+
+def _request(port: int, method: str, path: str, cookies: dict[str, str], body: bytes | None = None,
+             gzip: bool = False) -> tuple[int, dict[str, str], bytes, float]:
+    if HOST != "127.0.0.1":
+        raise RuntimeError("the bench only talks to 127.0.0.1")
+    headers = {"User-Agent": "hailong-bench", "Accept": "text/html"}
+    if gzip:
+        headers["Accept-Encoding"] = "gzip"
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        elapsed = time.perf_counter() - start
+        for raw in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = raw.partition("=")
+            cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data, elapsed
+    finally:
+        conn.close()
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    found = {name: value for name, value in HIDDEN_RE.findall(html)}
+    found.update({name: value for value, name in HIDDEN_RE2.findall(html)})
+    return found
+
+
+def journey(port: int, seed: int, gzip: bool = False, on_posted: Callable[[str], None] | None = None) -> Outcome:
+    """One respondent: GET the form, POST a full answer, GET the thank-you page."""
+    import gzip as gz
+
+    rng = random.Random(seed)
+    cookies: dict[str, str] = {}
+    out = Outcome(ok=False)
+    start = time.perf_counter()
+    try:
+        status, headers, body, t = _request(port, "GET", f"/s/{POINT}", cookies, gzip=gzip)
+        out.latencies.append(("GET form", t))
+        if status != 200:
+            raise JourneyError(f"GET form: {status}")
+        if headers.get("content-encoding") == "gzip":
+            body = gz.decompress(body)
+        fields = hidden_fields(body.decode("utf-8"))
+        if "csrf_token" not in fields or "submission_key" not in fields:
+            raise JourneyError("form without csrf_token/submission_key")
+        out.submission_key = fields["submission_key"]
+        payload = urlencode(list(fields.items()) + answers(rng)).encode()
+        status, headers, _, t = _request(port, "POST", f"/s/{POINT}", cookies, payload, gzip=gzip)
+        out.latencies.append(("POST answer", t))
+        location = headers.get("location", "")
+        if status != 303 or not location.endswith("/cam-on"):
+            raise JourneyError(f"POST: {status} {location}")
+        out.posted_ok = True
+        if on_posted:
+            on_posted(out.submission_key)
+        status, _, _, t = _request(port, "GET", urlsplit(location).path, cookies, gzip=gzip)
+        out.latencies.append(("GET thanks", t))
+        if status != 200:
+            raise JourneyError(f"GET thanks: {status}")
+        out.ok = True
+    except (OSError, http.client.HTTPException, JourneyError, UnicodeDecodeError) as exc:
+        out.error = f"{type(exc).__name__}: {exc}"
+    out.total = time.perf_counter() - start
+    return out
+
+
+@dataclass
+class RunResult:
+    name: str
+    journeys: int
+    seconds: float
+    outcomes: list[Outcome]
+
+    @property
+    def errors(self) -> int:
+        return sum(not o.ok for o in self.outcomes)
+
+    @property
+    def rate(self) -> float:
+        return self.journeys / self.seconds
+
+    def percentiles(self, kind: str | None = None) -> dict[str, float]:
+        if kind == "journey":
+            values = [o.total for o in self.outcomes if o.ok]
+        else:
+            values = [t for o in self.outcomes for k, t in o.latencies if kind is None or k == kind]
+        return pct(values)
+
+
+def pct(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": math.nan, "p95": math.nan, "p99": math.nan, "max": math.nan}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] * 1000
+
+    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": ordered[-1] * 1000}
+
+
+def run_load(name: str, port: int, journeys: int, concurrency: int, gzip: bool = False, seed0: int = 0,
+             on_posted: Callable[[str], None] | None = None,
+             during: Callable[[Callable[[], int]], None] | None = None) -> RunResult:
+    """Run `journeys` respondents, `concurrency` at a time; `during` runs alongside with a progress counter."""
+    done = [0]
+    lock = threading.Lock()
+
+    def one(i: int) -> Outcome:
+        outcome = journey(port, seed0 + i, gzip=gzip, on_posted=on_posted)
+        with lock:
+            done[0] += 1
+        return outcome
+
+    side: threading.Thread | None = None
+    if during is not None:
+        side = threading.Thread(target=during, args=(lambda: done[0],), daemon=True)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        if side:
+            side.start()
+        outcomes = list(pool.map(one, range(journeys)))
+    seconds = time.perf_counter() - start
+    if side:
+        side.join(timeout=60)
+    return RunResult(name, journeys, seconds, outcomes)
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A gunicorn server started by the bench in its own process group; stopped by its own pid."""
+
+    def __init__(self, name: str, argv: list[str], port: int, env: dict[str, str], log: Path):
+        self.name, self.port = name, port
+        self.log = log.open("wb")
+        self.proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=ROOT, start_new_session=True)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                status, *_ = _request(self.port, "GET", f"/s/{POINT}", {})
+                if status == 200 and len(self.workers()) >= 2:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer on port {self.port} within {timeout:.0f}s")
+
+    def workers(self) -> list[int]:
+        """Pids of the gunicorn workers (children of the master this bench started)."""
+        try:
+            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(p) for p in text.split()]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # our own process group only
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+def hailong_env(db_url: str) -> dict[str, str]:
+    return {**SERVER_ENV, "HAILONG_DATABASE_URL": db_url}
+
+
+def prepare_hailong_db(db_url: str) -> None:
+    """A fresh, migrated database with the questionnaires, the ward and the demo points (no responses)."""
+    if db_url.startswith("postgresql"):
+        import psycopg
+
+        base, _, name = db_url.rpartition("/")
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    else:
+        Path(db_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    code = (
+        "from flask_migrate import upgrade\n"
+        "from survey import create_app\n"
+        "from survey.extensions import db\n"
+        "from survey.services import points, questionnaires\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    upgrade(directory=app.extensions['migrate'].directory)\n"
+        "    questionnaires.sync()\n"
+        "    org = points.ensure_organisation('an-tuong', 'Phường An Tường', 'Tuyên Quang')\n"
+        "    points.ensure_demo_points(org)\n"
+        "    db.session.commit()\n"
+    )
+    # A separate process, so this one never holds a connection or a Flask app of its own.
+    subprocess.run([sys.executable, "-c", code], env={**os.environ, **hailong_env(db_url)}, cwd=ROOT, check=True,
+                   capture_output=True)
+
+
+def start_hailong(db_url: str, tag: str) -> Server:
+    port = free_port()
+    argv = [str(VENV_BIN / "hailong"), "serve", "--host", HOST, "--port", str(port), "--workers", "2"]
+    return Server(f"hailong ({tag})", argv, port, hailong_env(db_url), OUT / f"hailong-{tag}.log")
+
+
+def start_baseline(db_path: Path, form_html: str) -> Server:
+    form_file = OUT / "baseline-form.html"
+    form_file.write_text(form_html, encoding="utf-8")
+    db_path.unlink(missing_ok=True)
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.baseline_app", "--port", str(port), "--db", str(db_path),
+            "--form", str(form_file)]
+    return Server("baseline", argv, port, {}, OUT / "baseline.log")
+
+
+def count_responses(db_url: str, table: str = "responses") -> int:
+    if db_url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(db_url) as conn:
+            row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 (constant name)
+            return int(row[0]) if row else 0
+    import sqlite3
+
+    conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=30)
+    try:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+    finally:
+        conn.close()
+
+
+def stored_keys(db_url: str, table: str = "responses") -> list[str]:
+    query = f"SELECT submission_key FROM {table}"  # noqa: S608 (constant name)
+    if db_url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(db_url) as conn:
+            return [r[0] for r in conn.execute(query).fetchall()]
+    import sqlite3
+
+    conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=30)
+    try:
+        return [r[0] for r in conn.execute(query).fetchall()]
+    finally:
+        conn.close()
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TargetReport:
+    name: str
+    result: RunResult
+    before: int
+    after: int
+
+    @property
+    def new(self) -> int:
+        return self.after - self.before
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "target": self.name, "journeys": r.journeys, "seconds": round(r.seconds, 2),
+            "journeys_per_s": round(r.rate, 1), "errors": r.errors, "new_rows": self.new,
+            "request_ms": {k: round(v, 1) for k, v in r.percentiles().items()},
+            "post_ms": {k: round(v, 1) for k, v in r.percentiles("POST answer").items()},
+            "get_form_ms": {k: round(v, 1) for k, v in r.percentiles("GET form").items()},
+            "journey_ms": {k: round(v, 1) for k, v in r.percentiles("journey").items()},
+            "first_errors": [o.error for o in r.outcomes if o.error][:5],
+        }
+
+
+def measure(server: Server, db_url: str, table: str, journeys: int, concurrency: int, warmup: int,
+            gzip: bool) -> TargetReport:
+    if warmup:
+        run_load(server.name, server.port, warmup, concurrency, gzip=gzip, seed0=10**6)
+    before = count_responses(db_url, table)
+    result = run_load(server.name, server.port, journeys, concurrency, gzip=gzip)
+    after = count_responses(db_url, table)
+    return TargetReport(server.name, result, before, after)
+
+
+def print_report(reports: list[TargetReport], concurrency: int) -> None:
+    print(f"\n{'target':<20} {'journeys':>8} {'s':>7} {'j/s':>7} {'errors':>6} {'new rows':>8}   "
+          f"{'request ms p50/p95/p99':>24}   {'POST ms p50/p95/p99':>21}   {'journey ms p50/p95/p99':>22}")
+    for rep in reports:
+        r = rep.result
+        req, post, jour = r.percentiles(), r.percentiles("POST answer"), r.percentiles("journey")
+        print(f"{rep.name:<20} {r.journeys:>8} {r.seconds:>7.1f} {r.rate:>7.1f} {r.errors:>6} {rep.new:>8}   "
+              f"{req['p50']:>6.1f}/{req['p95']:>6.1f}/{req['p99']:>6.1f}     "
+              f"{post['p50']:>6.1f}/{post['p95']:>6.1f}/{post['p99']:>6.1f}    "
+              f"{jour['p50']:>6.1f}/{jour['p95']:>6.1f}/{jour['p99']:>6.1f}")
+    base = next((r for r in reports if r.name == "baseline"), None)
+    if base:
+        for rep in reports:
+            if rep is not base:
+                print(f"ratio {rep.name} / baseline: {rep.result.rate / base.result.rate:.2f}"
+                      f"  (at {concurrency} concurrent respondents)")
+
+
+def school(trials: int = 500, seed: int = 6) -> None:
+    """Busiest minute of submissions when a school's parents scan together and share one address."""
+    rng = random.Random(seed)
+    print("Parents scan within 2 minutes, fill in for a log-normal time (median 3 min, sigma 0.6);")
+    print("submissions in the busiest fixed 1-minute window, over", trials, "meetings:")
+    for n in (100, 300, 600, 1000):
+        peaks = []
+        for _ in range(trials):
+            offset = rng.uniform(0, 60)
+            minutes: dict[int, int] = {}
+            for _ in range(n):
+                t = rng.uniform(0, 120) + math.exp(rng.gauss(math.log(180), 0.6)) + offset
+                minutes[int(t // 60)] = minutes.get(int(t // 60), 0) + 1
+            peaks.append(max(minutes.values()))
+        peaks.sort()
+        print(f"  {n:>5} parents: median {statistics.median(peaks):>5.0f}  p99 {peaks[int(0.99 * trials)]:>5}"
+              f"  max {peaks[-1]:>5}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--journeys", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--targets", default="baseline,sqlite,postgres")
+    parser.add_argument("--pg-base", default=PG_BASE, help="PostgreSQL server URL (the bench creates its own DB)")
+    parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip like a phone")
+    parser.add_argument("--school", action="store_true", help="only print the rate-limit simulation")
+    args = parser.parse_args()
+    if args.school:
+        school()
+        return 0
+    if not 1 <= args.journeys <= 100_000 or not 1 <= args.concurrency <= 256:
+        parser.error("journeys 1..100000, concurrency 1..256")
+    if urlsplit(args.pg_base).hostname not in ("127.0.0.1", "localhost"):
+        parser.error("the bench only uses a local PostgreSQL")
+    OUT.mkdir(parents=True, exist_ok=True)
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    reports: list[TargetReport] = []
+    ok = True
+
+    sqlite_url = f"sqlite:///{OUT / 'hailong.db'}"
+    prepare_hailong_db(sqlite_url)
+    server = start_hailong(sqlite_url, "form")
+    try:
+        status, _, form_html, _ = _request(server.port, "GET", f"/s/{POINT}", {})
+    finally:
+        server.stop()
+    assert status == 200
+
+    for target in targets:
+        if target == "baseline":
+            db_path = OUT / "baseline.db"
+            server = start_baseline(db_path, form_html.decode("utf-8"))
+            url, table = f"sqlite:///{db_path}", "responses"
+        elif target in ("sqlite", "postgres"):
+            url = sqlite_url if target == "sqlite" else f"{args.pg_base}/{PG_DB}"
+            prepare_hailong_db(url)
+            server = start_hailong(url, target)
+            table = "responses"
+        else:
+            parser.error(f"unknown target {target}")
+        print(f"{server.name}: {args.warmup} warm-up + {args.journeys} journeys at {args.concurrency} concurrent",
+              flush=True)
+        try:
+            report = measure(server, url, table, args.journeys, args.concurrency, args.warmup, args.gzip)
+        finally:
+            server.stop()
+        report.name = "baseline" if target == "baseline" else f"hailong-{target}"
+        reports.append(report)
+        exact = report.new == args.journeys and report.result.errors == 0
+        ok = ok and exact
+        print(f"  {report.result.rate:.1f} journeys/s; {report.new} new rows for {args.journeys} journeys; "
+              f"{report.result.errors} client errors -> {'OK' if exact else 'MISMATCH'}", flush=True)
+
+    print_report(reports, args.concurrency)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (OUT / f"load-{stamp}.json").write_text(json.dumps([r.as_dict() for r in reports], indent=2), encoding="utf-8")
+    print(f"details: {OUT / f'load-{stamp}.json'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Benchmark the office dashboard's server time for one quarter of about 100,000 onestop responses.
+
+    .venv/bin/python -m bench.office_dashboard [--size 400000] [--period 2026-Q4] [--pg] [--repeat 3]
+
+bench/build_db.py spreads --size responses over the weekdays of 2026 on 10 onestop points, so the default
+400,000 puts about 100,000 in each quarter. The script signs a bench admin in (a session cookie, no form),
+then times, after one warm-up call each:
+  overview / trend / points   the three service calls behind the dashboard (survey.office.results)
+  GET /office/                the whole page: filters, the three calls, both SVG charts, the template
+  GET /office/element/staff   the element drill-down
+  GET /office/point/<id>      one point's page (its own indices, trend and all statements)
+  GET /office/comments        the comments of the quarter, first page
+and prints best and median seconds of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bench.build_db import PG_BASE, make_app, run_build
+
+BENCH_USER = "bench-admin"
+
+
+def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """(best, median) seconds of `repeat` calls after one warm-up call."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return min(samples), statistics.median(samples)
+
+
+def _bench_admin() -> int:
+    """An admin account for the bench (created once, never used with a password)."""
+    from werkzeug.security import generate_password_hash
+
+    from survey.extensions import db
+    from survey.models import User
+
+    user = db.session.query(User).filter_by(username=BENCH_USER).one_or_none()
+    if user is None:
+        user = User(username=BENCH_USER, role="admin", active=True, failed_logins=0,
+                    password_hash=generate_password_hash(secrets.token_urlsafe(24), method="scrypt"))
+        db.session.add(user)
+        db.session.commit()
+    return int(user.id)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=400_000, help="responses over 2026 (default: 100k a quarter)")
+    parser.add_argument("--period", default="2026-Q4")
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--pg-base", default=PG_BASE)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    from sqlalchemy import func, select
+
+    from analysis.periods import parse_period
+    from survey.extensions import db
+    from survey.models import Response, ServicePoint
+    from survey.office import results
+
+    url = run_build(args.size, args.pg, args.pg_base)
+    app = make_app(url)
+    period = parse_period(args.period)
+    lo, hi = period.day_keys()
+    with app.app_context():
+        n = db.session.scalar(select(func.count()).select_from(Response).where(
+            Response.day_key >= lo, Response.day_key < hi))
+        point_id = db.session.scalar(select(ServicePoint.id).filter_by(code="mc-1"))
+        user_id = _bench_admin()
+        print(f"{db.engine.dialect.name}: {n:,} responses in {period.label} ({args.size:,} in the database)")
+        rows: list[tuple[str, Callable[[], Any]]] = [
+            ("overview (stats.compute)", lambda: results.overview(period, "onestop", None)),
+            ("trend (6 quarters)", lambda: results.trend(period, "onestop", None)),
+            ("points table (10 points)", lambda: results.points_table(period, "onestop", None)),
+        ]
+        for name, fn in rows:
+            best, median = _times(fn, args.repeat)
+            print(f"  {name:<32} best {best:6.2f} s   median {median:6.2f} s")
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+
+    def page(path: str) -> Callable[[], Any]:
+        def fetch() -> Any:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            return response
+
+        return fetch
+
+    for path in (f"/office/?period={period.label}&kind=onestop",
+                 f"/office/element/staff?period={period.label}&kind=onestop",
+                 f"/office/point/{point_id}?period={period.label}",
+                 f"/office/comments?period={period.label}&kind=onestop"):
+        best, median = _times(page(path), args.repeat)
+        print(f"  GET {path:<50} best {best:6.2f} s   median {median:6.2f} s")
+
+
+if __name__ == "__main__":
+    main()

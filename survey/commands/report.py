@@ -1,0 +1,56 @@
+"""`hailong report`: the formal period report as a PDF, ready to print, sign and send."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+
+from analysis.periods import PeriodError, parse_period
+from forms.questionnaire import KINDS
+
+from ..services import reports
+
+
+def _fail(message: str) -> None:
+    """A usage error in Vietnamese on stderr, exit status 2 (like click's own usage errors)."""
+    click.echo(_("Lỗi: %(message)s", message=message), err=True)
+    sys.exit(2)
+
+
+@click.command("report")
+@click.option("--period", required=True, help="2026-Q1, 2026-H1, 2026 or 2026-01-01..2026-03-31")
+@click.option("--kind", help="onestop, health or education (default: every kind)")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="PDF file to write (default: bao-cao-<period>.pdf)")
+@with_appcontext
+def report(period: str, kind: str | None, out_path: Path | None) -> None:
+    """Write the period's satisfaction report (Nghị định 30/2020 layout) as a PDF."""
+    try:
+        parsed = parse_period(period)
+    except PeriodError:
+        _fail(_("Kỳ báo cáo “%(text)s” không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026 hoặc 2026-01-01..2026-03-31.",
+                text=period))
+        return
+    if kind is not None and kind not in KINDS:
+        _fail(_("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=kind,
+                kinds=", ".join(KINDS)))
+        return
+    path = out_path or Path(reports.default_filename(parsed, kind))
+    try:
+        pdf = reports.build_pdf(parsed, kind)
+    except reports.ReportError as exc:
+        _fail(str(exc))
+        return
+    try:
+        path.write_bytes(pdf)
+    except OSError as exc:
+        raise click.ClickException(_("Không ghi được tệp %(path)s: %(error)s", path=str(path),
+                                     error=exc.strerror or str(exc))) from None
+    click.echo(_("Đã ghi báo cáo %(period)s vào %(path)s.", period=parsed.label, path=str(path)))
+
+
+commands = [report]

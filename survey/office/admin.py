@@ -1,0 +1,99 @@
+"""Admin pages: the audit log and office accounts (create, deactivate, unlock, new password)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Role, ServicePoint, User
+from ..services import audit
+from ..services import users as user_svc
+from . import bp
+from .access import ADMIN, roles_required, user
+from .filters import check_keys, int_arg
+
+
+@bp.get("/audit")
+@roles_required(*ADMIN)
+def audit_log() -> str:
+    check_keys(request.args, ("page", "action"))
+    known = audit.actions()
+    action = request.args.get("action", "").strip()
+    if action and action not in known:
+        abort(400, _("Không có loại sự kiện “%(action)s”.", action=action[:40]))
+    page = audit.events(page=int_arg(request.args, "page", 1), action=action or None)
+    return render_template("office/audit.html", page=page, action=action, actions=known)
+
+
+def _units() -> list[str]:
+    return list(db.session.scalars(select(ServicePoint.unit).distinct().order_by(ServicePoint.unit)))
+
+
+def _users_page(status: int = 200, error: str | None = None, form: dict[str, str] | None = None,
+                created: tuple[User, str] | None = None) -> tuple[str, int]:
+    return render_template("office/users.html", users=user_svc.all_users(), roles=[r.value for r in Role],
+                           units=_units(), error=error, form=form or {}, created=created,
+                           now_locked=user_svc.is_locked), status
+
+
+def _account(user_id: int) -> User:
+    account = db.session.get(User, user_id)
+    if account is None:
+        abort(404, _("Không có tài khoản này."))
+    return account
+
+
+@bp.get("/users")
+@roles_required(*ADMIN)
+def users() -> tuple[str, int]:
+    check_keys(request.args, ())
+    return _users_page()
+
+
+@bp.post("/users")
+@roles_required(*ADMIN)
+def user_create() -> tuple[str, int]:
+    form = {k: request.form.get(k, "").strip() for k in ("username", "role", "unit")}
+    password = user_svc.generate_password()
+    try:
+        account = user_svc.create(form["username"], password, form["role"], form["unit"] or None)
+    except user_svc.UserError as exc:
+        db.session.rollback()
+        return _users_page(400, str(exc), form)
+    audit.record(user().username, "user.created", f"user:{account.username}",
+                 f"{account.role}{'; ' + account.unit if account.unit else ''}")
+    db.session.commit()
+    # The password is shown once on this page and never stored in clear or put in a cookie.
+    return _users_page(201, created=(account, password))
+
+
+@bp.post("/users/<int:user_id>/<action>")
+@roles_required(*ADMIN)
+def user_action(user_id: int, action: str) -> Any:
+    account = _account(user_id)
+    actor = user()
+    if action == "password":
+        password = user_svc.generate_password()
+        user_svc.set_password(account, password)
+        audit.record(actor.username, "user.password_reset", f"user:{account.username}")
+        db.session.commit()
+        return _users_page(200, created=(account, password))
+    if action == "unlock":
+        user_svc.unlock(account)
+        audit.record(actor.username, "user.unlocked", f"user:{account.username}")
+        flash(_("Đã mở khóa tài khoản %(name)s.", name=account.username), "success")
+    elif action in ("deactivate", "activate"):
+        if account.id == actor.id:
+            abort(400, _("Không thể tự ngừng tài khoản của chính mình."))
+        account.active = action == "activate"
+        audit.record(actor.username, f"user.{action}d", f"user:{account.username}")
+        flash(_("Đã mở lại tài khoản %(name)s.", name=account.username) if account.active
+              else _("Đã ngừng tài khoản %(name)s.", name=account.username), "success")
+    else:
+        abort(404)
+    db.session.commit()
+    return redirect(url_for(".users"), code=303)

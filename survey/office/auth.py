@@ -1,0 +1,86 @@
+"""Signing in and out of the office: throttled passwords, rate-limited attempts, sessions that time out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.sansio.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..extensions import db, limiter, login_manager
+from ..services import audit
+from ..services import users as user_svc
+from . import bp
+from .access import ANYONE, roles_required, safe_next, user
+
+LOGIN_LIMIT = "10 per minute"
+
+
+@bp.record_once
+def _configure_login(_state: BlueprintSetupState) -> None:
+    login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
+    login_manager.login_message_category = "info"
+
+
+@bp.after_request
+def _no_store(response: WerkzeugResponse) -> WerkzeugResponse:
+    """Office pages and files hold data about the ward's services: never keep them in a shared cache."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _fresh_session() -> None:
+    """Start a new session on sign-in or sign-out, keeping only the language choice."""
+    lang = session.get("lang")
+    session.clear()
+    # The CSRF token cached for this request belonged to the old session.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    if lang:
+        session["lang"] = lang
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def login() -> Any:
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for(".dashboard"))
+    if request.method == "GET":
+        return render_template("office/login.html", next_url=next_url, username="", error=None)
+    username = request.form.get("username", "").strip()[:80]
+    password = request.form.get("password", "")
+    if not username or not password:
+        return render_template("office/login.html", next_url=next_url, username=username,
+                               error=_("Vui lòng nhập tên đăng nhập và mật khẩu.")), 400
+    result = user_svc.verify(username, password)
+    if result.user is None:
+        known = user_svc.find(username)
+        audit.record(known.username if known else None, "login.failed",
+                     f"user:{known.username}" if known else "user:(không có)", result.failure)
+        db.session.commit()
+        status = 429 if result.failure == user_svc.LoginFailure.LOCKED else 401
+        return render_template("office/login.html", next_url=next_url, username=username,
+                               error=result.message()), status
+    account = result.user
+    audit.record(account.username, "login", f"user:{account.username}", account.role)
+    db.session.commit()
+    _fresh_session()
+    login_user(account)
+    session.permanent = True
+    return redirect(next_url or url_for(".dashboard"), code=303)
+
+
+@bp.post("/logout")
+@roles_required(*ANYONE)
+def logout() -> WerkzeugResponse:
+    name = user().username
+    audit.record(name, "logout", f"user:{name}")
+    db.session.commit()
+    logout_user()
+    _fresh_session()
+    flash(_("Ông/Bà đã đăng xuất."), "info")
+    return redirect(url_for(".login"), code=303)

@@ -1,0 +1,131 @@
+"""The dashboard and its drill-downs: indices by element, the trend, the ranking of points, statements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from analysis import charts
+from analysis.periods import Period
+from forms.questionnaire import KINDS
+
+from ..extensions import db
+from ..services import audit
+from . import bp, results
+from .access import ANYONE, STAFF, require_point, roles_required, scope, user, visible_points
+from .filters import check_keys, kind_arg, period_arg, period_options
+
+
+def svg(markup: str) -> Markup:
+    """Mark a chart from analysis.charts safe: it escapes every text it draws itself."""
+    return Markup(markup)  # noqa: S704
+
+
+def allowed_kinds() -> list[str]:
+    """Kinds the current account may choose: all, or those of the viewer's points."""
+    if not scope().limited:
+        return list(KINDS)
+    present = {p.kind for p in visible_points()}
+    return [k for k in KINDS if k in present]
+
+
+def _filters(extra: tuple[str, ...] = ()) -> tuple[Period, str]:
+    check_keys(request.args, ("period", "kind", *extra))
+    kinds = allowed_kinds()
+    if not kinds:
+        abort(403, _("Đơn vị của tài khoản này chưa có điểm khảo sát nào."))
+    kind = kind_arg(request.args, kinds, "onestop" if "onestop" in kinds else kinds[0])
+    assert kind is not None
+    return period_arg(request.args), kind
+
+
+def _kind_ids(kind: str) -> list[int] | None:
+    """Point ids to count for a kind: None (all) for staff, the viewer's own points otherwise."""
+    return [p.id for p in visible_points(kind)] if scope().limited else None
+
+
+@bp.get("/")
+@roles_required(*ANYONE)
+def dashboard() -> str:
+    period, kind = _filters()
+    ids = _kind_ids(kind)
+    result = results.overview(period, kind, ids)
+    goal = results.target(kind)
+    trend = results.trend(period, kind, ids)
+    return render_template(
+        "office/dashboard.html",
+        period=period, kind=kind, kinds=allowed_kinds(), options=period_options(period),
+        result=result, target=goal, points=results.points_table(period, kind, ids),
+        bars_svg=svg(charts.element_bars(results.element_bars(result), target=goal,
+                                         title=_("Chỉ số hài lòng theo yếu tố"))),
+        trend_svg=svg(charts.trend_line(trend, target=goal, title=_("Chỉ số hài lòng chung qua các quý"))),
+        prev={e["code"]: e for e in result["previous"]["elements"]},
+        limited=scope().limited, can_report=user().role in STAFF,
+    )
+
+
+@bp.get("/element/<code>")
+@roles_required(*ANYONE)
+def element(code: str) -> str:
+    period, kind = _filters(("point",))
+    point = None
+    if request.args.get("point"):
+        text = request.args["point"]
+        if not text.isdigit():
+            abort(400, _("Mã điểm khảo sát không hợp lệ."))
+        point = require_point(int(text))
+        if point.kind != kind:
+            abort(400, _("Điểm khảo sát này không thuộc loại dịch vụ đã chọn."))
+    ids = [point.id] if point else _kind_ids(kind)
+    result = results.overview(period, kind, ids)
+    found = results.find_element(result, code)
+    if found is None:
+        abort(404, _("Không có yếu tố “%(code)s” trong phiếu khảo sát này.", code=code[:40]))
+    return render_template("office/element.html", period=period, kind=kind, element=found, point=point,
+                           result=result)
+
+
+@bp.get("/point/<int:point_id>")
+@roles_required(*ANYONE)
+def point(point_id: int) -> str:
+    check_keys(request.args, ("period",))
+    point = require_point(point_id)
+    period = period_arg(request.args)
+    result = results.overview(period, point.kind, [point.id])
+    goal = results.target(point.kind)
+    trend = results.trend(period, point.kind, [point.id])
+    return render_template(
+        "office/point.html", period=period, kind=point.kind, point=point, result=result, target=goal,
+        options=period_options(period),
+        bars_svg=svg(charts.element_bars(results.element_bars(result), target=goal,
+                                         title=_("Chỉ số hài lòng theo yếu tố"))),
+        trend_svg=svg(charts.trend_line(trend, target=goal, title=_("Chỉ số hài lòng chung qua các quý"))),
+    )
+
+
+@bp.get("/report")
+@roles_required(*STAFF)
+def report() -> Any:
+    """The formal quarterly report as PDF, built by services.reports."""
+    check_keys(request.args, ("period", "kind"))
+    period = period_arg(request.args)
+    kind = kind_arg(request.args, KINDS, None)
+    try:
+        from ..services import reports
+
+        pdf = reports.build_pdf(period, kind)
+    except Exception:
+        current_app.logger.exception("report PDF failed for %s %s", period.label, kind)
+        db.session.rollback()
+        flash(_("Chưa tạo được báo cáo PDF cho kỳ này. Vui lòng thử lại sau hoặc báo cho quản trị viên."), "error")
+        return redirect(url_for(".dashboard", period=period.label, kind=kind or "onestop"), code=303)
+    audit.record(user().username, "report.pdf", period.label, kind or "all")
+    db.session.commit()
+    name = f"bao-cao-{period.label}{'-' + kind if kind else ''}.pdf"
+    return current_app.response_class(
+        pdf, mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )

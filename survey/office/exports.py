@@ -1,0 +1,133 @@
+"""Exports of responses and indices as CSV or XLSX, the same files as the CLI, limited to what the account may see."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from flask import current_app, render_template, request
+from flask_babel import gettext as _
+
+from analysis import flat
+from analysis.periods import Period
+from forms.questionnaire import bundled
+
+from ..extensions import db
+from ..services import audit, stats
+from ..services import responses as response_svc
+from . import bp
+from .access import ANYONE, roles_required, scope, user, visible_points
+from .dashboard import allowed_kinds
+from .filters import check_keys, choice_arg, kind_arg, period_arg, period_options
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WHAT = ("responses", "indices")
+FORMATS = ("csv", "xlsx")
+
+
+def response_labels(columns: list[str]) -> list[str]:
+    """Vietnamese headers for the response columns: service fields, statements and questions."""
+    labels = {
+        "submitted_at": _("Thời điểm gửi"),
+        "point": _("Mã điểm khảo sát"),
+        "channel": _("Kênh"),
+        "questionnaire": _("Phiếu (phiên bản)"),
+        "verified": _("Có mã xác thực"),
+        "flag_reason": _("Lý do gắn cờ"),
+        "comment": _("Ý kiến khác"),
+    }
+    for q in sorted(bundled().values(), key=lambda q: (q.kind, -q.version)):
+        for s in q.statements:
+            labels.setdefault(s.code, s.text.vi)
+        for question in q.questions:
+            labels.setdefault(question.code, question.text.vi)
+    return [labels.get(c, c) for c in columns]
+
+
+def index_labels() -> list[str]:
+    """Vietnamese headers for analysis.flat's columns."""
+    labels = {
+        "period": _("Kỳ"), "kind": _("Loại dịch vụ"), "point": _("Điểm khảo sát"), "level": _("Cấp"),
+        "code": _("Mã"), "n": _("Số phiếu"), "index": _("Chỉ số (%)"), "ci_low": _("Cận dưới KTC 95%"),
+        "ci_high": _("Cận trên KTC 95%"), "mean": _("Điểm trung bình"), "low_n": _("Ít phiếu"),
+        "d1": _("Rất không hài lòng"), "d2": _("Không hài lòng"), "d3": _("Bình thường"), "d4": _("Hài lòng"),
+        "d5": _("Rất hài lòng"), "na": _("Không có ý kiến"), "previous_index": _("Chỉ số kỳ trước"),
+        "diff": _("Chênh lệch"),
+    }
+    return [labels.get(c, c) for c in flat.COLUMNS]
+
+
+@bp.get("/exports")
+@roles_required(*ANYONE)
+def exports() -> str:
+    check_keys(request.args, ("period", "kind"))
+    period = period_arg(request.args)
+    kinds = allowed_kinds()
+    kind = kind_arg(request.args, kinds, None)
+    return render_template("office/exports.html", period=period, kind=kind, kinds=kinds,
+                           options=period_options(period), limited=scope().limited)
+
+
+def _point_codes(kind: str | None) -> list[str] | None:
+    return [p.code for p in visible_points(kind)] if scope().limited else None
+
+
+def _index_rows(period: Period, kind: str | None) -> list[list[Any]]:
+    """flat rows of the ward (staff) or of each of the viewer's points."""
+    results: list[dict[str, Any]] = []
+    if scope().limited:
+        for p in visible_points(kind):
+            results.extend(stats.indices_for(period, None, p.code))
+    else:
+        kinds = [kind] if kind else allowed_kinds()
+        for k in kinds:
+            results.extend(stats.indices_for(period, k))
+    return [row for result in results for row in flat.rows(result)]
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+@bp.get("/export")
+@roles_required(*ANYONE)
+def export() -> Any:
+    check_keys(request.args, ("what", "format", "period", "kind"))
+    what = choice_arg(request.args, "what", WHAT, "responses")
+    fmt = choice_arg(request.args, "format", FORMATS, "csv")
+    period = period_arg(request.args)
+    kind = kind_arg(request.args, allowed_kinds(), None)
+    codes = _point_codes(kind)
+    name = f"hailong-{what}-{period.label}{'-' + kind if kind else ''}.{fmt}".replace("..", "_")
+    actor = user().username
+    audit.record(actor, f"export.{what}", period.label,
+                 f"{fmt}; {kind or 'all'}; {'unit ' + (user().unit or '') if codes is not None else 'all points'}")
+    db.session.commit()
+
+    if what == "indices":
+        rows = _index_rows(period, kind)
+        if fmt == "csv":
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(flat.COLUMNS)
+            writer.writerows(rows)
+            return current_app.response_class("\ufeff" + out.getvalue(), mimetype="text/csv",
+                                              headers=_attachment(name))
+        buf = io.BytesIO()
+        # Numbers stay numbers in the sheet; every text here is a code we generated, never user input.
+        cells: Iterator[dict[str, Any]] = (dict(zip(flat.COLUMNS, row, strict=True)) for row in rows)
+        response_svc.write_xlsx(buf, cells, list(flat.COLUMNS), index_labels())
+        return current_app.response_class(buf.getvalue(), mimetype=XLSX_MIME, headers=_attachment(name))
+
+    columns = response_svc.export_columns([kind] if kind else None)
+    found = response_svc.export_rows(day_range=period.day_keys(), kind=kind, point_codes=codes)
+    if fmt == "xlsx":
+        buf = io.BytesIO()
+        response_svc.write_xlsx(buf, found, columns, response_labels(columns))
+        return current_app.response_class(buf.getvalue(), mimetype=XLSX_MIME, headers=_attachment(name))
+    text = io.StringIO()
+    text.write("\ufeff")  # so Excel opens Vietnamese text correctly; the importer accepts it
+    response_svc.write_csv(text, found, columns)
+    return current_app.response_class(text.getvalue(), mimetype="text/csv", headers=_attachment(name))

@@ -1,0 +1,127 @@
+"""Reading the office's query-string filters: period, kind, search; anything unknown is a 400 in Vietnamese."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import abort
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from analysis.periods import TZ, Period, PeriodError, half, parse_period, quarter_of, recent_quarters, whole_year
+from forms.questionnaire import KINDS
+
+# Query keys every office page accepts (the language switch).
+ALWAYS = frozenset({"lang"})
+PERIOD_HELP = "2026-Q1, 2026-H1, 2026, 2026-01-01..2026-03-31"
+
+
+def kind_label(kind: str) -> str:
+    """The Vietnamese name of a kind of service."""
+    labels = {
+        "onestop": _("Hành chính công (một cửa)"),
+        "health": _("Y tế"),
+        "education": _("Giáo dục"),
+    }
+    return labels.get(kind, kind)
+
+
+def today() -> date:
+    """Today on the ward's calendar."""
+    return datetime.now(TZ).date()
+
+
+def check_keys(args: MultiDict[str, str], allowed: Iterable[str]) -> None:
+    """Refuse unknown or repeated query parameters, naming the first one."""
+    known = ALWAYS | set(allowed)
+    for key in args:
+        if key not in known:
+            abort(400, _("Bộ lọc “%(name)s” không hợp lệ. Vui lòng dùng các ô chọn trên trang.", name=key[:40]))
+        if len(args.getlist(key)) > 1:
+            abort(400, _("Bộ lọc “%(name)s” chỉ được chọn một giá trị.", name=key[:40]))
+
+
+def period_arg(args: MultiDict[str, str], default: Period | None = None) -> Period:
+    """The `period` filter; the current quarter when absent."""
+    text = args.get("period", "").strip()
+    if not text:
+        return default or parse_period(quarter_of(today()))
+    try:
+        return parse_period(text[:40])
+    except PeriodError:
+        abort(400, _("Kỳ báo cáo “%(text)s” không hợp lệ. Dùng dạng %(help)s.", text=text[:40], help=PERIOD_HELP))
+
+
+def kind_arg(args: MultiDict[str, str], allowed: Sequence[str], default: str | None) -> str | None:
+    """The `kind` filter: one of KINDS; 400 if unknown, 403 if outside what this account may see."""
+    text = args.get("kind", "").strip()
+    if not text:
+        return default
+    if text not in KINDS:
+        abort(400, _("Loại dịch vụ “%(text)s” không hợp lệ. Chọn một trong: %(kinds)s.",
+                     text=text[:40], kinds=", ".join(KINDS)))
+    if text not in allowed:
+        abort(403, _("Ông/Bà chỉ xem được các điểm khảo sát thuộc đơn vị của mình."))
+    return text
+
+
+def int_arg(args: MultiDict[str, str], name: str, default: int, low: int = 1, high: int = 1_000_000) -> int:
+    """A small positive integer filter such as `page`."""
+    text = args.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        abort(400, _("Giá trị “%(name)s” không hợp lệ.", name=name))
+    return int(text)
+
+
+def choice_arg(args: MultiDict[str, str], name: str, choices: Sequence[str], default: str) -> str:
+    """A filter with a fixed list of values."""
+    text = args.get(name, "").strip() or default
+    if text not in choices:
+        abort(400, _("Giá trị “%(value)s” của “%(name)s” không hợp lệ.", value=text[:40], name=name))
+    return text
+
+
+@dataclass(frozen=True)
+class PeriodOption:
+    value: str
+    label: str
+
+
+def period_label(label: str) -> str:
+    """A period label in Vietnamese words: "Quý I/2026", "6 tháng đầu năm 2026", "Năm 2026"."""
+    try:
+        period = parse_period(label)
+    except PeriodError:
+        return label
+    roman = {"1": "I", "2": "II", "3": "III", "4": "IV"}
+    if "-Q" in period.label:
+        year, n = period.label.split("-Q")
+        return _("Quý %(n)s/%(year)s", n=roman[n], year=year)
+    if "-H" in period.label:
+        year, n = period.label.split("-H")
+        return _("6 tháng đầu năm %(year)s", year=year) if n == "1" else _("6 tháng cuối năm %(year)s", year=year)
+    if ".." in period.label:
+        first, last = period.label.split("..")
+        return _("Từ %(first)s đến %(last)s", first=_vn_date(first), last=_vn_date(last))
+    return _("Năm %(year)s", year=period.label)
+
+
+def _vn_date(iso: str) -> str:
+    d = date.fromisoformat(iso)
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def period_options(selected: Period) -> list[PeriodOption]:
+    """The periods offered in the filter: the last six quarters, the halves and the years; plus the chosen one."""
+    now = today()
+    periods = [*reversed(recent_quarters(now, 6))]
+    periods += [half(now.year, 2), half(now.year, 1), half(now.year - 1, 2), half(now.year - 1, 1)]
+    periods += [whole_year(now.year), whole_year(now.year - 1)]
+    labels = [p.label for p in periods]
+    if selected.label not in labels:
+        labels.insert(0, selected.label)
+    return [PeriodOption(label, period_label(label)) for label in labels]

@@ -1,0 +1,69 @@
+"""Helpers every office template uses: number and date formats, labels and the language switch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import request, url_for
+from flask_babel import gettext as _
+
+from analysis.periods import TZ
+from analysis.report import fmt_ci, fmt_diff, fmt_int, fmt_num, fmt_pct
+
+from . import bp
+from .filters import kind_label, period_label
+
+SCALE_LEVELS = ("5", "4", "3", "2", "1")
+
+
+def role_label(role: str) -> str:
+    labels = {"admin": _("Quản trị"), "reviewer": _("Cán bộ xem xét"), "viewer": _("Xem theo đơn vị")}
+    return labels.get(role, role)
+
+
+def scale_label(value: int | str) -> str:
+    """The wording of a level on the 1..5 scale."""
+    labels = {
+        "5": _("Rất hài lòng"), "4": _("Hài lòng"), "3": _("Bình thường"), "2": _("Không hài lòng"),
+        "1": _("Rất không hài lòng"), "na": _("Không có ý kiến"),
+    }
+    return labels.get(str(value), str(value))
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored UTC time as the ward's local "dd/mm/yyyy hh:mm"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def share(part: int, whole: int) -> str:
+    """`part` as a percentage of `whole` with one decimal, or a dash."""
+    return fmt_pct(100.0 * part / whole, 1) if whole else "–"
+
+
+def lang_url(lang: str) -> str:
+    """This page in another language (GET pages keep their filters; after a POST, the dashboard)."""
+    if request.method == "GET" and request.endpoint and request.endpoint.startswith("office."):
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "lang"}
+        return url_for(request.endpoint, **(request.view_args or {}), **args, lang=lang)
+    return url_for("office.dashboard", lang=lang)
+
+
+def page_url(page: int) -> str:
+    """This GET page with another `page` number."""
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
+    return url_for(request.endpoint or "office.dashboard", **(request.view_args or {}), **args, page=page)
+
+
+@bp.context_processor
+def _office_helpers() -> dict[str, Any]:
+    return {
+        "fmt_pct": fmt_pct, "fmt_ci": fmt_ci, "fmt_int": fmt_int, "fmt_num": fmt_num, "fmt_diff": fmt_diff,
+        "kind_label": kind_label, "period_label": period_label, "role_label": role_label,
+        "scale_label": scale_label, "scale_levels": SCALE_LEVELS, "local_time": local_time, "share": share,
+        "lang_url": lang_url, "page_url": page_url,
+    }

@@ -1,0 +1,167 @@
+"""Limits for open posters: per-browser daily marks, honeypot, minimum fill time and per-network rate limits.
+
+Suspicious responses are stored with a reason (flagged, excluded from indices until reviewed), never dropped.
+The only network-level state is a keyed hash of the address with a key that changes every day; the raw
+address is never stored (Decree 13/2023).
+
+Rate limit on POST /s/<code>, per (address hash, point): DEFAULT_SUBMIT_LIMIT. A school's parents share one
+Wi-Fi address; `python -m bench.load --school` simulates a meeting where everyone scans within two minutes
+and fills in for a log-normal time (median 3 minutes): the busiest minute holds about 90 submissions for 300
+parents and about 160 for 600 (p99 of 500 runs). 200 per minute lets 600 parents on one address through
+while still stopping a script that floods a point; 2000 per hour covers a whole large school in an hour.
+Stuffing at lower rates is caught by the flags and the one-time receipt codes, not by the rate limit.
+Override with HAILONG_RATELIMIT_SUBMIT (the load bench sets it high: all its respondents come from 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeSerializer
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from analysis.periods import day_key
+
+DEFAULT_SUBMIT_LIMIT = "200 per minute;2000 per hour"
+#: Seconds a person needs at least to read and answer one question; faster is flagged.
+DEFAULT_MIN_FILL_SECONDS = 5
+SEEN_COOKIE = "hl_seen"
+SEEN_SALT = "hailong.seen"
+MAX_SEEN_POINTS = 64
+
+
+def _setting(key: str, default: str) -> str:
+    value = current_app.config.get(key)
+    if value is None or value == "":
+        value = os.environ.get(key)
+    return str(value) if value not in (None, "") else default
+
+
+def submit_limit() -> str:
+    """The Flask-Limiter limit for submissions (read per request so config and tests can change it)."""
+    return _setting("HAILONG_RATELIMIT_SUBMIT", DEFAULT_SUBMIT_LIMIT)
+
+
+def min_fill_seconds() -> int:
+    try:
+        return max(0, int(_setting("HAILONG_MIN_FILL_SECONDS", str(DEFAULT_MIN_FILL_SECONDS))))
+    except ValueError:
+        return DEFAULT_MIN_FILL_SECONDS
+
+
+def _secret() -> bytes:
+    return str(current_app.config["SECRET_KEY"]).encode("utf-8")
+
+
+def address_hash(address: str, when: datetime | None = None) -> str:
+    """HMAC of a network address under a key derived from the secret and today's date (rotates daily)."""
+    day = day_key(when or datetime.now(UTC))
+    day_secret = hmac.new(_secret(), f"address-key:{day}".encode(), hashlib.sha256).digest()
+    return hmac.new(day_secret, address.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:24]
+
+
+def limit_key() -> str:
+    """Rate-limit key: hashed address and point code (never the raw address, also not in Redis)."""
+    code = str((request.view_args or {}).get("code", ""))[:40]
+    return f"{address_hash(request.remote_addr or '-')}:{code}"
+
+
+# --- minimum fill time -------------------------------------------------------------------------
+
+
+def _stamp_mac(seconds: str) -> str:
+    mac = hmac.new(_secret(), f"started:{seconds}".encode(), hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(mac).decode("ascii")
+
+
+def started_stamp(now: datetime | None = None) -> str:
+    """A signed time for the form's hidden `started` field (27 characters, fits the field's 32)."""
+    seconds = str(int((now or datetime.now(UTC)).timestamp()))
+    return f"{seconds}.{_stamp_mac(seconds)}"
+
+
+def started_at(stamp: str | None) -> int | None:
+    """The Unix time a form was served, if the stamp is ours; None when missing or forged."""
+    if not stamp or "." not in stamp:
+        return None
+    seconds, mac = stamp.split(".", 1)
+    if not seconds.isdigit() or not hmac.compare_digest(mac, _stamp_mac(seconds)):
+        return None
+    return int(seconds)
+
+
+# --- per-browser daily mark ---------------------------------------------------------------------
+
+
+def _seen_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SEEN_SALT)
+
+
+def seen_today(cookie: str | None, now: datetime) -> list[int]:
+    """Point ids this browser answered today, from the signed cookie (empty if absent, stale or forged)."""
+    if not cookie or len(cookie) > 1024:
+        return []
+    try:
+        data = _seen_serializer().loads(cookie)
+    except BadData:
+        return []
+    if not (isinstance(data, list) and len(data) == 2 and data[0] == day_key(now) and isinstance(data[1], list)):
+        return []
+    return [p for p in data[1] if isinstance(p, int)]
+
+
+def remember(response: WerkzeugResponse, point_id: int, cookie: str | None, now: datetime) -> None:
+    """Mark on the browser that it answered this point today (a signed cookie that expires in a day)."""
+    seen = seen_today(cookie, now)
+    if point_id not in seen:
+        seen = [*seen, point_id][-MAX_SEEN_POINTS:]
+    value = _seen_serializer().dumps([day_key(now), seen])
+    response.set_cookie(
+        SEEN_COOKIE, value, max_age=24 * 3600, httponly=True, samesite="Lax",
+        secure=current_app.config.get("HAILONG_ENV") == "production",
+    )
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What a submission tells about itself, besides its answers."""
+
+    honeypot: str | None
+    started: str | None
+    seen_cookie: str | None
+    with_token: bool
+
+
+def reasons(signals: Signals, point_id: int, now: datetime) -> list[str]:
+    """Why a submission looks suspicious (empty when it does not); the reasons are stored with it."""
+    found: list[str] = []
+    if signals.honeypot and signals.honeypot.strip():
+        found.append(_("điền vào trường ẩn chống máy tự động"))
+    began = started_at(signals.started)
+    if began is None:
+        found.append(_("thiếu hoặc sai thời điểm mở phiếu"))
+    else:
+        elapsed = int(now.timestamp()) - began
+        if elapsed < min_fill_seconds():
+            found.append(_("gửi quá nhanh (%(n)s giây)", n=max(elapsed, 0)))
+    if not signals.with_token and point_id in seen_today(signals.seen_cookie, now):
+        found.append(_("trùng trình duyệt trong ngày"))
+    return found
+
+
+def flag_reason(found: list[str]) -> str | None:
+    """The stored reason text (fits Response.flag_reason), or None when nothing was found."""
+    if not found:
+        return None
+    text = "; ".join(found)
+    return text if len(text) <= 200 else text[:199] + "…"

@@ -1,0 +1,373 @@
+"""The formal period report (Nghị định 30/2020 layout): numbers through SQL/stats, Jinja templates, WeasyPrint."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from analysis import charts
+from analysis import report as rp
+from analysis.indices import LOW_N
+from analysis.indices import compute as compute_indices
+from analysis.periods import TZ, Period, parse_period
+from forms.questionnaire import KINDS, QuestionType
+
+from ..extensions import db
+from ..models import Answer, Organisation, Question, QuestionnaireVersion, Response, ServicePoint, Setting
+from . import questionnaires as qsvc
+from . import stats
+
+#: Settings read from the `settings` table; a missing one is printed as a blank to fill in by hand.
+SETTING_KEYS = (
+    "report.number",
+    "report.date",
+    "report.place",
+    "report.signer_authority",
+    "report.signer_title",
+    "report.signer_name",
+    "report.recipients",
+)
+SHARE_QUESTIONS = ("extra_payment", "harassment")
+COMMENT_POOL = 400
+BLANK = "……"
+
+
+class ReportError(ValueError):
+    """A report cannot be made for these arguments; the message is Vietnamese and shown as is."""
+
+
+def settings() -> dict[str, str]:
+    """The report settings that are set and not empty."""
+    rows = db.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(SETTING_KEYS))).tuples().all()
+    return {k: v.strip() for k, v in rows if v and v.strip()}
+
+
+def default_filename(period: Period, kind: str | None = None) -> str:
+    """bao-cao-2026-Q1.pdf, bao-cao-2026-Q1-health.pdf, bao-cao-2026-01-01_2026-03-31.pdf."""
+    label = period.label.replace("..", "_")
+    return f"bao-cao-{label}{'-' + kind if kind else ''}.pdf"
+
+
+def build_pdf(period: Period, kind: str | None = None) -> bytes:
+    """The whole report of a period (all kinds or one) as PDF bytes."""
+    from weasyprint import HTML
+
+    return HTML(string=render_html(period, kind)).write_pdf()  # type: ignore[no-any-return]
+
+
+def render_html(period: Period, kind: str | None = None) -> str:
+    """The report's HTML (Vietnamese whatever the request locale: it is an official document)."""
+    context = gather(period, kind)
+    with force_locale("vi"):
+        return render_template("report/report.html", **context)
+
+
+def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
+    """Everything the templates print, counted in SQL and computed by analysis/."""
+    if kind is not None and kind not in KINDS:
+        raise ReportError(_("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=kind, kinds=", ".join(KINDS)))
+    kinds = [kind] if kind else list(KINDS)
+    results = stats.indices_for(period, kind)
+    lo, hi = period.day_keys()
+    per_point = _point_rows(period, kinds)
+    channels = _channels(lo, hi, kinds)
+    flagged = _flagged(lo, hi, kinds)
+    total = sum(int(r["responses"]) for r in results)
+    shares = _shares(period) if "onestop" in kinds else {}
+    lowest = rp.lowest_statements(results)
+    sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]]) for r in results]
+    org = _organisation()
+    cfg = current_app.config
+    ward = org.name if org else cfg["HAILONG_WARD_NAME"]
+    province = org.province if org else cfg["HAILONG_PROVINCE"]
+    points_with_responses = sum(1 for p in per_point if p["responses"])
+    summary = rp.summary(
+        period,
+        results,
+        ward=ward,
+        points_with_responses=points_with_responses,
+        shares=shares,
+        lowest=lowest,
+    )
+    return {
+        "period": period,
+        "period_name": rp.period_name(period),
+        "period_last": period.end - timedelta(days=1),
+        "kind_list": "; ".join(rp.KIND_NAMES[k] for k in kinds),
+        "kind": kind,
+        "kinds": kinds,
+        "total": total,
+        "flagged": flagged,
+        "sections": sections,
+        "points": per_point,
+        "points_with_responses": points_with_responses,
+        "channels": channels,
+        "shares": shares,
+        "lowest": lowest,
+        "comments": _comments(lo, hi, kinds),
+        "summary": summary,
+        "methods": [(rp.KIND_SHORT[s["kind"]], rp.ci_method_name(s["overall"]["ci_method"])) for s in sections],
+        "low_n": LOW_N,
+        "header": _header(ward, province),
+        "fmt": {
+            "num": rp.fmt_num,
+            "int": rp.fmt_int,
+            "pct": rp.fmt_pct,
+            "diff": rp.fmt_diff,
+            "ci": rp.fmt_ci,
+            "change": rp.change_phrase,
+        },
+        "kind_titles": rp.KIND_TITLES,
+        "kind_short": rp.KIND_SHORT,
+        "kind_names": rp.KIND_NAMES,
+    }
+
+
+def _organisation() -> Organisation | None:
+    """The ward of this deployment (HAILONG_WARD_CODE), or the only one there is."""
+    code = current_app.config["HAILONG_WARD_CODE"]
+    org = db.session.scalar(select(Organisation).filter_by(code=code))
+    if org is None:
+        orgs = list(db.session.scalars(select(Organisation).limit(2)))
+        org = orgs[0] if len(orgs) == 1 else None
+    return org
+
+
+def _header(ward: str, province: str) -> dict[str, Any]:
+    """Header and signature texts: from settings, else blanks; nothing invented."""
+    s = settings()
+    number = s.get("report.number", "")
+    if number and "/" not in number:
+        number = f"{number}/BC-UBND"
+    place = s.get("report.place") or re.sub(r"^(phường|xã|thị trấn)\s+", "", ward, flags=re.IGNORECASE)
+    when = _parse_date(s.get("report.date", ""))
+    year = when.year if when else datetime.now(TZ).year
+    recipients = [line.strip(" -–•;.") for line in s.get("report.recipients", "").splitlines()]
+    return {
+        "body_parent": "Ủy ban nhân dân".upper(),
+        "body_name": ward.upper(),
+        "number": number,
+        "place": place,
+        "day": f"{when.day:02d}" if when else "",
+        "month": f"{when.month:02d}" if when else "",
+        "year": year,
+        "authority": s.get("report.signer_authority", "TM. ỦY BAN NHÂN DÂN"),
+        "title_lines": [x.strip() for x in s.get("report.signer_title", "").splitlines() if x.strip()],
+        "signer": s.get("report.signer_name", ""),
+        "recipients": [r for r in recipients if r],
+        "ward": ward,
+        "ward_inline": rp.inline_name(ward),
+        "province": province,
+    }
+
+
+def _parse_date(text: str) -> date | None:
+    """A yyyy-mm-dd setting, or None when absent or malformed (then the date stays blank)."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _section(result: dict[str, Any], points: list[dict[str, Any]]) -> dict[str, Any]:
+    """One kind's block: indices, chart, target and comparison."""
+    kind = result["kind"]
+    has_data = bool(result["responses"]) and result["overall"]["index"] is not None
+    chart = None
+    if has_data:
+        target = rp.TARGETS.get(kind)
+        chart = Markup(charts.element_bars(rp.bars(result), target=target, title=rp.KIND_TITLES[kind]))  # noqa: S704
+    previous = result.get("previous") or {}
+    prev_elements = {e["code"]: e for e in previous.get("elements", [])}
+    return {
+        **result,
+        "has_data": has_data,
+        "chart": chart,
+        "gap": rp.target_gap(kind, result["overall"]["index"]),
+        "prev_name": rp.period_name(parse_period(previous["period"])) if previous.get("period") else "",
+        "prev_elements": prev_elements,
+        "expect_top": rp.top_expectations(result, 5),
+        "point_rows": points,
+    }
+
+
+def _point_rows(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
+    """Each point's responses and overall index with its interval (the same numbers as `indices --point`).
+
+    One GROUP BY over the responses' satisfaction masks per kind gives every point's pattern table; the
+    element and overall indices need only satisfied/valid per statement, so no answer rows are scanned.
+    """
+    points = sorted(
+        db.session.scalars(select(ServicePoint).where(ServicePoint.kind.in_(kinds))),
+        key=lambda p: (KINDS.index(p.kind), p.code),
+    )
+    lo, hi = period.day_keys()
+    patterns: dict[int, list[tuple[tuple[str, ...], int, int, int]]] = {}
+    definitions = {}
+    for kind in kinds:
+        versions = list(db.session.scalars(_kind_versions([kind])))
+        definitions[kind] = qsvc.definition(qsvc.latest_version(kind))
+        bit_codes = {vid: qsvc.question_map(vid).bit_codes for vid in versions}
+        rows = db.session.execute(
+            select(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
+            .where(
+                Response.questionnaire_id.in_(versions),
+                Response.day_key >= lo,
+                Response.day_key < hi,
+                Response.flagged.is_(False),
+            )
+            .group_by(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
+        ).tuples()
+        for point_id, vid, sat, valid, n in rows:
+            patterns.setdefault(point_id, []).append((bit_codes[vid], sat, valid, n))
+    out = []
+    for p in points:
+        found = patterns.get(p.id, [])
+        responses = sum(row[3] for row in found)
+        if not responses and not p.active:
+            continue
+        q = definitions[p.kind]
+        counts = rp.statement_counts(found)
+        overall = compute_indices(q, counts, found, responses)["overall"]
+        out.append(
+            {
+                "code": p.code,
+                "name": p.name,
+                "kind": p.kind,
+                "active": p.active,
+                "responses": responses,
+                "index": overall["index"],
+                "ci95": overall["ci95"],
+                "low_n": overall["low_n"],
+            }
+        )
+    return out
+
+
+def _kind_versions(kinds: Sequence[str]) -> Any:
+    return select(QuestionnaireVersion.id).where(QuestionnaireVersion.kind.in_(kinds))
+
+
+def _channels(lo: int, hi: int, kinds: Sequence[str]) -> list[dict[str, Any]]:
+    """Responses per channel (flagged ones left out, as in the indices)."""
+    rows = db.session.execute(
+        select(Response.channel, func.count())
+        .where(
+            Response.day_key >= lo,
+            Response.day_key < hi,
+            Response.flagged.is_(False),
+            Response.questionnaire_id.in_(_kind_versions(kinds)),
+        )
+        .group_by(Response.channel)
+    ).tuples()
+    counts = dict(rows.all())
+    total = sum(counts.values())
+    order = list(rp.CHANNEL_NAMES) + sorted(set(counts) - set(rp.CHANNEL_NAMES))
+    return [
+        {
+            "code": c,
+            "name": rp.CHANNEL_NAMES.get(c, c),
+            "count": counts[c],
+            "pct": round(100.0 * counts[c] / total, 2) if total else None,
+        }
+        for c in order
+        if counts.get(c)
+    ]
+
+
+def _flagged(lo: int, hi: int, kinds: Sequence[str]) -> int:
+    """Responses of the period set aside as suspicious (not counted anywhere in the report)."""
+    return int(
+        db.session.scalar(
+            select(func.count(Response.id)).where(
+                Response.day_key >= lo,
+                Response.day_key < hi,
+                Response.flagged.is_(True),
+                Response.questionnaire_id.in_(_kind_versions(kinds)),
+            )
+        )
+        or 0
+    )
+
+
+def _shares(period: Period) -> dict[str, dict[str, Any]]:
+    """Answers of the one-stop extra_payment and harassment questions, option by option."""
+    lo, hi = period.day_keys()
+    versions = {v.id: v for v in db.session.scalars(select(QuestionnaireVersion).filter_by(kind="onestop"))}
+    if not versions:
+        return {}
+    questions = db.session.execute(
+        select(Question.id, Question.code, Question.questionnaire_id).where(
+            Question.questionnaire_id.in_(versions), Question.code.in_(SHARE_QUESTIONS)
+        )
+    ).tuples()
+    meta: dict[int, tuple[str, list[str]]] = {}
+    labels: dict[str, dict[str, str]] = {code: {} for code in SHARE_QUESTIONS}
+    latest = qsvc.definition(qsvc.latest_version("onestop"))
+    for qid, code, vid in questions:
+        question = qsvc.definition(versions[vid]).question(code)
+        if question is None or question.type != QuestionType.CHOICE:
+            continue
+        meta[qid] = (code, [o.code for o in question.options])
+        for o in question.options:
+            labels[code].setdefault(o.code, o.label.vi)
+    if not meta:
+        return {}
+    rows = db.session.execute(
+        select(Answer.question_id, Answer.value, func.count())
+        .where(Answer.question_id.in_(meta), Answer.day_key >= lo, Answer.day_key < hi, Answer.excluded.is_(False))
+        .group_by(Answer.question_id, Answer.value)
+    ).tuples()
+    counts: dict[str, dict[str, int]] = {code: {} for code in SHARE_QUESTIONS}
+    for qid, value, n in rows:
+        code, options = meta[qid]
+        if 1 <= value <= len(options):
+            bucket = counts[code]
+            bucket[options[value - 1]] = bucket.get(options[value - 1], 0) + n
+    out = {}
+    for code in SHARE_QUESTIONS:
+        q = latest.question(code)
+        order = [o.code for o in q.options] if q else list(labels[code])
+        options = [(c, labels[code].get(c, c)) for c in order]
+        out[code] = {**rp.choice_share(options, counts[code]), "text": q.text.vi if q else code}
+    return out
+
+
+def _comments(lo: int, hi: int, kinds: Sequence[str]) -> list[dict[str, Any]]:
+    """A few recent comments of unflagged responses, masked (phones, e-mails) by analysis.report."""
+    rows = db.session.execute(
+        select(Response.comment, Response.day_key, ServicePoint.name, ServicePoint.kind)
+        .join(ServicePoint, ServicePoint.id == Response.point_id)
+        .where(
+            Response.day_key >= lo,
+            Response.day_key < hi,
+            Response.flagged.is_(False),
+            Response.comment.is_not(None),
+            Response.comment != "",
+            ServicePoint.kind.in_(kinds),
+        )
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(COMMENT_POOL)
+    ).tuples()
+    pool = [
+        {"comment": c, "date": f"{d % 100:02d}/{d // 100 % 100:02d}/{d // 10000}", "point": name, "kind": k}
+        for c, d, name, k in rows
+    ]
+    return rp.pick_comments(pool)
+
+
+def parse_kind(text: str | None) -> str | None:
+    """A --kind value checked against the known kinds (None for all)."""
+    if text is None or text == "":
+        return None
+    if text not in KINDS:
+        raise ReportError(_("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=text, kinds=", ".join(KINDS)))
+    return text

@@ -1,0 +1,81 @@
+"""The citizen page's weight budget in Chromium: under 20 KB gzipped (HTML + CSS + JS), no third-party request.
+
+Also measured, printed, never asserted: first render and submit times on a throttled slow-3G phone.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+BUDGET = 20 * 1024
+COUNTED = {"document", "stylesheet", "script"}
+# DevTools' "Slow 3G" preset: 400 ms × 5 round trip, 400 kbit/s each way.
+SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 500 * 1000 / 8 * 0.8,
+           "uploadThroughput": 500 * 1000 / 8 * 0.8}
+
+
+def _record(page: Any) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+
+    def on_response(response: Any) -> None:
+        request = response.request
+        body = b"" if response.status in (204, 301, 302, 303, 304) else response.body()
+        seen.append({
+            "url": response.url, "type": request.resource_type, "raw": len(body),
+            "gzip": len(gzip.compress(body, compresslevel=6)),
+            "encoding": response.headers.get("content-encoding", ""),
+        })
+
+    page.on("response", on_response)
+    return seen
+
+
+def test_citizen_page_is_small_and_first_party(app: Any, demo_points: Any, live_server: str, phone: Any) -> None:
+    requests: list[str] = []
+    phone.on("request", lambda r: requests.append(r.url))
+    seen = _record(phone)
+    phone.goto(f"{live_server}/s/mc-1", wait_until="load")
+    phone.wait_for_load_state("networkidle")
+
+    host = urlsplit(live_server).netloc
+    assert requests and all(urlsplit(u).netloc == host for u in requests if not u.startswith("data:")), requests
+    counted = [r for r in seen if r["type"] in COUNTED]
+    raw = sum(r["raw"] for r in counted)
+    compressed = sum(r["gzip"] for r in counted)
+    for r in seen:
+        print(f"  {r['type']:<11} {r['raw']:>7} B raw {r['gzip']:>6} B gzip  served as {r['encoding'] or 'identity'}"
+              f"  {urlsplit(r['url']).path}")
+    print(f"citizen page /s/mc-1: {raw} B uncompressed, {compressed} B gzip (budget {BUDGET} B)")
+    assert {r["type"] for r in counted} >= {"document", "stylesheet"}
+    # The server compresses what Chromium asks gzip for.
+    assert all(r["encoding"] == "gzip" for r in counted if r["raw"] > 1000)
+    assert compressed < BUDGET
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["gzip", "identity"])
+def test_slow_3g_timings_are_reported(app: Any, demo_points: Any, live_server: str, phone: Any, compress: bool) -> None:
+    app.config["HAILONG_GZIP"] = compress
+    cdp = phone.context.new_cdp_session(phone)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    start = time.monotonic()
+    phone.goto(f"{live_server}/s/mc-1", wait_until="load", timeout=120_000)
+    loaded = time.monotonic() - start
+    paint = phone.evaluate(
+        "() => (performance.getEntriesByName('first-contentful-paint')[0] || {startTime: -1}).startTime"
+    )
+    phone.locator("input[name='access__seating'][value='5']").check()
+    phone.locator("input[name='overall'][value='4']").check()
+    start = time.monotonic()
+    phone.locator("button[type=submit]").click()
+    phone.wait_for_url("**/cam-on", wait_until="load", timeout=120_000)
+    submitted = time.monotonic() - start
+    print(f"slow 3G (2000 ms RTT, 400 kbit/s), {'gzip' if compress else 'uncompressed'}: first contentful paint {paint / 1000:.2f} s, "
+          f"load {loaded:.2f} s, submit to thank-you page {submitted:.2f} s")
+    assert "Cảm ơn" in phone.locator("h1").inner_text()

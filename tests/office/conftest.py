@@ -1,0 +1,113 @@
+"""Office fixtures: accounts of each role, a signed-in client and a few responses with known answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
+
+from analysis.periods import TZ
+from survey.extensions import db as _db
+from survey.models import Organisation, ServicePoint, User
+from survey.services import points as point_svc
+from survey.services import questionnaires as qsvc
+from survey.services import responses as response_svc
+from survey.services import users as user_svc
+
+PASSWORDS = {"admin": "admin-password-1", "reviewer": "reviewer-password-1", "viewer": "viewer-password-1"}
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+#: A day in 2026-Q1, the period most tests read.
+Q1_DAY = datetime(2026, 2, 10, 9, 30, tzinfo=TZ)
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+# These fixtures do not hold an application context during the test (unlike `db`): requests then get their own
+# `g`, as in production, so Flask-Login and CSRF state cannot leak from one request to the next.
+
+
+@pytest.fixture
+def points(app: Flask) -> dict[str, int]:
+    """The An Tường demo points, by code -> id."""
+    with app.app_context():
+        org = _db.session.query(Organisation).one()
+        created = point_svc.ensure_demo_points(org)
+        _db.session.commit()
+        return {p.code: p.id for p in created}
+
+
+@pytest.fixture(scope="session")
+def _hashes() -> dict[str, str]:
+    """Each password hashed once per session (scrypt is slow on purpose)."""
+    return {name: generate_password_hash(pw, method=user_svc.HASH_METHOD) for name, pw in PASSWORDS.items()}
+
+
+@pytest.fixture
+def accounts(app: Flask, points: dict[str, int], _hashes: dict[str, str]) -> dict[str, str]:
+    """admin, reviewer and a viewer bound to the primary school's unit."""
+    with app.app_context():
+        for name, unit in (("admin", None), ("reviewer", None), ("viewer", "th-an-tuong")):
+            _db.session.add(User(username=name, password_hash=_hashes[name], role=name, unit=unit, active=True,
+                                 failed_logins=0))
+        _db.session.commit()
+    return dict(PASSWORDS)
+
+
+def sign_in(client: FlaskClient, username: str, password: str | None = None) -> Any:
+    """Sign in through the form, as a browser would (CSRF token included)."""
+    page = client.get("/office/login")
+    return client.post("/office/login", data={
+        "csrf_token": csrf_of(page.get_data(as_text=True)), "username": username,
+        "password": password if password is not None else PASSWORDS[username],
+    })
+
+
+@pytest.fixture
+def login(client: FlaskClient, accounts: dict[str, str]) -> Callable[[str], FlaskClient]:
+    """Sign the test client in as one of the accounts."""
+
+    def _login(username: str) -> FlaskClient:
+        response = sign_in(client, username)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return client
+
+    return _login
+
+
+def token(client: FlaskClient, url: str = "/office/") -> str:
+    """A valid CSRF token from an office page."""
+    return csrf_of(client.get(url).get_data(as_text=True))
+
+
+@pytest.fixture
+def add_responses(app: Flask) -> Callable[..., list[int]]:
+    """Write `n` responses to a point: every statement and 'overall' answered `value`, optionally a comment."""
+
+    def _add(point_code: str, n: int, value: int, when: datetime = Q1_DAY, comment: str | None = None,
+             flag_reason: str | None = None) -> list[int]:
+        with app.app_context():
+            point = _db.session.query(ServicePoint).filter_by(code=point_code).one()
+            version = qsvc.latest_version(point.kind)
+            q = qsvc.definition(version)
+            answers: dict[str, int | list[int]] = {s.code: value for s in q.statements}
+            answers["overall"] = value
+            drafts = [
+                response_svc.Draft(point=point, version=version, answers=dict(answers), submitted_at=when,
+                                   comment=comment, flag_reason=flag_reason)
+                for _ in range(n)
+            ]
+            ids = response_svc.write_many(drafts)
+            _db.session.commit()
+            return ids
+
+    return _add

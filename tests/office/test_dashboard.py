@@ -1,0 +1,177 @@
+"""The dashboard: indices with n and intervals, charts, ranking with low-n points unranked, drill-downs, filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from analysis.charts import Bar, element_bars, trend_line
+from analysis.periods import TZ, parse_period
+from analysis.report import fmt_pct
+from survey.services import stats
+
+from .conftest import token
+
+Q1 = "period=2026-Q1"
+
+
+@pytest.fixture
+def filled(add_responses: Callable[..., list[int]]) -> None:
+    """mc-1: 40 satisfied; mc-2: 20 satisfied + 20 neutral; mc-3: 5 (low n); health: 35 at 4."""
+    add_responses("mc-1", 40, 5)
+    add_responses("mc-2", 20, 4)
+    add_responses("mc-2", 20, 3)
+    add_responses("mc-3", 5, 5)
+    add_responses("tram-y-te", 35, 4)
+
+
+def _rows(html: str) -> list[str]:
+    table = html.split('id="points-table"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr[^>]*>(.*?)</tr>", table, flags=re.S)[1:]
+
+
+def test_dashboard_shows_indices_with_n_and_intervals(login: Any, filled: None, app: Flask) -> None:
+    html = login("reviewer").get(f"/office/?{Q1}").get_data(as_text=True)
+    with app.app_context():
+        result = stats.compute(stats.Filter(parse_period("2026-Q1"), "onestop"))
+    assert result["responses"] == 85
+    assert f'id="overall-index">{fmt_pct(result["overall"]["index"])}<' in html
+    assert "n = 85" in html
+    lo, hi = result["overall"]["ci95"]
+    assert f"{fmt_pct(lo)[:-1]}–{fmt_pct(hi)[:-1]}" in html
+    for element in result["elements"]:
+        assert element["label"] in html
+    assert "Quý I/2026" in html
+    assert html.count("<svg") >= 2  # element bars and the trend
+
+
+def test_ranking_marks_low_n_points_and_does_not_rank_them(login: Any, filled: None) -> None:
+    rows = _rows(login("admin").get(f"/office/?{Q1}").get_data(as_text=True))
+    assert len(rows) == 3
+    assert "Quầy 1" in rows[0] and '>1</td>' in rows[0]
+    assert "Quầy 2" in rows[1] and '>2</td>' in rows[1]
+    assert "Quầy 3" in rows[2] and "Ít phiếu" in rows[2] and ">–</td>" in rows[2]
+
+
+def test_target_line_for_health_and_education_only(login: Any, filled: None) -> None:
+    client = login("admin")
+    health = client.get(f"/office/?{Q1}&kind=health").get_data(as_text=True)
+    assert "Mục tiêu kế hoạch năm 2026" in health and "90%" in health
+    assert "Mục tiêu 90%" in health  # drawn on the charts
+    onestop = client.get(f"/office/?{Q1}&kind=onestop").get_data(as_text=True)
+    assert "Mục tiêu" not in onestop
+
+
+def test_default_period_is_the_current_quarter(login: Any) -> None:
+    html = login("admin").get("/office/").get_data(as_text=True)
+    now = datetime.now(TZ)
+    roman = ["I", "II", "III", "IV"][(now.month - 1) // 3]
+    assert f"Quý {roman}/{now.year}" in html
+
+
+def test_element_drill_down_lists_statements_with_distributions(login: Any, filled: None) -> None:
+    client = login("reviewer")
+    dashboard = client.get(f"/office/?{Q1}").get_data(as_text=True)
+    assert "/office/element/staff?period=2026-Q1&amp;kind=onestop" in dashboard
+    html = client.get(f"/office/element/staff?{Q1}&kind=onestop").get_data(as_text=True)
+    assert "<h1>Công chức trực tiếp giải quyết</h1>" in html
+    assert html.count('class="statement"') == 6
+    assert "Rất hài lòng: 45 (52,9%)" in html  # 40 + 5 answered 5 of 85
+    assert "Bình thường: 20 (23,5%)" in html
+
+
+def test_point_drill_down(login: Any, filled: None, points: dict[str, int]) -> None:
+    html = login("reviewer").get(f"/office/point/{points['mc-2']}?{Q1}").get_data(as_text=True)
+    assert "Quầy 2" in html
+    assert 'id="overall-index">50,00%<' in html
+    assert html.count('class="statement"') == 22
+    assert "Hài lòng: 20 (50,0%)" in html
+
+
+def test_unknown_element_is_404(login: Any) -> None:
+    response = login("admin").get(f"/office/element/nope?{Q1}")
+    assert response.status_code == 404
+    assert "Không có yếu tố" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("kind=bogus", "Loại dịch vụ “bogus” không hợp lệ"),
+    ("period=2026-Q9", "Kỳ báo cáo “2026-Q9” không hợp lệ"),
+    ("period=1999", "Kỳ báo cáo “1999” không hợp lệ"),
+    ("color=red", "Bộ lọc “color” không hợp lệ"),
+    ("kind=health&kind=education", "chỉ được chọn một giá trị"),
+])
+def test_unknown_filters_are_400_with_a_message(login: Any, query: str, message: str) -> None:
+    response = login("admin").get(f"/office/?{query}")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", [
+    "/office/comments?status=bogus", "/office/comments?page=abc", "/office/comments?point=x",
+    "/office/export?what=secrets", "/office/export?format=pdf", "/office/audit?action=bogus",
+    "/office/exports?period=Q1", "/office/element/staff?point=abc",
+])
+def test_unknown_filters_elsewhere_are_400(login: Any, url: str) -> None:
+    response = login("admin").get(url)
+    assert response.status_code == 400, url
+    assert "không hợp lệ" in response.get_data(as_text=True) or "Không có loại sự kiện" in response.get_data(
+        as_text=True)
+
+
+def test_text_from_the_database_is_escaped(login: Any, app: Flask, add_responses: Callable[..., list[int]]) -> None:
+    client = login("admin")
+    client.post("/office/points", data={"csrf_token": token(client, "/office/points"), "code": "mc-x",
+                                        "name": "<script>alert(1)</script>", "kind": "onestop"})
+    add_responses("mc-x", 3, 5)
+    html = client.get(f"/office/?{Q1}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_charts_escape_their_own_text() -> None:
+    """The dashboard marks the charts safe, which is right only because they escape what they draw."""
+    bars = element_bars([Bar("<img src=x onerror=alert(1)>", 80.0, 75.0, 85.0, 40, False)], title="<b>t</b>")
+    assert "<img" not in bars and "&lt;img" in bars and "<b>" not in bars
+    trend = trend_line([("<q>", 80.0), ("2026-Q1", None)], title="\"'&")
+    assert "<q>" not in trend and "&lt;q&gt;" in trend
+    for svg in (bars, trend):
+        assert "<script" not in svg and "href" not in svg and "style=" not in svg
+
+
+def test_report_link_and_pdf(login: Any, filled: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = login("reviewer")
+    html = client.get(f"/office/?{Q1}").get_data(as_text=True)
+    assert 'href="/office/report?period=2026-Q1&amp;kind=onestop">Tải báo cáo PDF</a>' in html
+    from survey.services import reports
+
+    monkeypatch.setattr(reports, "build_pdf", lambda period, kind: b"%PDF-1.7 test " + period.label.encode())
+    response = client.get(f"/office/report?{Q1}&kind=onestop")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF") and b"2026-Q1" in response.data
+
+
+def test_report_failure_is_a_clear_message_not_an_error(login: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey.services import reports
+
+    def broken(period: Any, kind: Any) -> bytes:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(reports, "build_pdf", broken)
+    client = login("admin")
+    response = client.get(f"/office/report?{Q1}&kind=health")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/office/?period=2026-Q1&kind=health"
+    assert "Chưa tạo được báo cáo PDF" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_viewer_gets_no_report_link_and_no_report(login: Any) -> None:
+    client = login("viewer")
+    assert "Tải báo cáo PDF" not in client.get("/office/").get_data(as_text=True)
+    assert client.get(f"/office/report?{Q1}").status_code == 403

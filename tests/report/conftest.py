@@ -1,0 +1,104 @@
+"""Report fixtures: realistic responses written the way the application writes them."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask_sqlalchemy import SQLAlchemy
+
+from analysis.periods import TZ
+from forms.questionnaire import NO_OPINION, QuestionType
+from survey.services import questionnaires as qsvc
+from survey.services.responses import Draft, write_many
+
+Seeder = Callable[..., int]
+
+
+def _answers(rng: random.Random, q: Any, mood: float) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for element in q.elements:
+        element_mood = mood + rng.gauss(0, 0.3)
+        for st in element.statements:
+            roll = rng.random()
+            if roll < 0.04:
+                continue
+            answers[st.code] = NO_OPINION if roll < 0.08 else max(1, min(5, round(element_mood + rng.gauss(0, 0.7))))
+    for question in q.questions:
+        if question.type == QuestionType.SCALE:
+            answers[question.code] = max(1, min(5, round(mood + rng.gauss(0, 0.5))))
+        elif question.type == QuestionType.CHOICE and rng.random() < 0.85:
+            weights = [0.7**i for i in range(len(question.options))]
+            if question.code in ("extra_payment", "harassment"):
+                weights = [0.06, 0.86, 0.08][: len(question.options)]
+            answers[question.code] = rng.choices(range(1, len(question.options) + 1), weights)[0]
+        elif question.type == QuestionType.MULTI and rng.random() < 0.7:
+            answers[question.code] = sorted(rng.sample(range(1, len(question.options) + 1), rng.randint(1, 3)))
+        elif question.type == QuestionType.NUMBER and rng.random() < 0.8:
+            answers[question.code] = max(0, min(question.max or 0, round(rng.gauss(60 + 10 * mood, 15))))
+    return answers
+
+
+@pytest.fixture
+def seed(db: SQLAlchemy, demo_points: list[Any]) -> Seeder:
+    """seed(start, end, per_point={code: n}, comments={code: [...]}, flagged_comments=[...]) writes and commits."""
+
+    def _seed(
+        start: date,
+        end: date,
+        per_point: dict[str, int],
+        *,
+        comments: dict[str, Sequence[str]] | None = None,
+        flagged: dict[str, Sequence[str]] | None = None,
+        mood: float = 4.2,
+        seed: int = 7,
+    ) -> int:
+        rng = random.Random(seed)
+        points = {p.code: p for p in demo_points}
+        drafts: list[Draft] = []
+        days = (end - start).days
+        for code, n in per_point.items():
+            point = points[code]
+            version = qsvc.latest_version(point.kind)
+            q = qsvc.definition(version)
+            texts = list((comments or {}).get(code, ()))
+            bad = list((flagged or {}).get(code, ()))
+            for i in range(n + len(bad)):
+                day = start + timedelta(days=rng.randrange(days))
+                moment = datetime.combine(day, time(8 + i % 9, i % 60), tzinfo=TZ)
+                is_flagged = i >= n
+                comment = bad[i - n] if is_flagged else (texts[i] if i < len(texts) else None)
+                drafts.append(
+                    Draft(
+                        point=point,
+                        version=version,
+                        answers=_answers(rng, q, mood + rng.gauss(0, 0.5)),
+                        submitted_at=moment,
+                        comment=comment,
+                        channel=rng.choices(["qr", "paper", "kiosk"], [0.7, 0.25, 0.05])[0],
+                        flag_reason="Nghi trùng lặp" if is_flagged else None,
+                    )
+                )
+        write_many(drafts)
+        db.session.commit()
+        return len(drafts)
+
+    return _seed
+
+
+def pdf_text(pdf: bytes, tmp_path: Path, *, layout: bool = True) -> list[str]:
+    """The text of each page, through poppler's pdftotext (-layout keeps table rows on one line)."""
+    exe = shutil.which("pdftotext")
+    assert exe, "poppler-utils (pdftotext) is needed for the report tests"
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    args = [exe, "-enc", "UTF-8", *(["-layout"] if layout else []), str(path), "-"]
+    text = subprocess.run(args, check=True, capture_output=True).stdout.decode("utf-8")
+    pages = text.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages

@@ -1,0 +1,198 @@
+"""The report's pure parts: Vietnamese number formats, period names, masking, rankings and the summary."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from analysis import indices
+from analysis import report as rp
+from analysis.periods import parse_period
+from forms.questionnaire import latest
+
+
+def test_numbers_use_the_vietnamese_decimal_comma() -> None:
+    assert rp.fmt_num(87.16) == "87,16"
+    assert rp.fmt_num(87.155, 1) == "87,2"
+    assert rp.fmt_num(1234567.5) == "1.234.567,50"
+    assert rp.fmt_int(100000) == "100.000"
+    assert rp.fmt_int(7) == "7"
+    assert rp.fmt_pct(87.16) == "87,16%"
+    assert rp.fmt_pct(90, 0) == "90%"
+    assert rp.fmt_pct(None) == "–"
+    assert rp.fmt_ci([85.1, 89.02]) == "85,10–89,02"
+    assert rp.fmt_ci(None) == "–"
+    assert rp.fmt_diff(1.25) == "+1,25"
+    assert rp.fmt_diff(-0.4) == "−0,40"
+    assert rp.fmt_diff(0.0) == "0,00"
+    assert rp.fmt_num(float("nan")) == "–"
+
+
+def test_change_phrase() -> None:
+    assert rp.change_phrase(3.23) == "tăng 3,23 điểm"
+    assert rp.change_phrase(-0.5) == "giảm 0,50 điểm"
+    assert rp.change_phrase(0.001) == "không thay đổi"
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ("2026-Q1", "quý I năm 2026"),
+        ("2026-Q3", "quý III năm 2026"),
+        ("2026-Q4", "quý IV năm 2026"),
+        ("2026-H1", "6 tháng đầu năm 2026"),
+        ("2026-H2", "6 tháng cuối năm 2026"),
+        ("2026", "năm 2026"),
+        ("2026-02-01..2026-03-15", "từ ngày 01/02/2026 đến ngày 15/03/2026"),
+    ],
+)
+def test_period_names(label: str, name: str) -> None:
+    assert rp.period_name(parse_period(label)) == name
+
+
+def test_inline_ward_name() -> None:
+    assert rp.inline_name("Phường An Tường") == "phường An Tường"
+    assert rp.inline_name("Xã Thái Bình") == "xã Thái Bình"
+    assert rp.inline_name("An Tường") == "An Tường"
+
+
+def test_ci_method_names() -> None:
+    assert "bootstrap" in rp.ci_method_name(indices.compute.__globals__["element_intervals"].__globals__[
+        "bootstrap_method"]())
+    assert "2.000" in rp.ci_method_name("bootstrap-percentile (B=2000, seed=20260101, resampling responses)")
+    assert "delta" in rp.ci_method_name("delta-method normal approximation")
+    assert "chưa đủ" in rp.ci_method_name(None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("Gọi tôi 0912 345 678 nhé", "Gọi tôi [đã ẩn] nhé"),
+        ("SĐT: 0912.345.678.", "SĐT: [đã ẩn]."),
+        ("số +84 912345678", "số [đã ẩn]"),
+        ("CCCD 001088012345 của tôi", "CCCD [đã ẩn] của tôi"),
+        ("Email: nguyen.van.a+x@gmail.com, cảm ơn", "Email: [đã ẩn], cảm ơn"),
+        ("xem https://example.com/a?b=1 nhé", "xem [đã ẩn] nhé"),
+        ("Đi lại 2 lần, chờ 45 phút, năm 2026", "Đi lại 2 lần, chờ 45 phút, năm 2026"),
+    ],
+)
+def test_personal_data_is_masked(raw: str, shown: str) -> None:
+    assert rp.mask_personal(raw) == shown
+
+
+def test_pick_comments_spreads_kinds_skips_duplicates_and_shortens() -> None:
+    rows = [
+        {"comment": "Rất tốt, cảm ơn cán bộ.", "kind": "onestop"},
+        {"comment": "rất tốt,   cảm ơn cán bộ.", "kind": "onestop"},
+        {"comment": "ok", "kind": "onestop"},
+        {"comment": "Gọi 0912345678 để biết thêm chi tiết.", "kind": "onestop"},
+        {"comment": "Thêm một ý kiến nữa ở quầy.", "kind": "onestop"},
+        {"comment": "Y tế " + "rất dài " * 80, "kind": "health"},
+    ]
+    picked = rp.pick_comments(rows, per_kind=2, limit=6, max_chars=100)
+    assert [c["kind"] for c in picked] == ["onestop", "onestop", "health"]
+    assert picked[1]["comment"] == "Gọi [đã ẩn] để biết thêm chi tiết."
+    assert len(picked[2]["comment"]) <= 100 and picked[2]["comment"].endswith("…")
+
+
+def _result(kind: str, overall: float | None, elements: list[tuple[str, float | None, bool]], n: int) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "responses": n,
+        "overall": {"index": overall, "ci95": [overall - 2, overall + 2] if overall else None, "low_n": n < 30},
+        "elements": [
+            {
+                "code": code,
+                "label": code.title(),
+                "index": idx,
+                "ci95": None,
+                "responses": n,
+                "low_n": low,
+                "items": [
+                    {"code": f"{code}.a", "text": f"{code} a", "n": 5 if low else n, "index": idx, "low_n": low,
+                     "ci95": None},
+                ],
+            }
+            for code, idx, low in elements
+        ],
+        "expectations": [
+            {"code": "fees", "label": "Giảm phí", "count": 12, "pct": 24.0},
+            {"code": "time", "label": "Nhanh hơn", "count": 0, "pct": 0.0},
+        ],
+        "previous": {"period": "2025-Q4", "responses": n, "overall": {"index": 80.0, "diff": overall - 80.0 if overall
+                                                                      else None, "ci_overlap": False}},
+    }
+
+
+def test_lowest_statements_rank_only_enough_answers() -> None:
+    results = [
+        _result("onestop", 85.0, [("access", 70.0, False), ("staff", 10.0, True), ("result", 90.0, False)], 50),
+        _result("health", 88.0, [("access", 75.5, False)], 40),
+    ]
+    lowest = rp.lowest_statements(results, limit=2)
+    assert [(r["kind"], r["code"]) for r in lowest] == [("onestop", "access.a"), ("health", "access.a")]
+    assert lowest[0]["element"] == "Access"
+
+
+def test_targets() -> None:
+    assert rp.target_gap("onestop", 80.0) is None
+    assert rp.target_gap("health", 91.0) == {"target": 90.0, "met": True, "gap": 0.0}
+    assert rp.target_gap("education", 87.16) == {"target": 90.0, "met": False, "gap": 2.84}
+    assert rp.target_gap("health", None) == {"target": 90.0, "met": None, "gap": None}
+
+
+def test_choice_share() -> None:
+    share = rp.choice_share([("yes", "Có"), ("no", "Không"), ("rather_not_say", "Không muốn trả lời")],
+                            {"yes": 3, "no": 90, "rather_not_say": 7})
+    assert share["answered"] == 100 and share["yes"] == 3 and share["pct"] == 3.0
+    assert [r["pct"] for r in share["rows"]] == [3.0, 90.0, 7.0]
+    empty = rp.choice_share([("yes", "Có"), ("no", "Không")], {})
+    assert empty["answered"] == 0 and empty["pct"] is None
+
+
+def test_summary_uses_the_table_formats() -> None:
+    results = [
+        _result("onestop", 87.164, [("access", 70.0, False), ("staff", 95.5, False)], 120),
+        _result("health", 88.0, [("access", 88.0, False)], 12),
+        {**_result("education", None, [], 0), "previous": {}},
+    ]
+    shares = {
+        "extra_payment": rp.choice_share([("yes", "Có"), ("no", "Không")], {"yes": 6, "no": 94}),
+        "harassment": rp.choice_share([("yes", "Có"), ("no", "Không")], {"yes": 1, "no": 99}),
+    }
+    text = rp.summary(parse_period("2026-Q1"), results, ward="Phường An Tường", points_with_responses=4,
+                      shares=shares, lowest=rp.lowest_statements(results))
+    assert text.startswith("Trong quý I năm 2026, phường An Tường đã thu được 132 phiếu khảo sát hợp lệ tại 4 điểm")
+    assert f"đạt {rp.fmt_pct(87.164)} (n = 120; khoảng tin cậy 95%: {rp.fmt_ci([85.164, 89.164])}%)" in text
+    assert "tăng 7,16 điểm so với quý IV năm 2025 (80,00%)" in text
+    assert "chưa đạt mục tiêu 90% (còn thiếu 2,00 điểm)" in text
+    assert "số phiếu còn ít" in text
+    assert "Chưa có phiếu khảo sát nào đối với dịch vụ giáo dục công." in text
+    assert "yếu tố có chỉ số thấp nhất là “Access” (70,00%)" in text
+    assert "6,00% người trả lời (6/100)" in text and "1,00% (1/100)" in text
+    assert "“Giảm phí” (24,00% số phiếu)" in text
+    # every number is in the tables' format: no decimal points, no bare floats
+    assert not re.search(r"\d\.\d{1,2}(?!\d)", text)
+
+
+def test_summary_of_an_empty_period() -> None:
+    text = rp.summary(parse_period("2026-Q2"), [{**_result("onestop", None, [], 0), "previous": {}}],
+                      ward="Phường An Tường", points_with_responses=0)
+    assert "chưa ghi nhận phiếu khảo sát hợp lệ nào" in text
+
+
+def test_statement_counts_match_answer_counts() -> None:
+    q = latest("onestop")
+    codes = tuple(s.code for s in q.statements)
+    # three responses: bit 0 answered 5, 2, 4; bit 1 answered by the first only (1)
+    patterns = [(codes, 0b01, 0b11, 1), (codes, 0b00, 0b01, 1), (codes, 0b01, 0b01, 1), (codes[:1], 1, 1, 2)]
+    counts = rp.statement_counts(patterns)
+    assert counts == {codes[0]: {5: 4, 1: 1}, codes[1]: {5: 0, 1: 1}}
+    real = {codes[0]: {5: 1, 2: 1, 4: 1, 3: 1, 4: 2}, codes[1]: {1: 1}}
+    a = indices.compute(q, counts, patterns, 5)
+    b = indices.compute(q, {codes[0]: {5: 1, 2: 1, 4: 3}, codes[1]: {1: 1}} | {}, patterns, 5)
+    assert real  # the two count forms give the same indices
+    assert a["overall"] == b["overall"]
+    assert [e["index"] for e in a["elements"]] == [e["index"] for e in b["elements"]]

@@ -1,0 +1,151 @@
+"""Open posters: flags for honeypot, fill time and repeat browsers; rate limits per hashed address."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import Answer
+from survey.services import antiabuse
+from tests.respond.helpers import VALID, counts, open_form, stored
+
+
+SCHOOL = {"access__teacher_contact": "5", "overall": "4"}
+
+
+def _reason(app: Flask) -> str | None:
+    return stored(app)[-1].flag_reason
+
+
+def test_clean_submission_is_not_flagged(app: Flask, client: FlaskClient, points: Any) -> None:
+    assert open_form(app, client).backdate().post().status_code == 303
+    assert _reason(app) is None and not stored(app)[0].flagged
+
+
+def test_honeypot_is_stored_but_flagged(app: Flask, client: FlaskClient, points: Any) -> None:
+    form = open_form(app, client).backdate()
+    assert form.post({**VALID, "website": "http://spam.example"}).status_code == 303
+    (row,) = stored(app)
+    assert row.flagged and "trường ẩn" in (row.flag_reason or "")
+    with app.app_context():
+        assert all(db.session.scalars(select(Answer.excluded)))
+
+
+def test_too_fast_is_flagged_with_the_seconds(app: Flask, client: FlaskClient, points: Any) -> None:
+    form = open_form(app, client)  # posted right away
+    assert form.post().status_code == 303
+    assert "gửi quá nhanh" in (_reason(app) or "")
+
+
+@pytest.mark.parametrize("started", ["", "1700000000", "1700000000.AAAAAAAAAAAAAAAA", "abc.def"])
+def test_missing_or_forged_start_time_is_flagged(app: Flask, client: FlaskClient, points: Any, started: str) -> None:
+    form = open_form(app, client)
+    form.hidden["started"] = started
+    assert form.post().status_code == 303
+    assert "thời điểm mở phiếu" in (_reason(app) or "")
+
+
+def test_min_fill_time_is_configurable(app: Flask, client: FlaskClient, points: Any) -> None:
+    app.config["HAILONG_MIN_FILL_SECONDS"] = 0
+    assert open_form(app, client).post().status_code == 303
+    assert _reason(app) is None
+
+
+def test_second_answer_same_browser_same_day_is_flagged(app: Flask, client: FlaskClient, points: Any) -> None:
+    assert open_form(app, client).backdate().post().status_code == 303
+    cookie = client.get_cookie(antiabuse.SEEN_COOKIE)
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax" and cookie.max_age == 86400
+    assert open_form(app, client).backdate().post().status_code == 303
+    assert [r.flag_reason for r in stored(app)] == [None, "trùng trình duyệt trong ngày"]
+    # Another point from the same browser, and the same point from another browser, are fine.
+    assert open_form(app, client, "/s/mc-2").backdate().post().status_code == 303
+    assert open_form(app, app.test_client()).backdate().post().status_code == 303
+    assert [r.flagged for r in stored(app)] == [False, True, False, False]
+
+
+def test_tampered_or_stale_browser_mark_is_ignored(app: Flask, points: Any) -> None:
+    now = datetime.now(UTC)
+    with app.test_request_context():
+        from werkzeug.wrappers import Response
+
+        response = Response()
+        antiabuse.remember(response, 1, None, now)
+        value = response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+        assert antiabuse.seen_today(value, now) == [1]
+        assert antiabuse.seen_today(value, now + timedelta(days=1)) == []
+        assert antiabuse.seen_today(value[:-3] + "abc", now) == []
+        assert antiabuse.seen_today("garbage", now) == []
+
+
+def test_rate_limit_per_address_and_point(app: Flask, client: FlaskClient, points: Any) -> None:
+    app.config["HAILONG_RATELIMIT_SUBMIT"] = "3 per minute"
+    for _ in range(3):
+        assert open_form(app, app.test_client()).backdate().post().status_code == 303
+    refused = open_form(app, app.test_client()).backdate().post()
+    assert refused.status_code == 429
+    assert "Quá nhiều yêu cầu" in refused.get_data(as_text=True)
+    assert counts(app)[0] == 3
+    # Another point, or another address, still gets through.
+    assert open_form(app, app.test_client(), "/s/mc-2").backdate().post().status_code == 303
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    assert open_form(app, other).backdate().post().status_code == 303
+    assert counts(app)[0] == 5
+
+
+def test_default_limit_lets_a_school_on_one_wifi_through(app: Flask, points: Any) -> None:
+    """The busiest minute of 600 parents on one address (bench/load.py --school) is about 160 submissions."""
+    for _ in range(160):
+        assert open_form(app, app.test_client(), "/s/th-an-tuong").backdate().post(SCHOOL).status_code == 303
+    assert counts(app)[0] == 160
+
+
+def test_limit_key_hashes_the_address_and_rotates_daily(app: Flask) -> None:
+    with app.test_request_context("/s/mc-1", environ_base={"REMOTE_ADDR": "203.113.7.42"}):
+        from flask import request
+
+        request.view_args = {"code": "mc-1"}
+        key = antiabuse.limit_key()
+        assert "203.113" not in key and key.endswith(":mc-1")
+        today = antiabuse.address_hash("203.113.7.42")
+        assert today == antiabuse.address_hash("203.113.7.42")
+        assert today != antiabuse.address_hash("203.113.7.42", datetime.now(UTC) + timedelta(days=1))
+        assert today != antiabuse.address_hash("203.113.7.43")
+
+
+def test_redis_is_the_limit_storage_when_configured(tmp_path: Path, points: Any, app: Flask) -> None:
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from survey import create_app
+    from survey.extensions import limiter
+
+    prefix = f"hailong-test-{uuid.uuid4().hex}"
+    redis_app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret-key", "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "HAILONG_REDIS_URL": url, "RATELIMIT_KEY_PREFIX": prefix, "HAILONG_RATELIMIT_SUBMIT": "2 per minute",
+    })
+    try:
+        assert redis_app.config["RATELIMIT_STORAGE_URI"] == url
+        assert type(limiter.storage).__name__.startswith("Redis")
+        codes = [open_form(redis_app, redis_app.test_client()).backdate().post().status_code for _ in range(3)]
+        assert codes == [303, 303, 429]
+        keys = [k.decode() for k in client.scan_iter(f"*{prefix}*")]
+        assert keys and not any("127.0.0.1" in k for k in keys)
+    finally:
+        for k in client.scan_iter(f"*{prefix}*"):
+            client.delete(k)
+        with redis_app.app_context():
+            db.engine.dispose()

@@ -1,0 +1,247 @@
+"""SQL counting behind the indices: what is counted for a filter, checked against counts made in Python."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from analysis.periods import TZ, Period, parse_period
+from forms.questionnaire import KINDS, QuestionType
+from survey.extensions import db as _db
+from survey.models import ServicePoint
+from survey.services import questionnaires as qsvc
+from survey.services import responses as rsvc
+from survey.services import stats
+from survey.services.responses import Draft
+
+Values = dict[str, int | list[int] | None]
+
+
+# --- helpers shared with tests/test_cli_indices.py -------------------------------------------------
+
+
+def point(code: str) -> ServicePoint:
+    found = _db.session.query(ServicePoint).filter_by(code=code).one()
+    assert isinstance(found, ServicePoint)
+    return found
+
+
+def statements(kind: str) -> list[str]:
+    return [s.code for s in qsvc.definition(qsvc.latest_version(kind)).statements]
+
+
+def answers(kind: str, default: int | None, **overrides: int | list[str] | None) -> Values:
+    """Every statement of a kind at `default` (None = skipped), then overrides by code (dots as __)."""
+    q = qsvc.definition(qsvc.latest_version(kind))
+    values: Values = {code: default for code in statements(kind)}
+    for key, value in overrides.items():
+        code = key.replace("__", ".")
+        if isinstance(value, list):  # multi question given by option codes
+            question = q.question(code)
+            assert question is not None
+            values[code] = [v for v in (question.option_value(o) for o in value) if v is not None]
+        else:
+            values[code] = value
+    return values
+
+
+def elements_na(kind: str, *codes: str) -> dict[str, int]:
+    """Every statement of the given elements answered "no opinion" (stored 0)."""
+    return {s: 0 for s in statements(kind) if s.split(".")[0] in codes}
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+def draft(code: str, when: datetime, values: Values, *, verified: bool = False) -> Draft:
+    p = point(code)
+    clean = {k: v for k, v in values.items() if v is not None}
+    return Draft(point=p, version=qsvc.latest_version(p.kind), answers=clean, submitted_at=when, verified=verified)
+
+
+def write(drafts: list[Draft]) -> list[int]:
+    ids = rsvc.write_many(drafts)
+    _db.session.commit()
+    return ids
+
+
+def onestop_scenario() -> dict[str, int]:
+    """The hand-computed design of tests/test_cli_indices.py: four counted responses in 2026-Q1 at mc-1/mc-2,
+    one flagged response, and two responses in 2025-Q4."""
+    na = elements_na("onestop", "feedback")
+    r1 = {**answers("onestop", 5, overall=5, expect=["more_online", "shorter_time"]), **na, "result.accurate": 0}
+    r2 = {**answers("onestop", 4, overall=4, expect=["shorter_time"]), **na, "result.accurate": 0,
+          "access.seating": 2}
+    r3 = {**answers("onestop", 3, overall=3), **na, "result.accurate": None, "access.seating": 5, "staff.polite": 1}
+    r4 = answers("onestop", None, access__seating=4, overall=2, expect=["lower_fees"])
+    r6 = answers("onestop", 1, overall=1, expect=["better_feedback"])
+    p1 = answers("onestop", 4, overall=4)
+    p2 = answers("onestop", 2, overall=2)
+    ids = write([
+        draft("mc-1", local("2026-02-10T09:00"), r1, verified=True),
+        draft("mc-1", local("2026-02-11T10:00"), r2),
+        draft("mc-2", local("2026-03-02T14:00"), r3),
+        draft("mc-2", local("2026-03-20T08:00"), r4, verified=True),
+        draft("mc-1", local("2026-02-12T11:00"), r6),
+        draft("mc-1", local("2025-11-05T09:00"), p1),
+        draft("mc-2", local("2025-12-15T15:00"), p2),
+    ])
+    rsvc.set_flag(ids[4], "Phiếu thử của cán bộ")
+    _db.session.commit()
+    return {"r1": ids[0], "r2": ids[1], "r3": ids[2], "r4": ids[3], "flagged": ids[4]}
+
+
+# --- counting ------------------------------------------------------------------------------------
+
+
+def _count(period: str, kind: str = "onestop", points: list[str] | None = None, verified: bool = False
+           ) -> stats.Counts:
+    ids = [point(c).id for c in points] if points is not None else None
+    return stats.count(stats.Filter(parse_period(period), kind, ids, verified))
+
+
+def test_counts_by_statement_and_value_leave_out_flagged_and_other_periods(db: Any, demo_points: Any) -> None:
+    onestop_scenario()
+    counts = _count("2026-Q1")
+    assert counts.responses == 4
+    assert counts.question_counts["access.seating"] == {5: 2, 2: 1, 4: 1}
+    assert counts.question_counts["staff.polite"] == {5: 1, 4: 1, 1: 1}
+    assert counts.question_counts["feedback.channel"] == {0: 3}
+    assert counts.question_counts["result.accurate"] == {0: 2}
+    assert counts.question_counts["overall"] == {5: 1, 4: 1, 3: 1, 2: 1}
+    expect = qsvc.definition(qsvc.latest_version("onestop")).question("expect")
+    assert expect is not None
+    assert counts.question_counts["expect"] == {
+        expect.option_value("more_online"): 1, expect.option_value("shorter_time"): 2,
+        expect.option_value("lower_fees"): 1,
+    }
+    assert sum(n for *_, n in counts.patterns) == 4
+    assert _count("2025-Q4").responses == 2
+    assert _count("2026-Q2").responses == 0
+    assert _count("2026-Q2").question_counts == {}
+
+
+def test_point_and_verified_filters(db: Any, demo_points: Any) -> None:
+    onestop_scenario()
+    assert _count("2026-Q1", points=["mc-1"]).question_counts["access.seating"] == {5: 1, 2: 1}
+    assert _count("2026-Q1", points=["mc-2"]).question_counts["access.seating"] == {5: 1, 4: 1}
+    assert _count("2026-Q1", points=["mc-3"]).responses == 0
+    verified = _count("2026-Q1", verified=True)
+    assert verified.responses == 2
+    assert verified.question_counts["access.seating"] == {5: 1, 4: 1}
+    both = _count("2026-Q1", points=["mc-2"], verified=True)
+    assert both.responses == 1
+    assert both.question_counts["overall"] == {2: 1}
+
+
+def test_unflagging_brings_a_response_back(db: Any, demo_points: Any) -> None:
+    ids = onestop_scenario()
+    rsvc.set_flag(ids["flagged"], None)
+    db.session.commit()
+    counts = _count("2026-Q1")
+    assert counts.responses == 5
+    assert counts.question_counts["access.seating"] == {5: 2, 2: 1, 4: 1, 1: 1}
+    rsvc.set_flag(ids["flagged"], "Trùng lặp")
+    db.session.commit()
+    assert _count("2026-Q1").responses == 4
+
+
+def test_other_kinds_are_counted_apart(db: Any, demo_points: Any) -> None:
+    onestop_scenario()
+    write([draft("tram-y-te", local("2026-01-05T08:00"), answers("health", 5, overall=5, g1_expect_pct=120))])
+    health = _count("2026-Q1", kind="health")
+    assert health.responses == 1
+    assert health.question_counts["g1_expect_pct"] == {120: 1}
+    assert "access.seating" not in health.question_counts
+    assert _count("2026-Q1", kind="education").responses == 0
+
+
+# --- the SQL counts equal counts made in Python over the same drafts ----------------------------------
+
+
+def _expected(drafts: Iterable[Draft], flagged: set[int], ids: list[int], period: Period,
+              point_ids: set[int] | None, verified_only: bool) -> tuple[dict[str, Counter[int]], Counter[tuple[int, int]]]:
+    """question -> Counter(value) and Counter((sat, valid)) computed directly from the drafts."""
+    lo, hi = period.day_keys()
+    counts: dict[str, Counter[int]] = {}
+    patterns: Counter[tuple[int, int]] = Counter()
+    for rid, d in zip(ids, drafts, strict=True):
+        day = int(d.submitted_at.astimezone(TZ).strftime("%Y%m%d"))
+        if rid in flagged or not lo <= day < hi or (point_ids is not None and d.point.id not in point_ids):
+            continue
+        if verified_only and not d.verified:
+            continue
+        qmap = qsvc.question_map(d.version.id)
+        sat = valid = 0
+        for code, value in d.answers.items():
+            for v in value if isinstance(value, list) else [value]:
+                counts.setdefault(code, Counter())[v] += 1
+            bit = qmap.bits.get(code)
+            if bit is not None and isinstance(value, int) and 1 <= value <= 5:
+                valid |= 1 << bit
+                sat |= (1 << bit) if value >= 4 else 0
+        patterns[(sat, valid)] += 1
+    return counts, patterns
+
+
+@pytest.mark.parametrize("period", ["2026-Q1", "2026-Q2", "2026-H1", "2026", "2026-02-01..2026-05-15"])
+def test_sql_counts_equal_python_counts_on_generated_data(db: Any, demo_points: Any, period: str) -> None:
+    from bench.build_db import drafts as bench_drafts
+    from bench.build_db import generate, layout_of
+
+    layout = layout_of([p for p in demo_points if p.kind == "onestop"])
+    (chunk,) = generate(layout, 600, seed=7, chunk=600)
+    drafts = bench_drafts(layout, chunk)
+    ids = write(drafts)
+    flagged = set(ids[::37])
+    for rid in flagged:
+        rsvc.set_flag(rid, "Nghi trùng lặp")
+    db.session.commit()
+    parsed = parse_period(period)
+    needed = {s for s in statements("onestop")} | {"overall", "expect"}
+    for points, verified_only in ((None, False), ({demo_points[0].id}, False), (None, True),
+                                  ({demo_points[1].id, demo_points[2].id}, True)):
+        got = stats.count(stats.Filter(parsed, "onestop", sorted(points) if points else None, verified_only))
+        want_counts, want_patterns = _expected(drafts, flagged, ids, parsed, points, verified_only)
+        assert {k: dict(v) for k, v in got.question_counts.items()} == {
+            k: dict(v) for k, v in want_counts.items() if k in needed
+        }
+        got_patterns: Counter[tuple[int, int]] = Counter()
+        for _codes, sat, valid, n in got.patterns:
+            got_patterns[(sat % (1 << 64), valid % (1 << 64))] += n
+        assert got_patterns == want_patterns
+        assert got.responses == sum(want_patterns.values())
+
+
+def test_bench_bulk_rows_equal_write_many_rows(db: Any, demo_points: Any) -> None:
+    """The benchmark's fast loader stores exactly what survey.services.responses.write_many stores."""
+    from bench.build_db import check_sample, layout_of
+
+    layout = layout_of([p for p in demo_points if p.kind == "onestop"])
+    assert check_sample(layout, size=120, seed=11) > 120 * 20
+
+
+def test_every_kind_has_the_questions_the_indices_read() -> None:
+    """The counting asks only for the statements and the questions analysis/indices.py reads."""
+    from forms.questionnaire import latest
+
+    for kind in KINDS:
+        q = latest(kind)
+        wanted = stats.index_codes(q)
+        assert {s.code for s in q.statements} <= wanted
+        assert "overall" in wanted
+        assert all(q.question(c) is not None or c in {s.code for s in q.statements} for c in wanted)
+        profile = [x.code for x in q.questions if x.section.value == "profile"]
+        assert not set(profile) & wanted
+        assert all(x.type != QuestionType.TEXT for x in (q.question(c) for c in wanted) if x is not None)
+
+
+def test_utc_moment_belongs_to_its_local_day(db: Any, demo_points: Any) -> None:
+    write([draft("mc-3", datetime(2026, 3, 31, 20, 0, tzinfo=UTC), answers("onestop", None, overall=5))])
+    assert _count("2026-Q1").responses == 0
+    assert _count("2026-Q2").responses == 1
