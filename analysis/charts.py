@@ -25,6 +25,8 @@ _LABEL_LINE = 18
 _BAR_H = 16
 _LABEL_CHARS = 46
 
+# Sans for charts (legible when small); Liberation Sans is metric-compatible with Arial and has Vietnamese.
+_FAMILY = "'Liberation Sans', Arial, 'DejaVu Sans', sans-serif"
 _INK = "#1a1a1a"
 _MUTED = "#5c5c5c"
 _GRID = "#c8c8c8"
@@ -227,7 +229,7 @@ def _svg(uid: str, title: str, desc: str, width: float, height: float, body: str
     """The root element: scalable, accessible (title/desc), no external references."""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" role="img" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet" role="img" font-family="{_FAMILY}" '
         f'aria-labelledby="{uid}-title {uid}-desc" class="chart">'
         f'<title id="{uid}-title">{escape(title)}</title><desc id="{uid}-desc">{escape(desc)}</desc>'
         f"{body}</svg>"

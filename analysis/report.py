@@ -109,6 +109,14 @@ def period_name(period: Period) -> str:
     return f"từ ngày {period.start:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
 
 
+def method_rows(methods: Iterable[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """(kinds, method in Vietnamese) with kinds that share a method on one row."""
+    grouped: dict[str, list[str]] = {}
+    for kind_name, method in methods:
+        grouped.setdefault(ci_method_name(method), []).append(kind_name)
+    return [(", ".join(names), text) for text, names in grouped.items()]
+
+
 def ci_method_name(method: str | None) -> str:
     """The element/overall interval method in Vietnamese, from the ci_method string of the indices."""
     if not method:
@@ -310,10 +318,7 @@ def _kind_sentence(result: Mapping[str, Any]) -> str:
     index = overall.get("index")
     if not result["responses"] or index is None:
         return f"Chưa có phiếu khảo sát nào đối với {name}."
-    parts = [f"Chỉ số hài lòng chung đối với {name} đạt {fmt_pct(index)} (n = {fmt_int(result['responses'])}"]
-    if overall.get("ci95"):
-        parts[0] += f"; khoảng tin cậy 95%: {fmt_ci(overall['ci95'])}%"
-    parts[0] += ")"
+    parts = [f"Chỉ số hài lòng chung đối với {name} đạt {fmt_pct(index)} (n = {fmt_int(result['responses'])})"]
     if overall.get("low_n"):
         parts.append("số phiếu còn ít nên kết quả chỉ mang tính tham khảo")
     gap = target_gap(kind, index)
@@ -328,12 +333,8 @@ def _kind_sentence(result: Mapping[str, Any]) -> str:
         when = period_name(parse_period(previous["period"]))
         change = f"{change_phrase(prev['diff'])} so với {when} ({fmt_pct(prev['index'])})"
         if prev.get("ci_overlap") and round(prev["diff"], 2) != 0:
-            change += ", chưa rõ rệt vì khoảng tin cậy hai kỳ còn giao nhau"
+            change += ", chưa rõ rệt (khoảng tin cậy hai kỳ còn giao nhau)"
         parts.append(change)
-    scored = [e for e in result["elements"] if e["index"] is not None and not e["low_n"]]
-    if len(scored) > 1:
-        weakest = min(scored, key=lambda e: (e["index"], e["code"]))
-        parts.append(f"yếu tố có chỉ số thấp nhất là “{weakest['label']}” ({fmt_pct(weakest['index'])})")
     return "; ".join(parts) + "."
 
 

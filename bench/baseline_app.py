@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, Response, redirect, request
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS responses (id INTEGER PRIMARY KEY, submission_key TEXT UNIQUE, body TEXT, at REAL)"
+SCHEMA = "CREATE TABLE IF NOT EXISTS responses (id INTEGER PRIMARY KEY, submission_key TEXT, body TEXT, at REAL)"
 THANKS = "<!doctype html><html lang=vi><meta charset=utf-8><title>Cảm ơn</title><h1>Cảm ơn Ông/Bà!</h1></html>"
 
 
@@ -44,7 +44,7 @@ def make_app(db_path: str, form_html: str) -> Flask:
     def submit(code: str) -> Any:
         c = conn()
         body = "&".join(f"{k}={v}" for k, v in request.form.items(multi=True))
-        c.execute("INSERT OR IGNORE INTO responses (submission_key, body, at) VALUES (?, ?, ?)",
+        c.execute("INSERT INTO responses (submission_key, body, at) VALUES (?, ?, ?)",
                   (request.form.get("submission_key"), body, time.time()))
         return redirect(f"/s/{code}/cam-on", code=303)
 

@@ -91,6 +91,7 @@ class Outcome:
     submission_key: str | None = None
     posted_ok: bool = False
     error: str | None = None
+    retried: int = 0
 
 
 def _request(port: int, method: str, path: str, cookies: dict[str, str], body: bytes | None = None,
@@ -125,17 +126,40 @@ def hidden_fields(html: str) -> dict[str, str]:
     return found
 
 
-def journey(port: int, seed: int, gzip: bool = False, on_posted: Callable[[str], None] | None = None) -> Outcome:
-    """One respondent: GET the form, POST a full answer, GET the thank-you page."""
+def journey(port: int, seed: int, gzip: bool = False, on_posted: Callable[[str], None] | None = None,
+            retries: int = 0) -> Outcome:
+    """One respondent: GET the form, POST a full answer, GET the thank-you page.
+
+    With `retries`, a request that failed (connection lost, 5xx) is sent again, as a person taps again;
+    a retried POST carries the same submission key, so it must not store a second response.
+    """
     import gzip as gz
 
     rng = random.Random(seed)
     cookies: dict[str, str] = {}
     out = Outcome(ok=False)
     start = time.perf_counter()
+
+    def send(label: str, method: str, path: str, body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+        for attempt in range(retries + 1):
+            try:
+                status, headers, data, t = _request(port, method, path, cookies, body, gzip=gzip)
+            except (OSError, http.client.HTTPException):
+                if attempt == retries:
+                    raise
+                out.retried += 1
+                time.sleep(0.2)
+                continue
+            out.latencies.append((label, t))
+            if status >= 500 and attempt < retries:
+                out.retried += 1
+                time.sleep(0.2)
+                continue
+            return status, headers, data
+        raise AssertionError("unreachable")
+
     try:
-        status, headers, body, t = _request(port, "GET", f"/s/{POINT}", cookies, gzip=gzip)
-        out.latencies.append(("GET form", t))
+        status, headers, body = send("GET form", "GET", f"/s/{POINT}")
         if status != 200:
             raise JourneyError(f"GET form: {status}")
         if headers.get("content-encoding") == "gzip":
@@ -145,16 +169,14 @@ def journey(port: int, seed: int, gzip: bool = False, on_posted: Callable[[str],
             raise JourneyError("form without csrf_token/submission_key")
         out.submission_key = fields["submission_key"]
         payload = urlencode(list(fields.items()) + answers(rng)).encode()
-        status, headers, _, t = _request(port, "POST", f"/s/{POINT}", cookies, payload, gzip=gzip)
-        out.latencies.append(("POST answer", t))
+        status, headers, _ = send("POST answer", "POST", f"/s/{POINT}", payload)
         location = headers.get("location", "")
         if status != 303 or not location.endswith("/cam-on"):
             raise JourneyError(f"POST: {status} {location}")
         out.posted_ok = True
         if on_posted:
             on_posted(out.submission_key)
-        status, _, _, t = _request(port, "GET", urlsplit(location).path, cookies, gzip=gzip)
-        out.latencies.append(("GET thanks", t))
+        status, _, _ = send("GET thanks", "GET", urlsplit(location).path)
         if status != 200:
             raise JourneyError(f"GET thanks: {status}")
         out.ok = True
@@ -200,13 +222,13 @@ def pct(values: list[float]) -> dict[str, float]:
 
 def run_load(name: str, port: int, journeys: int, concurrency: int, gzip: bool = False, seed0: int = 0,
              on_posted: Callable[[str], None] | None = None,
-             during: Callable[[Callable[[], int]], None] | None = None) -> RunResult:
+             during: Callable[[Callable[[], int]], None] | None = None, retries: int = 0) -> RunResult:
     """Run `journeys` respondents, `concurrency` at a time; `during` runs alongside with a progress counter."""
     done = [0]
     lock = threading.Lock()
 
     def one(i: int) -> Outcome:
-        outcome = journey(port, seed0 + i, gzip=gzip, on_posted=on_posted)
+        outcome = journey(port, seed0 + i, gzip=gzip, on_posted=on_posted, retries=retries)
         with lock:
             done[0] += 1
         return outcome

@@ -24,20 +24,27 @@ def _fail(message: str) -> None:
 @click.command("report")
 @click.option("--period", required=True, help="2026-Q1, 2026-H1, 2026 or 2026-01-01..2026-03-31")
 @click.option("--kind", help="onestop, health or education (default: every kind)")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="PDF file to write (default: bao-cao-<period>.pdf)")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PDF file to write (default: bao-cao-<period>.pdf)",
+)
 @with_appcontext
 def report(period: str, kind: str | None, out_path: Path | None) -> None:
     """Write the period's satisfaction report (Nghị định 30/2020 layout) as a PDF."""
     try:
         parsed = parse_period(period)
     except PeriodError:
-        _fail(_("Kỳ báo cáo “%(text)s” không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026 hoặc 2026-01-01..2026-03-31.",
-                text=period))
+        _fail(
+            _(
+                "Kỳ báo cáo “%(text)s” không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026 hoặc 2026-01-01..2026-03-31.",
+                text=period,
+            )
+        )
         return
     if kind is not None and kind not in KINDS:
-        _fail(_("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=kind,
-                kinds=", ".join(KINDS)))
+        _fail(_("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=kind, kinds=", ".join(KINDS)))
         return
     path = out_path or Path(reports.default_filename(parsed, kind))
     try:
@@ -48,8 +55,9 @@ def report(period: str, kind: str | None, out_path: Path | None) -> None:
     try:
         path.write_bytes(pdf)
     except OSError as exc:
-        raise click.ClickException(_("Không ghi được tệp %(path)s: %(error)s", path=str(path),
-                                     error=exc.strerror or str(exc))) from None
+        raise click.ClickException(
+            _("Không ghi được tệp %(path)s: %(error)s", path=str(path), error=exc.strerror or str(exc))
+        ) from None
     click.echo(_("Đã ghi báo cáo %(period)s vào %(path)s.", period=parsed.label, path=str(path)))
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from analysis import indices
 from analysis.charts import Bar
+from analysis.intervals import Pattern, PatternTable
 from analysis.periods import Period, recent_quarters
 
 from ..extensions import db
-from ..models import Response, ServicePoint
+from ..models import QuestionnaireVersion, Response, ServicePoint
 from ..services import questionnaires as qsvc
 from ..services import stats
 
@@ -43,16 +45,53 @@ def element_bars(result: dict[str, Any]) -> list[Bar]:
     return bars
 
 
+def _versions(kind: str) -> dict[int, tuple[str, ...]]:
+    """Stored versions of a kind: id -> the statement codes of its mask bits."""
+    ids = db.session.scalars(select(QuestionnaireVersion.id).where(QuestionnaireVersion.kind == kind))
+    return {vid: qsvc.question_map(vid).bit_codes for vid in ids}
+
+
+def _counts_from_masks(sat: dict[str, int], valid: dict[str, int]) -> dict[str, dict[int, int]]:
+    """Answer counts that give the same item indices as the real ones (4 = satisfied, 1 = the other valid)."""
+    return {code: {4: sat.get(code, 0), 1: valid[code] - sat.get(code, 0)} for code in valid}
+
+
 def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
           count: int = TREND_QUARTERS) -> list[tuple[str, float | None]]:
-    """Overall index of the last `count` quarters up to the one where `period` ends (oldest first)."""
+    """Overall index of the last `count` quarters up to the one where `period` ends (oldest first).
+
+    One pass over the responses' satisfied/valid bit masks (no answers scan): the item, element and
+    overall indices are exactly those of stats.compute; only the index is drawn.
+    """
     q = qsvc.definition(qsvc.latest_version(kind))
-    ids = list(point_ids) if point_ids is not None else None
+    quarters = recent_quarters(period.end - timedelta(days=1), count)
+    versions = _versions(kind)
+    width = max((len(codes) for codes in versions.values()), default=0)
+    if not versions or not quarters:
+        return [(quarter.label, None) for quarter in quarters]
+    bucket = case(*[(Response.day_key < qt.day_keys()[1], i) for i, qt in enumerate(quarters)], else_=len(quarters))
+    sums = [func.sum(mask.bitwise_rshift(bit).bitwise_and(1))
+            for bit in range(width) for mask in (Response.sat_mask, Response.valid_mask)]
+    query = (
+        select(bucket, Response.questionnaire_id, func.count(), *sums)
+        .where(Response.questionnaire_id.in_(versions), Response.flagged.is_(False),
+               Response.day_key >= quarters[0].day_keys()[0], Response.day_key < quarters[-1].day_keys()[1])
+        .group_by(bucket, Response.questionnaire_id)
+    )
+    if point_ids is not None:
+        query = query.where(Response.point_id.in_(point_ids))
+    totals: dict[int, tuple[int, dict[str, int], dict[str, int]]] = {}
+    for row in db.session.execute(query).tuples():
+        index, vid, n, values = int(row[0]), int(row[1]), int(row[2]), row[3:]
+        responses, sat, valid = totals.setdefault(index, (0, {}, {}))
+        for bit, code in enumerate(versions[vid]):
+            sat[code] = sat.get(code, 0) + int(values[2 * bit] or 0)
+            valid[code] = valid.get(code, 0) + int(values[2 * bit + 1] or 0)
+        totals[index] = (responses + n, sat, valid)
     out: list[tuple[str, float | None]] = []
-    for quarter in recent_quarters(period.end - timedelta(days=1), count):
-        counts = stats.count(stats.Filter(quarter, kind, ids))
-        # Only the index is drawn, so the cheap delta-method interval is enough here.
-        result = indices.compute(q, counts.question_counts, counts.patterns, counts.responses, max_bootstrap_patterns=0)
+    for i, quarter in enumerate(quarters):
+        responses, sat, valid = totals.get(i, (0, {}, {}))
+        result = indices.compute(q, _counts_from_masks(sat, valid), [], responses, max_bootstrap_patterns=0)
         out.append((quarter.label, result["overall"]["index"]))
     return out
 
@@ -70,23 +109,38 @@ class PointRow:
 
 
 def points_table(period: Period, kind: str, point_ids: Sequence[int] | None) -> list[PointRow]:
-    """Points of a kind ranked by overall index; low-n points (and points without answers) follow, unranked."""
+    """Points of a kind ranked by overall index; low-n points (and points without answers) follow, unranked.
+
+    One GROUP BY over the responses' answer patterns, split by point: each point's index and interval are
+    what stats.compute gives for that point alone (same patterns, same method), without one scan per point.
+    """
     query = select(ServicePoint).where(ServicePoint.kind == kind).order_by(ServicePoint.name)
     if point_ids is not None:
         query = query.where(ServicePoint.id.in_(point_ids))
     points = list(db.session.scalars(query))
+    versions = _versions(kind)
     lo, hi = period.day_keys()
-    with_responses = set(db.session.scalars(
-        select(Response.point_id).where(Response.day_key >= lo, Response.day_key < hi)
-        .group_by(Response.point_id).having(func.count() > 0)
-    ))
+    patterns: dict[int, list[Pattern]] = defaultdict(list)
+    if points and versions:
+        grouped = (
+            select(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
+            .where(Response.point_id.in_([p.id for p in points]), Response.questionnaire_id.in_(versions),
+                   Response.flagged.is_(False), Response.day_key >= lo, Response.day_key < hi)
+            .group_by(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
+        )
+        for pid, vid, sat_mask, valid_mask, n in db.session.execute(grouped).tuples():
+            patterns[pid].append((versions[vid], sat_mask, valid_mask, n))
     q = qsvc.definition(qsvc.latest_version(kind))
+    codes = [s.code for s in q.statements]
     rows = []
     for point in points:
-        if not point.active and point.id not in with_responses:
+        mine = patterns.get(point.id, [])
+        if not point.active and not mine:
             continue
-        counts = stats.count(stats.Filter(period, kind, [point.id]))
-        result = indices.compute(q, counts.question_counts, counts.patterns, counts.responses)
+        table = PatternTable.build(codes, mine)
+        sat = dict(zip(codes, (int(x) for x in table.counts @ table.sat), strict=True))
+        valid = dict(zip(codes, (int(x) for x in table.counts @ table.valid), strict=True))
+        result = indices.compute(q, _counts_from_masks(sat, valid), mine, table.responses)
         overall = result["overall"]
         rows.append(PointRow(point, result["responses"], overall["index"], overall["ci95"],
                              overall["low_n"] or overall["index"] is None, None))

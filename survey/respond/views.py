@@ -8,19 +8,22 @@ from urllib.parse import parse_qsl
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from forms.builder import allowed_fields, answers_from_form, field_name, form_class, scale_labels
+from forms.questionnaire import Questionnaire
 
 from ..extensions import csrf, db, limiter
-from ..models import Response, ServicePoint
+from ..models import QuestionnaireVersion, Response, ServicePoint
 from ..services import antiabuse
 from ..services import points as point_svc
 from ..services import questionnaires as qsvc
 from ..services import responses as response_svc
 from ..services import tokens as token_svc
-from . import bp
+from . import bp, pages
 
 Page = str | tuple[str, int] | WerkzeugResponse
 
@@ -109,8 +112,11 @@ def questionnaire(code: str) -> Page:
         _reject_unknown_fields(allowed_fields(q))
     if token is not None and (page := _token_gate(token, point)) is not None:
         return page
-    form = form_class(q)()
     now = datetime.now(UTC)
+    locale = str(get_locale() or "vi")
+    if request.method == "GET":
+        return _blank_form(point, version, q, token, now, locale)
+    form = form_class(q)()
     if form.validate_on_submit():
         answers, comment = answers_from_form(form, q)
         seen = request.cookies.get(antiabuse.SEEN_COOKIE)
@@ -120,24 +126,41 @@ def questionnaire(code: str) -> Page:
             submission_key=form.submission_key.data or response_svc.new_submission_key(),
             verified=token is not None, flag_reason=antiabuse.flag_reason(antiabuse.reasons(signals, point.id, now)),
         )
+        point_id, point_code = point.id, point.code  # read before the commit expires the object
         try:
             token_svc.submit_with_token(draft, token) if token else response_svc.submit(draft)
         except token_svc.TokenUsed:
             return _token_page(token_svc.TokenState.USED)
-        done = redirect(url_for(".thanks", code=point.code), code=303)
+        done = redirect(url_for(".thanks", code=point_code), code=303)
         if token is None:
-            antiabuse.remember(done, point.id, seen, now)
+            antiabuse.remember(done, point_id, seen, now)
         return done
-    if request.method == "GET":
-        form.submission_key.data = response_svc.new_submission_key()
-        form.started.data = antiabuse.started_stamp(now)
-    locale = str(get_locale() or "vi")
-    page = render_template(
+    return _render_form(form, q, point, locale, token), 422
+
+
+def _render_form(form: FlaskForm, q: Questionnaire, point: ServicePoint, locale: str, token: str | None) -> str:
+    return render_template(
         "respond/form.html", form=form, q=q, point=point, locale=locale, field_name=field_name, token=token,
         scale=scale_labels(), sections=_sections(),
         option_choices=lambda qu: [(o.code, o.label.get(locale)) for o in qu.options],
     )
-    return page, 422 if form.errors else 200
+
+
+def _blank_form(point: ServicePoint, version: QuestionnaireVersion, q: Questionnaire, token: str | None,
+                now: datetime, locale: str) -> str:
+    """A fresh form: rendered once per point, version and language, then only its hidden values change."""
+    hidden = {"csrf": generate_csrf(), "key": response_svc.new_submission_key(),
+              "started": antiabuse.started_stamp(now), "t": token or ""}
+
+    def render() -> str:
+        form = form_class(q)()
+        form.submission_key.data = hidden["key"]
+        form.started.data = hidden["started"]
+        return _render_form(form, q, point, locale, token)
+
+    # The ward of a point never changes its name at run time (set at `hailong init`), so its id is enough.
+    key = (point.id, point.code, point.name, point.organisation_id, version.id, q.checksum, locale, bool(token))
+    return pages.blank_form(key, render, hidden)
 
 
 @bp.route("/s/<code>/cam-on")
@@ -145,4 +168,5 @@ def thanks(code: str) -> str:
     point = point_svc.find_active(code) or point_svc.find_retired(code)
     if point is None:
         abort(404)
-    return render_template("respond/thanks.html", point=point)
+    key = (point.id, point.code, point.name, str(get_locale() or "vi"))
+    return pages.static_page(key, lambda: render_template("respond/thanks.html", point=point))

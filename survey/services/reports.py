@@ -60,7 +60,8 @@ def build_pdf(period: Period, kind: str | None = None) -> bytes:
     """The whole report of a period (all kinds or one) as PDF bytes."""
     from weasyprint import HTML
 
-    return HTML(string=render_html(period, kind)).write_pdf()  # type: ignore[no-any-return]
+    pdf: bytes = HTML(string=render_html(period, kind)).write_pdf()
+    return pdf
 
 
 def render_html(period: Period, kind: str | None = None) -> str:
@@ -73,7 +74,9 @@ def render_html(period: Period, kind: str | None = None) -> str:
 def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     """Everything the templates print, counted in SQL and computed by analysis/."""
     if kind is not None and kind not in KINDS:
-        raise ReportError(_("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=kind, kinds=", ".join(KINDS)))
+        raise ReportError(
+            _("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=kind, kinds=", ".join(KINDS))
+        )
     kinds = [kind] if kind else list(KINDS)
     results = stats.indices_for(period, kind)
     lo, hi = period.day_keys()
@@ -114,7 +117,9 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
         "lowest": lowest,
         "comments": _comments(lo, hi, kinds),
         "summary": summary,
-        "methods": [(rp.KIND_SHORT[s["kind"]], rp.ci_method_name(s["overall"]["ci_method"])) for s in sections],
+        "methods": rp.method_rows(
+            (rp.KIND_SHORT[s["kind"]], s["overall"]["ci_method"]) for s in sections if s["has_data"]
+        ),
         "low_n": LOW_N,
         "header": _header(ward, province),
         "fmt": {
@@ -216,7 +221,8 @@ def _point_rows(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
         versions = list(db.session.scalars(_kind_versions([kind])))
         definitions[kind] = qsvc.definition(qsvc.latest_version(kind))
         bit_codes = {vid: qsvc.question_map(vid).bit_codes for vid in versions}
-        rows = db.session.execute(
+        # Core execution on the session's connection: no ORM row processing for up to one row per response.
+        rows = db.session.connection().execute(
             select(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
             .where(
                 Response.questionnaire_id.in_(versions),
@@ -336,8 +342,8 @@ def _shares(period: Period) -> dict[str, dict[str, Any]]:
     for code in SHARE_QUESTIONS:
         q = latest.question(code)
         order = [o.code for o in q.options] if q else list(labels[code])
-        options = [(c, labels[code].get(c, c)) for c in order]
-        out[code] = {**rp.choice_share(options, counts[code]), "text": q.text.vi if q else code}
+        choices = [(c, labels[code].get(c, c)) for c in order]
+        out[code] = {**rp.choice_share(choices, counts[code]), "text": q.text.vi if q else code}
     return out
 
 
@@ -369,5 +375,7 @@ def parse_kind(text: str | None) -> str | None:
     if text is None or text == "":
         return None
     if text not in KINDS:
-        raise ReportError(_("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=text, kinds=", ".join(KINDS)))
+        raise ReportError(
+            _("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=text, kinds=", ".join(KINDS))
+        )
     return text

@@ -175,3 +175,41 @@ def test_viewer_gets_no_report_link_and_no_report(login: Any) -> None:
     client = login("viewer")
     assert "Tải báo cáo PDF" not in client.get("/office/").get_data(as_text=True)
     assert client.get(f"/office/report?{Q1}").status_code == 403
+
+
+def test_ranking_and_trend_agree_with_stats_compute(app: Flask, points: dict[str, int]) -> None:
+    """The dashboard's one-pass ranking and trend give exactly what stats.compute gives point by point."""
+    from datetime import date
+
+    from survey.extensions import db as _db
+    from survey.models import Response, ServicePoint
+    from survey.office import results
+    from survey.services import demo as demo_svc
+    from survey.services import questionnaires as qsvc
+    from survey.services import responses as response_svc
+
+    with app.app_context():
+        demo_points = _db.session.query(ServicePoint).order_by(ServicePoint.id).all()
+        versions = {k: (qsvc.latest_version(k), qsvc.definition(qsvc.latest_version(k)))
+                    for k in ("onestop", "health", "education")}
+        demo_svc.generate(demo_points, versions, date(2026, 3, 31))
+        for rid in _db.session.query(Response.id).filter(Response.id % 17 == 0).limit(40):
+            response_svc.set_flag(rid[0], "test")
+        _db.session.commit()
+        period = parse_period("2026-Q1")
+        for kind in ("onestop", "education"):
+            rows = results.points_table(period, kind, None)
+            assert rows and [r.rank for r in rows if not r.low_n] == list(range(1, len(rows) + 1))
+            for row in rows:
+                expected = stats.compute(stats.Filter(period, kind, [row.point.id]))
+                assert row.responses == expected["responses"]
+                assert row.index == expected["overall"]["index"]
+                assert row.ci95 == expected["overall"]["ci95"]
+            trend = results.trend(period, kind, None, count=4)
+            assert [label for label, _ in trend] == ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1"]
+            for label, value in trend:
+                expected = stats.compute(stats.Filter(parse_period(label), kind))["overall"]["index"]
+                assert value == expected, label
+        ids = [points["th-an-tuong"]]
+        assert results.trend(period, "education", ids, count=1)[0][1] == stats.compute(
+            stats.Filter(period, "education", ids))["overall"]["index"]

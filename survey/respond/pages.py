@@ -1,0 +1,60 @@
+"""Rendered citizen pages kept per point, version and language: a fresh form differs only in its hidden fields.
+
+Rendering the questionnaire (40-odd fields) is most of the cost of opening the form. A blank form is
+rendered once per (point, questionnaire version, language, with/without receipt code); later requests fill
+in their own CSRF token, submission key, start time and receipt code. The key holds everything the page
+shows (point code and name, ward name, version checksum), so a renamed point gets a fresh page; a
+re-rendered form with errors is never cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+from markupsafe import escape
+
+CSRF, KEY, STARTED, TOKEN = "\x1ahl-csrf\x1a", "\x1ahl-key\x1a", "\x1ahl-started\x1a", "\x1ahl-t\x1a"
+MAX_ENTRIES = 512
+
+_forms: dict[Hashable, str] = {}
+_static: dict[Hashable, str] = {}
+
+
+def _remember(cache: dict[Hashable, str], key: Hashable, page: str) -> None:
+    if len(cache) >= MAX_ENTRIES:
+        cache.clear()
+    cache[key] = page
+
+
+def blank_form(key: Hashable, render: Callable[[], str], hidden: dict[str, str]) -> str:
+    """The fresh form page for `key` with this request's hidden values (csrf from generate_csrf(), key, started, t)."""
+    template = _forms.get(key)
+    if template is None:
+        # Render with this request's real values, then cut them out to make the reusable page.
+        page = render()
+        template = page
+        for value, mark in ((hidden["csrf"], CSRF), (hidden["key"], KEY), (hidden["started"], STARTED),
+                            (hidden.get("t") or "", TOKEN)):
+            if value and page.count(str(escape(value))) != 1:
+                return page  # a value that is not exactly once in the page: do not keep this one
+            if value:
+                template = template.replace(str(escape(value)), mark)
+        _remember(_forms, key, template)
+        return page
+    return (template.replace(CSRF, str(escape(hidden["csrf"]))).replace(KEY, str(escape(hidden["key"])))
+            .replace(STARTED, str(escape(hidden["started"]))).replace(TOKEN, str(escape(hidden.get("t") or ""))))
+
+
+def static_page(key: Hashable, render: Callable[[], str]) -> str:
+    """A page without per-request content (the thank-you page), rendered once per key."""
+    page = _static.get(key)
+    if page is None:
+        page = render()
+        _remember(_static, key, page)
+    return page
+
+
+def forget() -> None:
+    """Drop every kept page (tests; a template change needs a restart anyway)."""
+    _forms.clear()
+    _static.clear()
