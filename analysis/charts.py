@@ -14,16 +14,16 @@ LOW_N_MARK = "n nhỏ"
 TARGET_LABEL = "Mục tiêu"
 
 # Geometry in viewBox units; the SVG scales to its container (width 100%), so phones and print both stay sharp.
-_W = 560
+_W = 420
 _PAD = 12
 _BAR_X0 = _PAD
-_BAR_X1 = 400
-_VALUE_X = 410
+_BAR_X1 = 300
+_VALUE_X = 310
 _FONT = 15
 _SMALL = 13
 _LABEL_LINE = 18
 _BAR_H = 16
-_LABEL_CHARS = 46
+_LABEL_CHARS = 38
 
 # Sans for charts (legible when small); Liberation Sans is metric-compatible with Arial and has Vietnamese.
 _FAMILY = "'Liberation Sans', Arial, 'DejaVu Sans', sans-serif"
@@ -61,11 +61,7 @@ def element_bars(bars: Sequence[Bar], *, target: float | None = None, title: str
             y += _LABEL_LINE
             rows.append(_text(_PAD, y - 4, line, size=_FONT))
             if i == 0:
-                rows.append(_text(_VALUE_X, y - 4, f"n = {fmt_int(bar.n)}", size=_SMALL, fill=_MUTED))
-                if bar.low_n and bar.value is not None:
-                    rows.append(
-                        _text(_W - _PAD, y - 4, LOW_N_MARK, size=_SMALL, fill=_TARGET, anchor="end", italic=True)
-                    )
+                rows.append(_n_text(bar, y - 4))
         bar_y = y + 2
         rows.append(_bar_row(bar, bar_y, uid))
         spans.append((bar_y - 4, bar_y + _BAR_H + 4))
@@ -93,7 +89,7 @@ def trend_line(points: Sequence[tuple[str, float | None]], *, target: float | No
     """A 0–100-scaled line over periods, broken where a period has no value, with an optional dashed target."""
     uid = _uid("trend", title, repr(points), repr(target))
     height = 250 if target is not None else 232
-    left, right, top, bottom = 78, _W - 40, 22, 192
+    left, right, top, bottom = 56, _W - 30, 22, 192
     values = [v for _, v in points if v is not None]
     desc_parts = [f"{label}: {fmt_pct(v) if v is not None else NO_DATA}" for label, v in points]
     desc = "; ".join(desc_parts) or NO_DATA
@@ -119,7 +115,7 @@ def trend_line(points: Sequence[tuple[str, float | None]], *, target: float | No
     v = lo
     while v <= hi + 1e-9:
         parts.append(_line(left, sy(v), right, sy(v), stroke=_GRID))
-        parts.append(_text(left - 30, sy(v) + 4, fmt_pct(v, 0), size=_SMALL - 1, fill=_MUTED, anchor="end"))
+        parts.append(_text(left - 8, sy(v) + 4, fmt_pct(v, 0), size=_SMALL - 1, fill=_MUTED, anchor="end"))
         v += tick
     if target is not None:
         ty = sy(target)
@@ -168,6 +164,17 @@ def _bar_row(bar: Bar, y: float, uid: str) -> str:
     value = fmt_pct(bar.value)
     out.append(_text(_VALUE_X, mid + 5, value, size=_FONT, fill=_INK, bold=True))
     return "".join(out)
+
+
+def _n_text(bar: Bar, y: float) -> str:
+    """Right-aligned "n = 123" on a bar's label line, with a red "n nhỏ" when n is too small to rank on."""
+    low = ""
+    if bar.low_n and bar.value is not None:
+        low = f'<tspan fill="{_TARGET}" font-style="italic"> · {escape(LOW_N_MARK)}</tspan>'
+    return (
+        f'<text x="{_W - _PAD:.1f}" y="{y:.1f}" font-size="{_SMALL}" fill="{_MUTED}" text-anchor="end">'
+        f"n = {escape(fmt_int(bar.n))}{low}</text>"
+    )
 
 
 def _bar_desc(bar: Bar) -> str:

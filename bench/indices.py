@@ -128,9 +128,9 @@ def _table(results: list[dict[str, Any]]) -> str:
                 f"{r['db_bytes'] / r['responses']:>7,.0f} {r['rss_self_mb']:>6.0f} /{r['rss_child_mb']:>5.0f}"
             )
     lines.append("")
-    lines.append("baseline/command: best / median of the timed runs (seconds); ratio = command best / baseline best;")
-    lines.append("process: one `hailong indices` child process, start-up included; B/resp: database bytes per response;")
-    lines.append("RSS MB: peak resident memory of the measuring process (baseline + in-process command) / of the child.")
+    lines.append("baseline, command: best / median of the timed runs, seconds; ratio: command best / baseline best")
+    lines.append("process: one `hailong indices` child process, start-up included; B/resp: database bytes / response")
+    lines.append("RSS MB: peak resident memory of the measuring process (baseline + in-process command) / of the child")
     return "\n".join(lines)
 
 

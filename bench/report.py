@@ -10,6 +10,7 @@ exactly as the application stores responses) and reused while its sidecar .json 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -70,12 +71,20 @@ def _answers(rng: random.Random, q: Any, mood: float) -> dict[str, Any]:
     return answers
 
 
+def _schema() -> str:
+    """A fingerprint of the migrations, so a database built with other indexes is rebuilt."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "migrations" / "versions").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def build(size: int, force: bool = False) -> Path:
     """The benchmark database (reused when fresh): `size` responses spread over the 7 demo points in one quarter."""
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"report-{size}.db"
     sidecar = path.with_suffix(".json")
-    meta = {"size": size, "period": PERIOD, "generator": GENERATOR_VERSION, "seed": SEED}
+    meta = {"size": size, "period": PERIOD, "generator": GENERATOR_VERSION, "seed": SEED, "schema": _schema()}
     if not force and path.exists() and sidecar.exists() and json.loads(sidecar.read_text()) == meta:
         return path
     path.unlink(missing_ok=True)

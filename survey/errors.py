@@ -35,7 +35,8 @@ def register(app: Flask) -> None:
             429: _("Ông/Bà đã gửi quá nhiều lần trong thời gian ngắn. Vui lòng thử lại sau ít phút."),
             413: _("Nội dung gửi lên vượt quá giới hạn cho phép."),
         }
-        message = e.description if code == 400 and e.description and not e.description.startswith("The browser") else None
+        ours = code == 400 and e.description and not e.description.startswith("The browser")
+        message = e.description if ours else None
         return _page(code, titles.get(code, _("Có lỗi xảy ra")), message or messages.get(code, _("Vui lòng thử lại.")))
 
     @app.errorhandler(Exception)

@@ -118,6 +118,9 @@ class Response(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         CheckConstraint("channel IN ('qr', 'paper', 'kiosk', 'import')", name="channel"),
         Index("ix_responses_period", "day_key", "point_id"),
+        # Covering index for the indices' pattern count: GROUP BY version, masks read in index order, no sort.
+        Index("ix_responses_patterns", "questionnaire_id", "flagged", "sat_mask", "valid_mask", "day_key",
+              "point_id", "verified"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
@@ -147,8 +150,9 @@ class Answer(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "answers"
     __table_args__ = (
-        # Covering index for the index query: GROUP BY question, value over a day range.
-        Index("ix_answers_count", "question_id", "day_key", "value", "excluded", "point_id"),
+        # Covering index for the answer counts: (question, value) first so each count is one seek to the
+        # period's day range and a GROUP BY question, value reads rows in order (no sort).
+        Index("ix_answers_count", "question_id", "value", "day_key", "excluded", "point_id"),
     )
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)

@@ -25,7 +25,7 @@ from survey.services import tokens as token_svc
 from survey.services import users as user_svc
 from tests.conftest import CSRF_RE
 
-EXAMPLES = 120
+EXAMPLES = 100
 ARG_RE = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
 GUARDED = (Response, Answer, Token, User, ServicePoint, RetiredCode)
 ADMIN_PASSWORD = "Fuzz-admin-password-2026!"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -164,15 +165,19 @@ def test_other_kinds_are_counted_apart(db: Any, demo_points: Any) -> None:
 # --- the SQL counts equal counts made in Python over the same drafts ----------------------------------
 
 
-def _expected(drafts: Iterable[Draft], flagged: set[int], ids: list[int], period: Period,
-              point_ids: set[int] | None, verified_only: bool) -> tuple[dict[str, Counter[int]], Counter[tuple[int, int]]]:
+def _expected(
+    drafts: Iterable[Draft], flagged: set[int], ids: list[int], period: Period, point_ids: set[int] | None,
+    verified_only: bool,
+) -> tuple[dict[str, Counter[int]], Counter[tuple[int, int]]]:
     """question -> Counter(value) and Counter((sat, valid)) computed directly from the drafts."""
     lo, hi = period.day_keys()
     counts: dict[str, Counter[int]] = {}
     patterns: Counter[tuple[int, int]] = Counter()
     for rid, d in zip(ids, drafts, strict=True):
         day = int(d.submitted_at.astimezone(TZ).strftime("%Y%m%d"))
-        if rid in flagged or not lo <= day < hi or (point_ids is not None and d.point.id not in point_ids):
+        if rid in flagged or d.flag_reason is not None or not lo <= day < hi:
+            continue
+        if point_ids is not None and d.point.id not in point_ids:
             continue
         if verified_only and not d.verified:
             continue
@@ -204,9 +209,10 @@ def test_sql_counts_equal_python_counts_on_generated_data(db: Any, demo_points: 
     db.session.commit()
     parsed = parse_period(period)
     needed = {s for s in statements("onestop")} | {"overall", "expect"}
-    for points, verified_only in ((None, False), ({demo_points[0].id}, False), (None, True),
-                                  ({demo_points[1].id, demo_points[2].id}, True)):
-        got = stats.count(stats.Filter(parsed, "onestop", sorted(points) if points else None, verified_only))
+    cases = [(None, False), ({demo_points[0].id}, False), (None, True), ({demo_points[1].id, demo_points[2].id}, True)]
+    for (points, verified_only), workers in itertools.product(cases, (1, 2)):
+        f = stats.Filter(parsed, "onestop", sorted(points) if points else None, verified_only)
+        got = stats.count(f, workers=workers)
         want_counts, want_patterns = _expected(drafts, flagged, ids, parsed, points, verified_only)
         assert {k: dict(v) for k, v in got.question_counts.items()} == {
             k: dict(v) for k, v in want_counts.items() if k in needed

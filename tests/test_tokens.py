@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import threading
@@ -176,10 +177,8 @@ def test_submit_with_token_rolls_back_when_the_insert_fails(app: Flask, points: 
         draft = response_svc.Draft(point=point, version=qsvc.latest_version("onestop"), answers={"overall": 4},
                                    submitted_at=datetime.now(UTC))
         monkeypatch.setattr(response_svc, "write_many", boom)
-        try:
+        with contextlib.suppress(RuntimeError):
             token_svc.submit_with_token(draft, token)
-        except RuntimeError:
-            pass
         monkeypatch.undo()
         assert db.session.scalar(select(Token.used_at)) is None
         rid, created = token_svc.submit_with_token(draft, token)

@@ -117,6 +117,7 @@ def upgrade():
     )
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.create_index('ix_responses_period', ['day_key', 'point_id'], unique=False)
+        batch_op.create_index('ix_responses_patterns', ['questionnaire_id', 'flagged', 'sat_mask', 'valid_mask', 'day_key', 'point_id', 'verified'], unique=False)
 
     op.create_table('retired_codes',
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -137,7 +138,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('response_id', 'question_id', 'value', name=op.f('pk_answers'))
     )
     with op.batch_alter_table('answers', schema=None) as batch_op:
-        batch_op.create_index('ix_answers_count', ['question_id', 'day_key', 'value', 'excluded', 'point_id'], unique=False)
+        batch_op.create_index('ix_answers_count', ['question_id', 'value', 'day_key', 'excluded', 'point_id'], unique=False)
 
     op.create_table('tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -163,6 +164,7 @@ def downgrade():
     op.drop_table('answers')
     op.drop_table('retired_codes')
     with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_index('ix_responses_patterns')
         batch_op.drop_index('ix_responses_period')
 
     op.drop_table('responses')

@@ -10,7 +10,6 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from analysis.periods import PeriodError, parse_period
-from forms.questionnaire import KINDS
 
 from ..services import reports
 
@@ -43,15 +42,13 @@ def report(period: str, kind: str | None, out_path: Path | None) -> None:
             )
         )
         return
-    if kind is not None and kind not in KINDS:
-        _fail(_("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=kind, kinds=", ".join(KINDS)))
-        return
-    path = out_path or Path(reports.default_filename(parsed, kind))
     try:
-        pdf = reports.build_pdf(parsed, kind)
+        kind = reports.parse_kind(kind)
     except reports.ReportError as exc:
         _fail(str(exc))
         return
+    path = out_path or Path(reports.default_filename(parsed, kind))
+    pdf = reports.build_pdf(parsed, kind)
     try:
         path.write_bytes(pdf)
     except OSError as exc:

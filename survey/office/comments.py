@@ -12,7 +12,7 @@ from ..services import comments as comment_svc
 from . import bp
 from .access import ANYONE, STAFF, require_point, roles_required, safe_next, scope, user
 from .dashboard import allowed_kinds
-from .filters import check_keys, choice_arg, int_arg, kind_arg, period_arg, period_options
+from .filters import check_keys, choice_arg, int_arg, kind_arg, period_arg, period_options, point_arg
 
 
 @bp.get("/comments")
@@ -23,12 +23,8 @@ def comments() -> str:
     kinds = allowed_kinds()
     kind = kind_arg(request.args, kinds, None)
     status = comment_svc.Status(choice_arg(request.args, "status", [s.value for s in comment_svc.Status], "all"))
-    point = None
-    point_text = request.args.get("point", "").strip()
-    if point_text:
-        if not point_text.isdigit():
-            abort(400, _("Mã điểm khảo sát không hợp lệ."))
-        point = require_point(int(point_text))
+    point_id = point_arg(request.args)
+    point = require_point(point_id) if point_id is not None else None
     ids = [point.id] if point else scope().ids()
     text = request.args.get("q", "")
     if len(text) > comment_svc.SEARCH_MAX:
@@ -56,7 +52,7 @@ def _back() -> WerkzeugResponse:
     return redirect(safe_next(request.form.get("next")) or url_for(".comments"), code=303)
 
 
-@bp.post("/comments/<int:response_id>/handled")
+@bp.post("/comments/<int(max=2147483647):response_id>/handled")
 @roles_required(*STAFF)
 def comment_handled(response_id: int) -> WerkzeugResponse:
     response = _response(response_id)
@@ -73,7 +69,7 @@ def comment_handled(response_id: int) -> WerkzeugResponse:
     return _back()
 
 
-@bp.post("/responses/<int:response_id>/flag")
+@bp.post("/responses/<int(max=2147483647):response_id>/flag")
 @roles_required(*STAFF)
 def response_flag(response_id: int) -> WerkzeugResponse:
     response = _response(response_id)
@@ -87,7 +83,7 @@ def response_flag(response_id: int) -> WerkzeugResponse:
     return _back()
 
 
-@bp.post("/responses/<int:response_id>/unflag")
+@bp.post("/responses/<int(max=2147483647):response_id>/unflag")
 @roles_required(*STAFF)
 def response_unflag(response_id: int) -> WerkzeugResponse:
     response = _response(response_id)

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..services import audit
 from . import bp, results
 from .access import ANYONE, STAFF, require_point, roles_required, scope, user, visible_points
-from .filters import check_keys, kind_arg, period_arg, period_options
+from .filters import check_keys, kind_arg, period_arg, period_options, point_arg
 
 
 def svg(markup: str) -> Markup:
@@ -71,16 +71,12 @@ def dashboard() -> str:
 @roles_required(*ANYONE)
 def element(code: str) -> str:
     period, kind = _filters(("point",))
-    point = None
-    if request.args.get("point"):
-        text = request.args["point"]
-        if not text.isdigit():
-            abort(400, _("Mã điểm khảo sát không hợp lệ."))
-        point = require_point(int(text))
-        if point.kind != kind:
-            abort(400, _("Điểm khảo sát này không thuộc loại dịch vụ đã chọn."))
+    point_id = point_arg(request.args)
+    point = require_point(point_id) if point_id is not None else None
+    if point is not None and point.kind != kind:
+        abort(400, _("Điểm khảo sát này không thuộc loại dịch vụ đã chọn."))
     ids = [point.id] if point else _kind_ids(kind)
-    result = results.overview(period, kind, ids)
+    result = results.overview(period, kind, ids, with_previous=False)
     found = results.find_element(result, code)
     if found is None:
         abort(404, _("Không có yếu tố “%(code)s” trong phiếu khảo sát này.", code=code[:40]))
@@ -88,7 +84,7 @@ def element(code: str) -> str:
                            result=result)
 
 
-@bp.get("/point/<int:point_id>")
+@bp.get("/point/<int(max=2147483647):point_id>")
 @roles_required(*ANYONE)
 def point(point_id: int) -> str:
     check_keys(request.args, ("period",))

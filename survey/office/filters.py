@@ -72,9 +72,16 @@ def int_arg(args: MultiDict[str, str], name: str, default: int, low: int = 1, hi
     text = args.get(name, "").strip()
     if not text:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit() and len(text) <= 10) or not low <= int(text) <= high:
         abort(400, _("Giá trị “%(name)s” không hợp lệ.", name=name))
     return int(text)
+
+
+def point_arg(args: MultiDict[str, str]) -> int | None:
+    """The optional `point` filter: a point id."""
+    if not args.get("point", "").strip():
+        return None
+    return int_arg(args, "point", 0, high=2_147_483_647)
 
 
 def choice_arg(args: MultiDict[str, str], name: str, choices: Sequence[str], default: str) -> str:

@@ -45,18 +45,22 @@ def share(part: int, whole: int) -> str:
     return fmt_pct(100.0 * part / whole, 1) if whole else "–"
 
 
+def _this_page(**changes: Any) -> str:
+    """This GET page's URL with some query values changed (never url_for's own `_options`)."""
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if not k.startswith("_") and k not in changes}
+    return url_for(request.endpoint or "office.dashboard", **{**args, **(request.view_args or {}), **changes})
+
+
 def lang_url(lang: str) -> str:
     """This page in another language (GET pages keep their filters; after a POST, the dashboard)."""
     if request.method == "GET" and request.endpoint and request.endpoint.startswith("office."):
-        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "lang"}
-        return url_for(request.endpoint, **(request.view_args or {}), **args, lang=lang)
+        return _this_page(lang=lang)
     return url_for("office.dashboard", lang=lang)
 
 
 def page_url(page: int) -> str:
     """This GET page with another `page` number."""
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
-    return url_for(request.endpoint or "office.dashboard", **(request.view_args or {}), **args, page=page)
+    return _this_page(page=page)
 
 
 @bp.context_processor

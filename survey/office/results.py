@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, func, literal, select
 
 from analysis import indices
 from analysis.charts import Bar
 from analysis.intervals import Pattern, PatternTable
 from analysis.periods import Period, recent_quarters
+from forms.questionnaire import Questionnaire
 
 from ..extensions import db
 from ..models import QuestionnaireVersion, Response, ServicePoint
@@ -30,9 +31,29 @@ def target(kind: str) -> float | None:
     return TARGETS.get(kind)
 
 
-def overview(period: Period, kind: str, point_ids: Sequence[int] | None) -> dict[str, Any]:
-    """Indices of a kind (optionally some points only) with the previous period's change."""
-    return stats.compute(stats.Filter(period, kind, list(point_ids) if point_ids is not None else None))
+def overview(period: Period, kind: str, point_ids: Sequence[int] | None,
+             with_previous: bool = True) -> dict[str, Any]:
+    """Indices of a kind (optionally some points only), as stats.compute gives them.
+
+    The current period is counted by stats.count (its distributions, expectations and 'overall' question
+    need the answers); the previous period, used only for the change, comes from one pass over the
+    response patterns, which gives the same indices and intervals at a fraction of the cost.
+    """
+    q = qsvc.definition(qsvc.latest_version(kind))
+    ids = list(point_ids) if point_ids is not None else None
+    counts = stats.count(stats.Filter(period, kind, ids))
+    result = indices.compute(q, counts.question_counts, counts.patterns, counts.responses)
+    if with_previous:
+        before_period = period.previous()
+        before = _pattern_results(before_period, kind, ids, by_point=False).get(0) or _empty(q)
+        change = indices.compare(result, before)
+        result["previous"] = {"period": before_period.label, "responses": before["responses"],
+                              "overall": change["overall"], "elements": change["elements"]}
+    return result
+
+
+def _empty(q: Questionnaire) -> dict[str, Any]:
+    return indices.compute(q, {}, [], 0)
 
 
 def element_bars(result: dict[str, Any]) -> list[Bar]:
@@ -70,7 +91,8 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
     if not versions or not quarters:
         return [(quarter.label, None) for quarter in quarters]
     bucket = case(*[(Response.day_key < qt.day_keys()[1], i) for i, qt in enumerate(quarters)], else_=len(quarters))
-    sums = [func.sum(mask.bitwise_rshift(bit).bitwise_and(1))
+    # The shift count is typed INTEGER: PostgreSQL has `bigint >> integer` but no `bigint >> bigint`.
+    sums = [func.sum(mask.bitwise_rshift(literal(bit, Integer)).bitwise_and(1))
             for bit in range(width) for mask in (Response.sat_mask, Response.valid_mask)]
     query = (
         select(bucket, Response.questionnaire_id, func.count(), *sums)
@@ -108,6 +130,38 @@ class PointRow:
     rank: int | None
 
 
+def _pattern_results(period: Period, kind: str, point_ids: Sequence[int] | None,
+                     by_point: bool) -> dict[int, dict[str, Any]]:
+    """Indices from one GROUP BY over response patterns: per point id, or under key 0 for all together."""
+    versions = _versions(kind)
+    if not versions:
+        return {}
+    lo, hi = period.day_keys()
+    keys = [Response.point_id] if by_point else []
+    grouped = (
+        select(*keys, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
+        .where(Response.questionnaire_id.in_(versions), Response.flagged.is_(False),
+               Response.day_key >= lo, Response.day_key < hi)
+        .group_by(*keys, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
+    )
+    if point_ids is not None:
+        grouped = grouped.where(Response.point_id.in_(point_ids))
+    patterns: dict[int, list[Pattern]] = defaultdict(list)
+    for row in db.session.execute(grouped).tuples():
+        group = int(row[0]) if by_point else 0
+        vid, sat_mask, valid_mask, n = row[-4:]
+        patterns[group].append((versions[vid], sat_mask, valid_mask, n))
+    q = qsvc.definition(qsvc.latest_version(kind))
+    codes = [st.code for st in q.statements]
+    out = {}
+    for group, mine in patterns.items():
+        table = PatternTable.build(codes, mine)
+        sat = dict(zip(codes, (int(x) for x in table.counts @ table.sat), strict=True))
+        valid = dict(zip(codes, (int(x) for x in table.counts @ table.valid), strict=True))
+        out[group] = indices.compute(q, _counts_from_masks(sat, valid), mine, table.responses)
+    return out
+
+
 def points_table(period: Period, kind: str, point_ids: Sequence[int] | None) -> list[PointRow]:
     """Points of a kind ranked by overall index; low-n points (and points without answers) follow, unranked.
 
@@ -118,29 +172,15 @@ def points_table(period: Period, kind: str, point_ids: Sequence[int] | None) -> 
     if point_ids is not None:
         query = query.where(ServicePoint.id.in_(point_ids))
     points = list(db.session.scalars(query))
-    versions = _versions(kind)
-    lo, hi = period.day_keys()
-    patterns: dict[int, list[Pattern]] = defaultdict(list)
-    if points and versions:
-        grouped = (
-            select(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
-            .where(Response.point_id.in_([p.id for p in points]), Response.questionnaire_id.in_(versions),
-                   Response.flagged.is_(False), Response.day_key >= lo, Response.day_key < hi)
-            .group_by(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
-        )
-        for pid, vid, sat_mask, valid_mask, n in db.session.execute(grouped).tuples():
-            patterns[pid].append((versions[vid], sat_mask, valid_mask, n))
-    q = qsvc.definition(qsvc.latest_version(kind))
-    codes = [s.code for s in q.statements]
+    found = _pattern_results(period, kind, [p.id for p in points], by_point=True) if points else {}
     rows = []
     for point in points:
-        mine = patterns.get(point.id, [])
-        if not point.active and not mine:
+        result = found.get(point.id)
+        if result is None:
+            if not point.active:
+                continue
+            rows.append(PointRow(point, 0, None, None, True, None))
             continue
-        table = PatternTable.build(codes, mine)
-        sat = dict(zip(codes, (int(x) for x in table.counts @ table.sat), strict=True))
-        valid = dict(zip(codes, (int(x) for x in table.counts @ table.valid), strict=True))
-        result = indices.compute(q, _counts_from_masks(sat, valid), mine, table.responses)
         overall = result["overall"]
         rows.append(PointRow(point, result["responses"], overall["index"], overall["ci95"],
                              overall["low_n"] or overall["index"] is None, None))

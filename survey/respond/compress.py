@@ -22,7 +22,7 @@ def gzip_response(response: Response) -> Response:
         or response.status_code != 200
         or response.mimetype not in COMPRESSIBLE
         or "Content-Encoding" in response.headers
-        or response.is_streamed and not response.direct_passthrough
+        or (response.is_streamed and not response.direct_passthrough)
         or "gzip" not in request.accept_encodings
     ):
         return response
@@ -33,7 +33,7 @@ def gzip_response(response: Response) -> Response:
         return response
     response.set_data(gzip.compress(body, compresslevel=LEVEL, mtime=0))
     response.headers["Content-Encoding"] = "gzip"
-    etag, weak = response.get_etag()
+    etag, _weak = response.get_etag()
     if etag:
         # A different byte sequence of the same resource: a weak tag still matches If-None-Match.
         response.set_etag(etag, weak=True)

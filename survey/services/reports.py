@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -37,7 +38,6 @@ SETTING_KEYS = (
 )
 SHARE_QUESTIONS = ("extra_payment", "harassment")
 COMMENT_POOL = 400
-BLANK = "……"
 
 
 class ReportError(ValueError):
@@ -73,12 +73,9 @@ def render_html(period: Period, kind: str | None = None) -> str:
 
 def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     """Everything the templates print, counted in SQL and computed by analysis/."""
-    if kind is not None and kind not in KINDS:
-        raise ReportError(
-            _("Loại dịch vụ “%(kind)s” không hợp lệ. Chọn một trong: %(kinds)s.", kind=kind, kinds=", ".join(KINDS))
-        )
+    kind = parse_kind(kind)
     kinds = [kind] if kind else list(KINDS)
-    results = stats.indices_for(period, kind)
+    results = stats.indices_for(period, kind, workers=_stats_workers())
     lo, hi = period.day_keys()
     per_point = _point_rows(period, kinds)
     channels = _channels(lo, hi, kinds)
@@ -134,6 +131,15 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
         "kind_short": rp.KIND_SHORT,
         "kind_names": rp.KIND_NAMES,
     }
+
+
+def _stats_workers() -> int:
+    """Parallel connections for the index queries, as `hailong indices` uses them (HAILONG_STATS_WORKERS)."""
+    setting = current_app.config.get("HAILONG_STATS_WORKERS") or os.environ.get("HAILONG_STATS_WORKERS")
+    try:
+        return max(1, int(setting)) if setting else min(4, os.cpu_count() or 1)
+    except ValueError:
+        return 1
 
 
 def _organisation() -> Organisation | None:
@@ -222,16 +228,22 @@ def _point_rows(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
         definitions[kind] = qsvc.definition(qsvc.latest_version(kind))
         bit_codes = {vid: qsvc.question_map(vid).bit_codes for vid in versions}
         # Core execution on the session's connection: no ORM row processing for up to one row per response.
-        rows = db.session.connection().execute(
-            select(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
-            .where(
-                Response.questionnaire_id.in_(versions),
-                Response.day_key >= lo,
-                Response.day_key < hi,
-                Response.flagged.is_(False),
+        rows = (
+            db.session.connection()
+            .execute(
+                select(
+                    Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count()
+                )
+                .where(
+                    Response.questionnaire_id.in_(versions),
+                    Response.day_key >= lo,
+                    Response.day_key < hi,
+                    Response.flagged.is_(False),
+                )
+                .group_by(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
             )
-            .group_by(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
-        ).tuples()
+            .tuples()
+        )
         for point_id, vid, sat, valid, n in rows:
             patterns.setdefault(point_id, []).append((bit_codes[vid], sat, valid, n))
     out = []

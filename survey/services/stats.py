@@ -1,21 +1,42 @@
-"""Count answers in SQL for a filter and hand the counts to analysis/ for the SIPAS indices."""
+"""Count answers in SQL for a filter and hand the counts to analysis/ for the SIPAS indices.
+
+Two kinds of query, both aggregated in the database:
+
+* answer counts per (statement, value): one COUNT per pair the indices read, each a seek into the
+  covering index ix_answers_count (question_id, value, day_key, excluded, point_id), so only the rows of
+  the period are visited and no sort is needed;
+* response patterns per (version, sat_mask, valid_mask): a GROUP BY read in order from the covering
+  index ix_responses_patterns, which feeds comprehensive satisfaction and the intervals.
+
+The previous period is only needed for its element and overall indices, which follow exactly from its
+patterns, so its answers are not scanned. `workers` > 1 runs the queries on several pooled connections
+at once (the CLI does; a database file or server is needed, not an in-memory SQLite database).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, column, func, select, values
+from sqlalchemy.sql import Select
 
 from analysis import indices
+from analysis.intervals import PatternTable
 from analysis.periods import Period
-from forms.questionnaire import KINDS, Questionnaire
+from forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questionnaire, QuestionType
 
 from ..extensions import db
 from ..models import Answer, Question, QuestionnaireVersion, Response, ServicePoint
 from . import questionnaires as qsvc
+
+#: Questions outside the statements whose counts analysis/indices.py reads.
+EXTRA_CODES = (indices.OVERALL_CODE, indices.EXPECT_CODE, indices.G1_CODE, indices.G2_CODE)
+#: A number question with more possible values than this is counted with one GROUP BY instead of per value.
+MAX_SEEKS_PER_QUESTION = 512
 
 
 @dataclass(frozen=True)
@@ -37,57 +58,215 @@ class Counts:
     responses: int
 
 
-def _kind_versions(kind: str) -> dict[int, QuestionnaireVersion]:
-    return {v.id: v for v in db.session.scalars(select(QuestionnaireVersion).filter_by(kind=kind))}
+def index_codes(q: Questionnaire) -> set[str]:
+    """The codes whose answer counts the indices read: statements, overall, expectations, health's g1/g2."""
+    return {s.code for s in q.statements} | {c for c in EXTRA_CODES if q.question(c) is not None}
 
 
-def count(f: Filter) -> Counts:
-    """Two GROUP BY queries: answers by (question, value) and responses by (version, masks)."""
+def stored_values(q: Questionnaire, code: str) -> tuple[int, ...]:
+    """Every value an answer to `code` can be stored as (input is validated), so SQL can seek each one."""
+    question = q.question(code)
+    if question is None or question.type == QuestionType.SCALE:  # a statement or a scale question
+        return (NO_OPINION, *SCALE_VALUES)
+    if question.type in (QuestionType.CHOICE, QuestionType.MULTI):
+        return tuple(range(1, len(question.options) + 1))
+    if question.type == QuestionType.NUMBER and question.min is not None and question.max is not None:
+        return tuple(range(question.min, question.max + 1))
+    return ()
+
+
+@dataclass(frozen=True)
+class _Questions:
+    """The stored questions of one kind that the indices read, and how to count them."""
+
+    versions: tuple[int, ...]
+    codes: dict[int, str]  # question id -> code
+    pairs: tuple[tuple[int, int], ...]  # (question id, value) counted one seek each
+    grouped: tuple[int, ...]  # question ids counted with a GROUP BY (wide number questions)
+    bit_codes: dict[int, tuple[str, ...]]  # version id -> statement codes by mask bit
+
+
+def _questions(kind: str) -> _Questions:
+    versions = {v.id: v for v in db.session.scalars(select(QuestionnaireVersion).filter_by(kind=kind))}
+    codes: dict[int, str] = {}
+    pairs: list[tuple[int, int]] = []
+    grouped: list[int] = []
+    if versions:
+        rows = db.session.execute(
+            select(Question.id, Question.code, Question.questionnaire_id)
+            .where(Question.questionnaire_id.in_(versions)).order_by(Question.id)
+        ).tuples()
+        definitions = {vid: qsvc.definition(v) for vid, v in versions.items()}
+        wanted = {vid: index_codes(q) for vid, q in definitions.items()}
+        for qid, code, vid in rows:
+            if code not in wanted[vid]:
+                continue
+            codes[qid] = code
+            possible = stored_values(definitions[vid], code)
+            if len(possible) > MAX_SEEKS_PER_QUESTION:
+                grouped.append(qid)
+            else:
+                pairs.extend((qid, v) for v in possible)
+    bit_codes = {vid: qsvc.question_map(vid).bit_codes for vid in versions}
+    return _Questions(tuple(versions), codes, tuple(pairs), tuple(grouped), bit_codes)
+
+
+def _answer_filters(f: Filter) -> list[Any]:
     lo, hi = f.period.day_keys()
-    versions = _kind_versions(f.kind)
-    if not versions:
-        return Counts({}, [], 0)
-    codes = dict(db.session.execute(
-        select(Question.id, Question.code).where(Question.questionnaire_id.in_(versions))
-    ).tuples().all())
+    conditions = [Answer.day_key >= lo, Answer.day_key < hi, Answer.excluded.is_(False)]
+    if f.point_ids is not None:
+        conditions.append(Answer.point_id.in_(f.point_ids))
+    return conditions
 
-    answers = (
+
+def _pair_counts(f: Filter, pairs: Sequence[tuple[int, int]]) -> Select[Any]:
+    """One COUNT per (question, value): each an index range of the period, no row visited twice, no sort."""
+    wanted = values(column("question_id", Integer), column("value", Integer), name="wanted").data(
+        list(pairs)).cte("wanted")
+    n = (select(func.count()).select_from(Answer)
+         .where(Answer.question_id == wanted.c.question_id, Answer.value == wanted.c.value, *_answer_filters(f))
+         .scalar_subquery())
+    return select(wanted.c.question_id, wanted.c.value, n)
+
+
+def _grouped_counts(f: Filter, question_ids: Sequence[int]) -> Select[Any]:
+    return (select(Answer.question_id, Answer.value, func.count())
+            .where(Answer.question_id.in_(question_ids), *_answer_filters(f))
+            .group_by(Answer.question_id, Answer.value))
+
+
+def _verified_counts(f: Filter, qs: _Questions) -> Select[Any]:
+    """Answer counts of verified responses: read through the period's responses (a small share of the rows).
+
+    Answer.excluded is a copy of Response.flagged (services.responses keeps them in step), so the flag
+    is read on the response here.
+    """
+    lo, hi = f.period.day_keys()
+    query = (
         select(Answer.question_id, Answer.value, func.count())
-        .where(Answer.question_id.in_(codes), Answer.day_key >= lo, Answer.day_key < hi,
-               Answer.excluded.is_(False))
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.questionnaire_id.in_(qs.versions), Response.day_key >= lo, Response.day_key < hi,
+               Response.flagged.is_(False), Response.verified.is_(True), Answer.question_id.in_(qs.codes))
         .group_by(Answer.question_id, Answer.value)
     )
-    patterns = (
+    if f.point_ids is not None:
+        query = query.where(Response.point_id.in_(f.point_ids))
+    return query
+
+
+def _pattern_counts(f: Filter, qs: _Questions) -> Select[Any]:
+    lo, hi = f.period.day_keys()
+    query = (
         select(Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
-        .where(Response.questionnaire_id.in_(versions), Response.day_key >= lo, Response.day_key < hi,
-               Response.flagged.is_(False))
+        .where(Response.questionnaire_id.in_(qs.versions), Response.flagged.is_(False),
+               Response.day_key >= lo, Response.day_key < hi)
         .group_by(Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
     )
     if f.point_ids is not None:
-        answers = answers.where(Answer.point_id.in_(f.point_ids))
-        patterns = patterns.where(Response.point_id.in_(f.point_ids))
+        query = query.where(Response.point_id.in_(f.point_ids))
     if f.verified_only:
-        verified = select(Response.id).where(Response.verified.is_(True))
-        answers = answers.where(Answer.response_id.in_(verified))
-        patterns = patterns.where(Response.verified.is_(True))
-
-    question_counts: dict[str, dict[int, int]] = defaultdict(dict)
-    for question_id, value, n in db.session.execute(answers).tuples():
-        bucket = question_counts[codes[question_id]]
-        bucket[value] = bucket.get(value, 0) + n
-    bit_codes = {vid: qsvc.question_map(vid).bit_codes for vid in versions}
-    pattern_rows = [(bit_codes[vid], sat, valid, n) for vid, sat, valid, n in db.session.execute(patterns).tuples()]
-    return Counts(dict(question_counts), pattern_rows, sum(row[3] for row in pattern_rows))
+        query = query.where(Response.verified.is_(True))
+    return query
 
 
-def compute(f: Filter, questionnaire: Questionnaire | None = None) -> dict[str, Any]:
+def _answer_queries(f: Filter, qs: _Questions, parts: int) -> list[Select[Any]]:
+    """The answer-count queries of a filter, the per-value seeks split into `parts` for parallel runs."""
+    if not qs.codes:
+        return []
+    if f.verified_only:
+        return [_verified_counts(f, qs)]
+    queries = []
+    if qs.pairs:
+        questions = sorted({qid for qid, _ in qs.pairs})
+        for i in range(max(1, min(parts, len(questions)))):
+            mine = set(questions[i::parts])
+            queries.append(_pair_counts(f, [p for p in qs.pairs if p[0] in mine]))
+    if qs.grouped:
+        queries.append(_grouped_counts(f, qs.grouped))
+    return queries
+
+
+def _parallel_ok() -> bool:
+    """Several connections see the same data: a database server or an SQLite file, not :memory:."""
+    url = db.engine.url
+    return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
+
+
+def _fetch(queries: Sequence[Select[Any]], workers: int) -> list[list[Any]]:
+    """Run read-only queries: in the session, or on up to `workers` pooled connections at once."""
+    if workers <= 1 or len(queries) <= 1 or not _parallel_ok():
+        return [list(db.session.execute(q).tuples()) for q in queries]
+    engine = db.engine
+
+    def run(query: Select[Any]) -> list[Any]:
+        with engine.connect() as conn:
+            return list(conn.execute(query).tuples())
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(queries))) as pool:
+        return list(pool.map(run, queries))
+
+
+def _patterns(qs: _Questions, rows: Iterable[Any]) -> list[tuple[tuple[str, ...], int, int, int]]:
+    return [(qs.bit_codes[vid], sat, valid, n) for vid, sat, valid, n in rows]
+
+
+def _question_counts(qs: _Questions, rows: Iterable[Iterable[Any]]) -> dict[str, dict[int, int]]:
+    counts: dict[str, dict[int, int]] = defaultdict(dict)
+    for part in rows:
+        for question_id, value, n in part:
+            if n:
+                bucket = counts[qs.codes[question_id]]
+                bucket[value] = bucket.get(value, 0) + n
+    return dict(counts)
+
+
+def count_many(filters: Sequence[Filter], workers: int = 1, answers: Sequence[bool] | None = None) -> list[Counts]:
+    """Counts of several filters of one kind; answers[i] False skips filter i's answer counts (patterns only)."""
+    if not filters:
+        return []
+    kind = filters[0].kind
+    if any(f.kind != kind for f in filters):
+        raise ValueError("count_many needs filters of one kind")
+    qs = _questions(kind)
+    if not qs.versions:
+        return [Counts({}, [], 0) for _ in filters]
+    wanted = list(answers) if answers is not None else [True] * len(filters)
+    queries: list[Select[Any]] = []
+    slices = []
+    for f, with_answers in zip(filters, wanted, strict=True):
+        mine = _answer_queries(f, qs, workers) if with_answers else []
+        slices.append((len(queries), len(mine)))
+        queries.extend(mine)
+        queries.append(_pattern_counts(f, qs))
+    rows = _fetch(queries, workers)
+    out = []
+    for start, n in slices:
+        patterns = _patterns(qs, rows[start + n])
+        out.append(Counts(_question_counts(qs, rows[start : start + n]), patterns, sum(p[3] for p in patterns)))
+    return out
+
+
+def count(f: Filter, workers: int = 1) -> Counts:
+    """Answers by (question, value) and responses by (version, masks) of one filter."""
+    return count_many([f], workers)[0]
+
+
+def _counts_from_patterns(q: Questionnaire, counts: Counts) -> dict[str, dict[int, int]]:
+    """Statement counts with the exact item indices of the patterns: 4 for satisfied, 1 for other valid."""
+    table = PatternTable.build([s.code for s in q.statements], counts.patterns, total=counts.responses)
+    sat = table.counts @ table.sat
+    valid = table.counts @ table.valid
+    return {code: {4: int(s), 1: int(v - s)} for code, s, v in zip(table.codes, sat, valid, strict=True) if v}
+
+
+def compute(f: Filter, questionnaire: Questionnaire | None = None, workers: int = 1) -> dict[str, Any]:
     """Indices of one filter, with the previous period of the same length for comparison."""
     q = questionnaire or qsvc.definition(qsvc.latest_version(f.kind))
-    current = count(f)
-    result = indices.compute(q, current.question_counts, current.patterns, current.responses)
     prev_filter = Filter(f.period.previous(), f.kind, f.point_ids, f.verified_only)
-    prev_counts = count(prev_filter)
-    before = indices.compute(q, prev_counts.question_counts, prev_counts.patterns, prev_counts.responses)
+    current, prev_counts = count_many([f, prev_filter], workers, answers=[True, False])
+    result = indices.compute(q, current.question_counts, current.patterns, current.responses)
+    # Only the previous element and overall indices are used, and the patterns give them exactly.
+    before = indices.compute(q, _counts_from_patterns(q, prev_counts), prev_counts.patterns, prev_counts.responses)
     change = indices.compare(result, before)
     result["previous"] = {
         "period": prev_filter.period.label,
@@ -112,12 +291,12 @@ def resolve_points(kind: str | None, point_code: str | None) -> tuple[list[str],
 
 
 def indices_for(period: Period, kind: str | None = None, point_code: str | None = None,
-                verified_only: bool = False) -> list[dict[str, Any]]:
+                verified_only: bool = False, workers: int = 1) -> list[dict[str, Any]]:
     """The `hailong indices` result: one object per kind (or the one kind asked for)."""
     kinds, point = resolve_points(kind, point_code)
     out = []
     for k in kinds:
-        result = compute(Filter(period, k, [point.id] if point else None, verified_only))
+        result = compute(Filter(period, k, [point.id] if point else None, verified_only), workers=workers)
         out.append({"period": period.label, "kind": k, "point": point.code if point else None,
                     "verified_only": verified_only, **result})
     return out

@@ -8,11 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, cast
 from urllib.parse import quote
 
 from flask import current_app, render_template
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -102,11 +103,11 @@ def submit_with_token(draft: response_svc.Draft, token: str) -> tuple[int, bool]
     digest = token_hash(token)
     try:
         # Claim the token first: the conditional UPDATE is the lock that makes a second use lose.
-        claimed = db.session.execute(
+        claimed = cast(CursorResult[Any], db.session.execute(
             update(Token)
             .where(Token.token_hash == digest, Token.used_at.is_(None))
             .values(used_at=datetime.now(UTC))
-        ).rowcount
+        )).rowcount
         if claimed != 1:
             db.session.rollback()
             return _already_stored(draft.submission_key)

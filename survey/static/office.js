@@ -7,10 +7,4 @@
     var question = form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
-  /* A sideways-scrolling trend chart starts at its right end, where the latest quarter is. */
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll(".chart-box.scroll-sm").forEach(function (box) {
-      box.scrollLeft = box.scrollWidth;
-    });
-  });
 }());

@@ -76,6 +76,7 @@ def test_slow_3g_timings_are_reported(app: Any, demo_points: Any, live_server: s
     phone.locator("button[type=submit]").click()
     phone.wait_for_url("**/cam-on", wait_until="load", timeout=120_000)
     submitted = time.monotonic() - start
-    print(f"slow 3G (2000 ms RTT, 400 kbit/s), {'gzip' if compress else 'uncompressed'}: first contentful paint {paint / 1000:.2f} s, "
+    label = "gzip" if compress else "uncompressed"
+    print(f"slow 3G (2000 ms RTT, 400 kbit/s), {label}: first contentful paint {paint / 1000:.2f} s, "
           f"load {loaded:.2f} s, submit to thank-you page {submitted:.2f} s")
     assert "Cảm ơn" in phone.locator("h1").inner_text()

@@ -21,16 +21,14 @@ SAMPLE_ARGS = {"point_id": 1, "response_id": 1, "user_id": 1, "code": "staff", "
 
 
 def _office_rules(app: Flask, method: str) -> list[str]:
+    adapter = app.url_map.bind("localhost")
     urls = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("office.") or rule.endpoint == "office.login":
             continue
         if method in (rule.methods or ()):
-            path = rule.rule
-            for name in rule.arguments:
-                value = str(SAMPLE_ARGS[name])
-                path = path.replace(f"<int:{name}>", value).replace(f"<{name}>", value)
-            urls.append(path)
+            urls.append(adapter.build(rule.endpoint, {name: SAMPLE_ARGS[name] for name in rule.arguments},
+                                      method=method))
     return urls
 
 

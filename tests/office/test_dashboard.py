@@ -213,3 +213,20 @@ def test_ranking_and_trend_agree_with_stats_compute(app: Flask, points: dict[str
         ids = [points["th-an-tuong"]]
         assert results.trend(period, "education", ids, count=1)[0][1] == stats.compute(
             stats.Filter(period, "education", ids))["overall"]["index"]
+
+
+def test_overview_is_stats_compute(app: Flask, points: dict[str, int], add_responses: Callable[..., list[int]]) -> None:
+    """The dashboard's overview (previous period from patterns) equals stats.compute, change included."""
+    from survey.office import results
+
+    add_responses("mc-1", 12, 5)
+    add_responses("mc-2", 9, 2)
+    add_responses("mc-1", 7, 4, when=datetime(2025, 11, 3, 10, 0, tzinfo=TZ))
+    add_responses("mc-2", 5, 3, when=datetime(2025, 12, 3, 10, 0, tzinfo=TZ), flag_reason="x")
+    add_responses("mc-3", 4, 1, when=datetime(2025, 12, 4, 10, 0, tzinfo=TZ))
+    with app.app_context():
+        period = parse_period("2026-Q1")
+        for ids in (None, [points["mc-1"]], [points["mc-2"], points["mc-3"]]):
+            assert results.overview(period, "onestop", ids) == stats.compute(stats.Filter(period, "onestop", ids))
+        empty = parse_period("2024-Q1")
+        assert results.overview(empty, "health", None) == stats.compute(stats.Filter(empty, "health"))

@@ -17,7 +17,6 @@ from survey.models import Answer
 from survey.services import antiabuse
 from tests.respond.helpers import VALID, counts, open_form, stored
 
-
 SCHOOL = {"access__teacher_contact": "5", "overall": "4"}
 
 
@@ -134,7 +133,8 @@ def test_redis_is_the_limit_storage_when_configured(tmp_path: Path, points: Any,
 
     prefix = f"hailong-test-{uuid.uuid4().hex}"
     redis_app = create_app({
-        "TESTING": True, "SECRET_KEY": "test-secret-key", "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "TESTING": True, "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "HAILONG_REDIS_URL": url, "RATELIMIT_KEY_PREFIX": prefix, "HAILONG_RATELIMIT_SUBMIT": "2 per minute",
     })
     try:
