@@ -25,7 +25,11 @@ demo: install
 	@echo "Open http://$(HOST):$(PORT)/s/mc-1 (citizen form) and http://$(HOST):$(PORT)/office/ (office)"
 	$(VENV)/bin/hailong serve --host $(HOST) --port $(PORT)
 
-test: install
+tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund --silent
+	touch $@
+
+test: install tests/e2e/node_modules/.installed
 	./scripts/test.sh
 
 bench: install

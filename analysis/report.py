@@ -200,31 +200,26 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def statement_counts(patterns: Iterable[Pattern]) -> dict[str, dict[int, int]]:
-    """Per-statement counts rebuilt from response patterns: satisfied as value 5, other valid answers as 1.
-
-    Enough for item, element and overall indices (they only use satisfied / valid), not for means or
-    distributions; lets per-point indices come from the small pattern table instead of every answer row.
-    """
+    """Statement counts rebuilt from patterns (satisfied as 5, other valid as 1): exact item and element indices."""
+    # Not for means or distributions; lets per-point indices come from the small pattern table, not every answer.
     groups: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
     for bit_codes, sat, valid, n in patterns:
         groups.setdefault(tuple(bit_codes), []).append((sat, valid, n))
     sat_total: dict[str, int] = {}
     valid_total: dict[str, int] = {}
     for bit_codes, rows in groups.items():
-        counts = np.fromiter((r[2] for r in rows), np.int64, len(rows))
+        # Masks are signed 64-bit (SQL BIGINT): an arithmetic shift still reads bit 63 correctly.
+        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
         for col, total in ((0, sat_total), (1, valid_total)):
-            masks = np.fromiter((r[col] % _UINT64 for r in rows), np.uint64, len(rows))  # BIGINT two's complement
+            masks = table[:, col]
             for bit, code in enumerate(bit_codes):
-                hit = ((masks >> np.uint64(bit)) & np.uint64(1)).astype(bool)
-                total[code] = total.get(code, 0) + int(counts[hit].sum())
+                hit = ((masks >> bit) & 1).astype(bool)
+                total[code] = total.get(code, 0) + int(table[hit, 2].sum())
     return {
         code: {5: sat_total.get(code, 0), 1: valid - sat_total.get(code, 0)}
         for code, valid in valid_total.items()
         if valid
     }
-
-
-_UINT64 = 1 << 64
 
 
 # --- comments ---------------------------------------------------------------------------------

@@ -267,8 +267,8 @@ def drafts(layout: Layout, chunk: Chunk) -> list[Any]:
     from survey.models import QuestionnaireVersion, ServicePoint
     from survey.services.responses import Draft
 
-    version = db.session.get(QuestionnaireVersion, layout.version_id)
-    points = {pid: db.session.get(ServicePoint, pid) for pid in layout.point_ids}
+    version = db.session.get_one(QuestionnaireVersion, layout.version_id)
+    points = {pid: db.session.get_one(ServicePoint, pid) for pid in layout.point_ids}
     comments = _comments()
     utc = _utc(chunk).astype("datetime64[s]").astype(datetime).tolist()
     result = []
@@ -419,7 +419,11 @@ def check_sample(layout: Layout, size: int = SAMPLE, seed: int = SEED + 1) -> in
     _clear()
     chunk.ids = np.array(ids, dtype=np.int64)
     raw = db.session.connection().connection.driver_connection
-    (load_sqlite if dialect == "sqlite" else load_pg)(raw, layout, chunk)
+    if dialect == "sqlite":
+        assert isinstance(raw, sqlite3.Connection)
+        load_sqlite(raw, layout, chunk)
+    else:
+        load_pg(raw, layout, chunk)
     db.session.commit()
     got = _dump()
     _clear()

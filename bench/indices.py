@@ -33,15 +33,16 @@ YEAR = "2026"
 HAILONG = str(Path(sys.executable).with_name("hailong"))
 
 
-def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """(best, median, last result) of `repeat` timed calls after one untimed warm-up call."""
+def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float, float, Any]:
+    """(best, median, best CPU seconds of this process, last result) of `repeat` calls after one warm-up call."""
     result = fn()
-    samples = []
+    samples, cpu = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = fn()
         samples.append(time.perf_counter() - started)
-    return min(samples), statistics.median(samples), result
+        cpu.append(time.process_time() - cpu_started)
+    return min(samples), statistics.median(samples), min(cpu), result
 
 
 def _db_bytes(url: str) -> int:
@@ -91,8 +92,8 @@ def measure(url: str, repeat: int, periods: Sequence[str], config: dict[str, Any
                     raise RuntimeError(result.output)
                 return dict(json.loads(result.output))
 
-            b_best, b_median, answers = _times(baseline, repeat)
-            c_best, c_median, payload = _times(command, repeat)
+            b_best, b_median, b_cpu, answers = _times(baseline, repeat)
+            c_best, c_median, c_cpu, payload = _times(command, repeat)
             started = time.perf_counter()
             subprocess.run([HAILONG, *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
                            env={**os.environ, "HAILONG_DATABASE_URL": url, **_env(config)})
@@ -102,6 +103,7 @@ def measure(url: str, repeat: int, periods: Sequence[str], config: dict[str, Any
                 "overall": payload["overall"]["index"], "ci_method": payload["overall"]["ci_method"],
                 "baseline_best": b_best, "baseline_median": b_median,
                 "command_best": c_best, "command_median": c_median, "process": process,
+                "baseline_cpu": b_cpu, "command_cpu": c_cpu, "load": os.getloadavg()[0],
             })
     out["rss_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["rss_child_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -114,23 +116,29 @@ def _env(config: dict[str, Any]) -> dict[str, str]:
 
 
 def _table(results: list[dict[str, Any]]) -> str:
-    head = (f"{'db':<10} {'size':>9} {'period':<8} {'answers':>11} {'baseline s':>16} {'command s':>16} "
-            f"{'ratio':>6} {'process s':>9} {'B/resp':>7} {'RSS MB':>13}")
+    head = (f"{'db':<10} {'size':>9} {'period':<7} {'answers':>10} {'baseline s':>15} {'command s':>15} "
+            f"{'ratio':>5} {'cpu b/c':>11} {'process s':>9} {'B/resp':>6} {'RSS MB':>11} {'load':>4}")
     lines = [head, "-" * len(head)]
     for r in results:
         db = "sqlite" if r["url"].startswith("sqlite") else "postgresql"
         for row in r["rows"]:
             ratio = row["command_best"] / row["baseline_best"]
             lines.append(
-                f"{db:<10} {r['responses']:>9,} {row['period']:<8} {row['answers']:>11,} "
-                f"{row['baseline_best']:>7.3f} /{row['baseline_median']:>7.3f} "
-                f"{row['command_best']:>7.3f} /{row['command_median']:>7.3f} {ratio:>6.2f} {row['process']:>9.3f} "
-                f"{r['db_bytes'] / r['responses']:>7,.0f} {r['rss_self_mb']:>6.0f} /{r['rss_child_mb']:>5.0f}"
+                f"{db:<10} {r['responses']:>9,} {row['period']:<7} {row['answers']:>10,} "
+                f"{row['baseline_best']:>6.3f} /{row['baseline_median']:>7.3f} "
+                f"{row['command_best']:>6.3f} /{row['command_median']:>7.3f} {ratio:>5.2f} "
+                f"{row['baseline_cpu']:>5.2f}/{row['command_cpu']:>5.2f} {row['process']:>9.3f} "
+                f"{r['db_bytes'] / r['responses']:>6,.0f} {r['rss_self_mb']:>5.0f} /{r['rss_child_mb']:>4.0f} "
+                f"{row['load']:>4.1f}"
             )
-    lines.append("")
-    lines.append("baseline, command: best / median of the timed runs, seconds; ratio: command best / baseline best")
-    lines.append("process: one `hailong indices` child process, start-up included; B/resp: database bytes / response")
-    lines.append("RSS MB: peak resident memory of the measuring process (baseline + in-process command) / of the child")
+    lines += [
+        "",
+        "baseline, command: best / median wall seconds of the timed runs; ratio: command best / baseline best;",
+        "cpu b/c: best CPU seconds of this process for baseline / command (SQLite work runs in-process; on",
+        "PostgreSQL the server's CPU is not included); process: one `hailong indices` child process, start-up",
+        "included; B/resp: database bytes per response; RSS MB: peak resident memory of the measuring process",
+        "(baseline + in-process command) / of the child; load: 1-minute load average when the row was measured.",
+    ]
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ PACKAGES=(
   chromium                                                 # browser tests (Playwright drives Debian's Chromium)
   poppler-utils                                            # pdftotext / pdftoppm for report checks
 )
+# Node.js and npm fetch axe-core for the accessibility checks; keep a Node that the machine already has.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "HAILONG_WARD_CODE": "an-tuong",
     "HAILONG_WARD_NAME": "Phường An Tường",
     "HAILONG_PROVINCE": "Tuyên Quang",
+    "HAILONG_PROXY_HOPS": "0",
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
     "BABEL_DEFAULT_LOCALE": "vi",
@@ -40,6 +41,7 @@ ENV_KEYS = (
     "HAILONG_WARD_CODE",
     "HAILONG_WARD_NAME",
     "HAILONG_PROVINCE",
+    "HAILONG_PROXY_HOPS",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,7 +59,8 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
-def draft(code: str, when: datetime, values: Values, *, verified: bool = False) -> Draft:
+def draft(code: str, when: datetime, values: Mapping[str, int | list[int] | None], *, verified: bool = False
+          ) -> Draft:
     p = point(code)
     clean = {k: v for k, v in values.items() if v is not None}
     return Draft(point=p, version=qsvc.latest_version(p.kind), answers=clean, submitted_at=when, verified=verified)

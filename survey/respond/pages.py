@@ -9,6 +9,7 @@ re-rendered form with errors is never cached.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 
 from markupsafe import escape
@@ -17,7 +18,7 @@ CSRF, KEY, STARTED, TOKEN = "\x1ahl-csrf\x1a", "\x1ahl-key\x1a", "\x1ahl-started
 MAX_ENTRIES = 512
 
 _forms: dict[Hashable, str] = {}
-_static: dict[Hashable, str] = {}
+_static: dict[Hashable, tuple[float, str]] = {}
 
 
 def _remember(cache: dict[Hashable, str], key: Hashable, page: str) -> None:
@@ -45,12 +46,18 @@ def blank_form(key: Hashable, render: Callable[[], str], hidden: dict[str, str])
             .replace(STARTED, str(escape(hidden["started"]))).replace(TOKEN, str(escape(hidden.get("t") or ""))))
 
 
-def static_page(key: Hashable, render: Callable[[], str]) -> str:
-    """A page without per-request content (the thank-you page), rendered once per key."""
-    page = _static.get(key)
-    if page is None:
-        page = render()
-        _remember(_static, key, page)
+def kept(key: Hashable, max_age: float) -> str | None:
+    """A page without per-request content kept by `keep` less than `max_age` seconds ago."""
+    entry = _static.get(key)
+    if entry is None or time.monotonic() - entry[0] > max_age:
+        return None
+    return entry[1]
+
+
+def keep(key: Hashable, page: str) -> str:
+    if len(_static) >= MAX_ENTRIES:
+        _static.clear()
+    _static[key] = (time.monotonic(), page)
     return page
 
 

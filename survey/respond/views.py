@@ -99,12 +99,15 @@ def index() -> str:
 def questionnaire(code: str) -> Page:
     if request.method == "POST":
         _read_post()
-    point = point_svc.find_active(code)
+    point, old_code = point_svc.find_active(code), False
     if point is None:
         former = point_svc.find_retired(code)
-        if former is not None:
+        if former is None:
+            abort(404)
+        if request.method == "GET" or not former.active:
             return render_template("respond/retired.html", point=former), 410
-        abort(404)
+        # A form opened before its QR code was replaced: kept, flagged, never lost.
+        point, old_code = former, True
     version = qsvc.latest_version(point.kind)
     q = qsvc.definition(version)
     token = (request.form.get("t") if request.method == "POST" else request.args.get("t")) or None
@@ -120,7 +123,8 @@ def questionnaire(code: str) -> Page:
     if form.validate_on_submit():
         answers, comment = answers_from_form(form, q)
         seen = request.cookies.get(antiabuse.SEEN_COOKIE)
-        signals = antiabuse.Signals(form.website.data, form.started.data, seen, with_token=token is not None)
+        signals = antiabuse.Signals(form.website.data, form.started.data, seen, with_token=token is not None,
+                                    old_code=old_code)
         draft = response_svc.Draft(
             point=point, version=version, answers=answers, comment=comment, submitted_at=now,
             submission_key=form.submission_key.data or response_svc.new_submission_key(),
@@ -165,8 +169,12 @@ def _blank_form(point: ServicePoint, version: QuestionnaireVersion, q: Questionn
 
 @bp.route("/s/<code>/cam-on")
 def thanks(code: str) -> str:
-    point = point_svc.find_active(code) or point_svc.find_retired(code)
-    if point is None:
-        abort(404)
-    key = (point.id, point.code, point.name, str(get_locale() or "vi"))
-    return pages.static_page(key, lambda: render_template("respond/thanks.html", point=point))
+    # The same for every citizen of a point: kept a minute, so a rename shows within a minute.
+    key = ("thanks", code, str(get_locale() or "vi"))
+    page = pages.kept(key, max_age=60)
+    if page is None:
+        point = point_svc.find_active(code) or point_svc.find_retired(code)
+        if point is None:
+            abort(404)
+        page = pages.keep(key, render_template("respond/thanks.html", point=point))
+    return page

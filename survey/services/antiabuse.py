@@ -140,6 +140,7 @@ class Signals:
     started: str | None
     seen_cookie: str | None
     with_token: bool
+    old_code: bool = False
 
 
 def reasons(signals: Signals, point_id: int, now: datetime) -> list[str]:
@@ -156,6 +157,8 @@ def reasons(signals: Signals, point_id: int, now: datetime) -> list[str]:
             found.append(_("gửi quá nhanh (%(n)s giây)", n=max(elapsed, 0)))
     if not signals.with_token and point_id in seen_today(signals.seen_cookie, now):
         found.append(_("trùng trình duyệt trong ngày"))
+    if signals.old_code:
+        found.append(_("gửi qua mã QR cũ đã được thay"))
     return found
 
 

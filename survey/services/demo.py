@@ -12,20 +12,32 @@ from forms.questionnaire import NO_OPINION, Questionnaire, QuestionType
 from ..models import Channel, QuestionnaireVersion, ServicePoint
 from .responses import Draft, write_many
 
-COMMENTS = (
-    "Cán bộ hướng dẫn tận tình, dễ hiểu. Cảm ơn!",
-    "Phòng chờ hơi nóng vào buổi trưa, đề nghị lắp thêm quạt.",
-    "Thủ tục nhanh hơn năm ngoái nhiều.",
-    "Mong có thêm chỗ để xe cho người dân.",
-    "Nên niêm yết phí, lệ phí rõ hơn ở cửa ra vào.",
-    "Tôi phải đi lại hai lần vì thiếu giấy tờ, mong được hướng dẫn đầy đủ ngay từ đầu.",
-    "Nhân viên y tế nhiệt tình, chu đáo với người già.",
-    "Nhà vệ sinh cần được dọn thường xuyên hơn.",
-    "Cô giáo quan tâm đến các cháu, gia đình rất yên tâm.",
-    "Đề nghị nhà trường thông báo sớm hơn các khoản thu đầu năm.",
-    "Máy lấy số thứ tự hay bị lỗi.",
-    "Rất hài lòng, không có ý kiến gì thêm.",
-)
+COMMENTS = {
+    "onestop": (
+        "Cán bộ hướng dẫn tận tình, dễ hiểu. Cảm ơn!",
+        "Phòng chờ hơi nóng vào buổi trưa, đề nghị lắp thêm quạt.",
+        "Thủ tục nhanh hơn năm ngoái nhiều.",
+        "Mong có thêm chỗ để xe cho người dân.",
+        "Nên niêm yết phí, lệ phí rõ hơn ở cửa ra vào.",
+        "Tôi phải đi lại hai lần vì thiếu giấy tờ, mong được hướng dẫn đầy đủ ngay từ đầu.",
+        "Máy lấy số thứ tự hay bị lỗi.",
+        "Rất hài lòng, không có ý kiến gì thêm.",
+    ),
+    "health": (
+        "Nhân viên y tế nhiệt tình, chu đáo với người già.",
+        "Nhà vệ sinh cần được dọn thường xuyên hơn.",
+        "Thời gian chờ khám buổi sáng còn lâu.",
+        "Bác sĩ giải thích bệnh rõ ràng, dễ hiểu.",
+        "Mong trạm có thêm ghế ngồi chờ và nước uống.",
+    ),
+    "education": (
+        "Cô giáo quan tâm đến các cháu, gia đình rất yên tâm.",
+        "Đề nghị nhà trường thông báo sớm hơn các khoản thu đầu năm.",
+        "Sân chơi cần thêm bóng mát vào mùa hè.",
+        "Nhà trường liên lạc với phụ huynh kịp thời qua Zalo.",
+        "Mong có thêm hoạt động ngoại khóa cho các cháu.",
+    ),
+}
 
 
 def _answer(rng: random.Random, mood: float) -> int | None:
@@ -87,7 +99,7 @@ def generate(
             for _ in range(int(per_day + rng.random())):
                 moment = datetime.combine(day, time(rng.randint(7, 16), rng.randint(0, 59)), tzinfo=TZ)
                 mood = base + trend + rng.gauss(0, 0.55)
-                comment = rng.choice(COMMENTS) if rng.random() < 0.12 else None
+                comment = rng.choice(COMMENTS[point.kind]) if rng.random() < 0.12 else None
                 channel = rng.choices([Channel.QR, Channel.PAPER, Channel.KIOSK], [0.75, 0.2, 0.05])[0]
                 drafts.append(
                     Draft(

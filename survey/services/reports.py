@@ -211,11 +211,9 @@ def _section(result: dict[str, Any], points: list[dict[str, Any]]) -> dict[str, 
 
 
 def _point_rows(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
-    """Each point's responses and overall index with its interval (the same numbers as `indices --point`).
-
-    One GROUP BY over the responses' satisfaction masks per kind gives every point's pattern table; the
-    element and overall indices need only satisfied/valid per statement, so no answer rows are scanned.
-    """
+    """Each point's responses and overall index with its interval (the same numbers as `indices --point`)."""
+    # One GROUP BY over the satisfaction masks per kind gives every point's patterns; the indices need only
+    # satisfied/valid per statement, so no answer rows are scanned.
     points = sorted(
         db.session.scalars(select(ServicePoint).where(ServicePoint.kind.in_(kinds))),
         key=lambda p: (KINDS.index(p.kind), p.code),

@@ -21,11 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Integer, column, func, select, values
 from sqlalchemy.sql import Select
 
 from analysis import indices
-from analysis.intervals import PatternTable
 from analysis.periods import Period
 from forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questionnaire, QuestionType
 
@@ -195,7 +195,8 @@ def _parallel_ok() -> bool:
 def _fetch(queries: Sequence[Select[Any]], workers: int) -> list[list[Any]]:
     """Run read-only queries: in the session, or on up to `workers` pooled connections at once."""
     if workers <= 1 or len(queries) <= 1 or not _parallel_ok():
-        return [list(db.session.execute(q).tuples()) for q in queries]
+        conn = db.session.connection()  # Core rows: the ORM's per-row work is not needed here
+        return [list(conn.execute(q).tuples()) for q in queries]
     engine = db.engine
 
     def run(query: Select[Any]) -> list[Any]:
@@ -253,10 +254,19 @@ def count(f: Filter, workers: int = 1) -> Counts:
 
 def _counts_from_patterns(q: Questionnaire, counts: Counts) -> dict[str, dict[int, int]]:
     """Statement counts with the exact item indices of the patterns: 4 for satisfied, 1 for other valid."""
-    table = PatternTable.build([s.code for s in q.statements], counts.patterns, total=counts.responses)
-    sat = table.counts @ table.sat
-    valid = table.counts @ table.valid
-    return {code: {4: int(s), 1: int(v - s)} for code, s, v in zip(table.codes, sat, valid, strict=True) if v}
+    wanted = {s.code for s in q.statements}
+    by_version: dict[tuple[str, ...], list[tuple[int, int, int]]] = defaultdict(list)
+    for bit_codes, sat, valid, n in counts.patterns:
+        by_version[bit_codes].append((sat, valid, n))
+    sat_total: dict[str, int] = defaultdict(int)
+    valid_total: dict[str, int] = defaultdict(int)
+    for bit_codes, rows in by_version.items():
+        table = np.array(rows, dtype=np.int64)  # BIGINT masks: bit 63 is the sign bit, >> keeps it apart
+        for bit, code in enumerate(bit_codes):
+            if code in wanted:
+                sat_total[code] += int(table[:, 2] @ ((table[:, 0] >> bit) & 1))
+                valid_total[code] += int(table[:, 2] @ ((table[:, 1] >> bit) & 1))
+    return {code: {4: sat_total[code], 1: v - sat_total[code]} for code, v in valid_total.items() if v}
 
 
 def compute(f: Filter, questionnaire: Questionnaire | None = None, workers: int = 1) -> dict[str, Any]:

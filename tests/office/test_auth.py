@@ -200,3 +200,11 @@ def test_session_lifetime_and_secure_cookies_in_production(app: Flask, tmp_path:
 def test_office_pages_are_not_cached(login: Any, role: str) -> None:
     client = login(role)
     assert client.get("/office/").headers["Cache-Control"] == "no-store"
+
+
+def test_redirect_to_sign_in_says_why(client: Any, accounts: Any) -> None:
+    response = client.get("/office/comments", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.request.path == "/office/login"
+    assert "Vui lòng đăng nhập để tiếp tục." in html
+    assert 'name="next" value="/office/comments"' in html

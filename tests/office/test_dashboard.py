@@ -93,6 +93,12 @@ def test_point_drill_down(login: Any, filled: None, points: dict[str, int]) -> N
     assert "Hài lòng: 20 (50,0%)" in html
 
 
+def test_huge_ids_are_404(login: Any) -> None:
+    client = login("admin")
+    assert client.get("/office/point/99999999999999999999").status_code == 404
+    assert client.get("/office/points/99999999999999999999/qr.svg").status_code == 404
+
+
 def test_unknown_element_is_404(login: Any) -> None:
     response = login("admin").get(f"/office/element/nope?{Q1}")
     assert response.status_code == 404
@@ -115,7 +121,8 @@ def test_unknown_filters_are_400_with_a_message(login: Any, query: str, message:
 @pytest.mark.parametrize("url", [
     "/office/comments?status=bogus", "/office/comments?page=abc", "/office/comments?point=x",
     "/office/export?what=secrets", "/office/export?format=pdf", "/office/audit?action=bogus",
-    "/office/exports?period=Q1", "/office/element/staff?point=abc",
+    "/office/exports?period=Q1", "/office/element/staff?point=abc", "/office/comments?point=%C2%B2",
+    "/office/comments?point=0", "/office/comments?page=99999999999999999999",
 ])
 def test_unknown_filters_elsewhere_are_400(login: Any, url: str) -> None:
     response = login("admin").get(url)

@@ -221,16 +221,30 @@ def test_deactivated_point_is_404_and_stores_nothing(app: Flask, client: FlaskCl
 
 
 def test_retired_code_shows_the_old_qr_page(app: Flask, client: FlaskClient, points: Any, db: Any) -> None:
-    form = open_form(app, client).backdate()
+    form = open_form(app, client, "/s/mc-2").backdate()
     point = db.session.scalar(select(ServicePoint).filter_by(code="mc-2"))
     new_code = point_svc.rotate(point)
     db.session.commit()
     response = client.get("/s/mc-2")
     assert response.status_code == 410
     assert "Mã QR này đã được thay" in response.get_data(as_text=True)
-    # A form opened on the old code cannot post under it either.
-    assert client.post("/s/mc-2", data={**form.hidden, **VALID}).status_code == 410
     assert client.get(f"/s/{new_code}").status_code == 200
+    assert counts(app) == (0, 0)
+    # A form opened before the change is not lost: stored for the point, flagged for review.
+    done = form.post()
+    assert done.status_code == 303 and done.headers["Location"].endswith(f"/s/{new_code}/cam-on")
+    (row,) = stored(app)
+    assert row.flag_reason == "gửi qua mã QR cũ đã được thay"
+
+
+def test_retired_code_of_a_deactivated_point_stores_nothing(app: Flask, client: FlaskClient, points: Any, db: Any
+                                                            ) -> None:
+    form = open_form(app, client, "/s/mc-2").backdate()
+    point = db.session.scalar(select(ServicePoint).filter_by(code="mc-2"))
+    point_svc.rotate(point)
+    point.active = False
+    db.session.commit()
+    assert form.post().status_code == 410
     assert counts(app) == (0, 0)
 
 
