@@ -92,9 +92,24 @@ class Chunk:
 CHANNELS = ("qr", "paper", "kiosk")
 
 
-def _comments() -> tuple[str, ...]:
-    from survey.services.demo import COMMENTS
+#: Comments in the style of survey.services.demo (a fixed copy, so the generated rows never change).
+COMMENTS = (
+    "Cán bộ hướng dẫn tận tình, dễ hiểu. Cảm ơn!",
+    "Phòng chờ hơi nóng vào buổi trưa, đề nghị lắp thêm quạt.",
+    "Thủ tục nhanh hơn năm ngoái nhiều.",
+    "Mong có thêm chỗ để xe cho người dân.",
+    "Nên niêm yết phí, lệ phí rõ hơn ở cửa ra vào.",
+    "Tôi phải đi lại hai lần vì thiếu giấy tờ, mong được hướng dẫn đầy đủ ngay từ đầu.",
+    "Nhân viên y tế nhiệt tình, chu đáo với người già.",
+    "Nhà vệ sinh cần được dọn thường xuyên hơn.",
+    "Cô giáo quan tâm đến các cháu, gia đình rất yên tâm.",
+    "Đề nghị nhà trường thông báo sớm hơn các khoản thu đầu năm.",
+    "Máy lấy số thứ tự hay bị lỗi.",
+    "Rất hài lòng, không có ý kiến gì thêm.",
+)
 
+
+def _comments() -> tuple[str, ...]:
     return COMMENTS
 
 

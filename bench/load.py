@@ -45,6 +45,8 @@ POINT = "mc-1"
 SECRET = "bench-secret-key-not-for-production"
 PG_BASE = "postgresql://postgres@127.0.0.1:5432"
 PG_DB = "hailong_w6_load"
+#: Rate-limit storage shared by the two workers, as in production; a database number of its own.
+REDIS_URL = "redis://127.0.0.1:6379/13"
 SERVER_ENV = {
     "HAILONG_SECRET_KEY": SECRET,
     "HAILONG_RATELIMIT_SUBMIT": "1000000 per minute",
@@ -300,8 +302,26 @@ class Server:
         self.log.close()
 
 
-def hailong_env(db_url: str) -> dict[str, str]:
-    return {**SERVER_ENV, "HAILONG_DATABASE_URL": db_url}
+def redis_available(url: str = REDIS_URL) -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except Exception:
+        return False
+
+
+def clear_redis(url: str = REDIS_URL) -> None:
+    """Drop the rate-limit counters the bench's servers left (only Flask-Limiter's keys, only in its db)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter("LIMITS:*"):
+        client.delete(key)
+
+
+def hailong_env(db_url: str, redis_url: str = "") -> dict[str, str]:
+    return {**SERVER_ENV, "HAILONG_DATABASE_URL": db_url, "HAILONG_REDIS_URL": redis_url}
 
 
 def prepare_hailong_db(db_url: str) -> None:
@@ -333,10 +353,10 @@ def prepare_hailong_db(db_url: str) -> None:
                    capture_output=True)
 
 
-def start_hailong(db_url: str, tag: str) -> Server:
+def start_hailong(db_url: str, tag: str, redis_url: str = "") -> Server:
     port = free_port()
     argv = [str(VENV_BIN / "hailong"), "serve", "--host", HOST, "--port", str(port), "--workers", "2"]
-    return Server(f"hailong ({tag})", argv, port, hailong_env(db_url), OUT / f"hailong-{tag}.log")
+    return Server(f"hailong ({tag})", argv, port, hailong_env(db_url, redis_url), OUT / f"hailong-{tag}.log")
 
 
 def start_baseline(db_path: Path, form_html: str) -> Server:
@@ -463,6 +483,8 @@ def main() -> int:
     parser.add_argument("--targets", default="baseline,sqlite,postgres")
     parser.add_argument("--pg-base", default=PG_BASE, help="PostgreSQL server URL (the bench creates its own DB)")
     parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip like a phone")
+    parser.add_argument("--no-redis", action="store_true",
+                        help="keep rate-limit counters in each worker's memory instead of Redis")
     parser.add_argument("--school", action="store_true", help="only print the rate-limit simulation")
     args = parser.parse_args()
     if args.school:
@@ -474,6 +496,8 @@ def main() -> int:
         parser.error("the bench only uses a local PostgreSQL")
     OUT.mkdir(parents=True, exist_ok=True)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    redis_url = "" if args.no_redis or not redis_available() else REDIS_URL
+    print(f"rate-limit storage: {redis_url or 'memory (per worker)'}", flush=True)
     reports: list[TargetReport] = []
     ok = True
 
@@ -494,7 +518,7 @@ def main() -> int:
         elif target in ("sqlite", "postgres"):
             url = sqlite_url if target == "sqlite" else f"{args.pg_base}/{PG_DB}"
             prepare_hailong_db(url)
-            server = start_hailong(url, target)
+            server = start_hailong(url, target, redis_url)
             table = "responses"
         else:
             parser.error(f"unknown target {target}")
@@ -504,6 +528,8 @@ def main() -> int:
             report = measure(server, url, table, args.journeys, args.concurrency, args.warmup, args.gzip)
         finally:
             server.stop()
+            if redis_url:
+                clear_redis(redis_url)
         report.name = "baseline" if target == "baseline" else f"hailong-{target}"
         reports.append(report)
         exact = report.new == args.journeys and report.result.errors == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -34,8 +34,9 @@ def _read_post() -> None:
     not_utf8 = _("Nội dung gửi lên không đúng bảng mã UTF-8. Vui lòng gửi lại từ trình duyệt.")
     if request.mimetype == "application/x-www-form-urlencoded":
         # Werkzeug keeps undecodable %XX escapes as literal text; storing that would silently alter the answer.
+        # Separators are ASCII, so the whole unescaped body is valid UTF-8 exactly when every value is.
         try:
-            parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+            unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
         except ValueError:
             abort(400, not_utf8)
     # Multipart bodies: Werkzeug decodes invalid UTF-8 bytes to U+FFFD.

@@ -4,7 +4,8 @@ Two kinds of query, both aggregated in the database:
 
 * answer counts per (statement, value): one COUNT per pair the indices read, each a seek into the
   covering index ix_answers_count (question_id, value, day_key, excluded, point_id), so only the rows of
-  the period are visited and no sort is needed;
+  the period are visited and no sort is needed. A statement's answers 3 and 4 are not visited: they
+  follow from its other counts and the response masks (see _add_derived);
 * response patterns per (version, sat_mask, valid_mask): a GROUP BY read in order from the covering
   index ix_responses_patterns, which feeds comprehensive satisfaction and the intervals.
 
@@ -37,6 +38,8 @@ from . import questionnaires as qsvc
 EXTRA_CODES = (indices.OVERALL_CODE, indices.EXPECT_CODE, indices.G1_CODE, indices.G2_CODE)
 #: A number question with more possible values than this is counted with one GROUP BY instead of per value.
 MAX_SEEKS_PER_QUESTION = 512
+#: Statement values not counted row by row: they follow from the other counts and the response masks.
+DERIVED = (3, 4)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,13 @@ class _Questions:
     pairs: tuple[tuple[int, int], ...]  # (question id, value) counted one seek each
     grouped: tuple[int, ...]  # question ids counted with a GROUP BY (wide number questions)
     bit_codes: dict[int, tuple[str, ...]]  # version id -> statement codes by mask bit
+    statements: frozenset[int]  # question ids of statements (they have a mask bit)
+
+    def seeks(self, derive: bool) -> list[tuple[int, int]]:
+        """The (question, value) pairs to count; with `derive`, not the statement values DERIVED gives."""
+        if not derive:
+            return list(self.pairs)
+        return [(qid, v) for qid, v in self.pairs if not (qid in self.statements and v in DERIVED)]
 
 
 def _questions(kind: str) -> _Questions:
@@ -91,24 +101,27 @@ def _questions(kind: str) -> _Questions:
     codes: dict[int, str] = {}
     pairs: list[tuple[int, int]] = []
     grouped: list[int] = []
+    statements: set[int] = set()
     if versions:
         rows = db.session.execute(
-            select(Question.id, Question.code, Question.questionnaire_id)
+            select(Question.id, Question.code, Question.questionnaire_id, Question.bit)
             .where(Question.questionnaire_id.in_(versions)).order_by(Question.id)
         ).tuples()
         definitions = {vid: qsvc.definition(v) for vid, v in versions.items()}
         wanted = {vid: index_codes(q) for vid, q in definitions.items()}
-        for qid, code, vid in rows:
+        for qid, code, vid, bit in rows:
             if code not in wanted[vid]:
                 continue
             codes[qid] = code
+            if bit is not None:
+                statements.add(qid)
             possible = stored_values(definitions[vid], code)
             if len(possible) > MAX_SEEKS_PER_QUESTION:
                 grouped.append(qid)
             else:
                 pairs.extend((qid, v) for v in possible)
     bit_codes = {vid: qsvc.question_map(vid).bit_codes for vid in versions}
-    return _Questions(tuple(versions), codes, tuple(pairs), tuple(grouped), bit_codes)
+    return _Questions(tuple(versions), codes, tuple(pairs), tuple(grouped), bit_codes, frozenset(statements))
 
 
 def _answer_filters(f: Filter) -> list[Any]:
@@ -169,18 +182,19 @@ def _pattern_counts(f: Filter, qs: _Questions) -> Select[Any]:
     return query
 
 
-def _answer_queries(f: Filter, qs: _Questions, parts: int) -> list[Select[Any]]:
+def _answer_queries(f: Filter, qs: _Questions, parts: int, derive: bool) -> list[Select[Any]]:
     """The answer-count queries of a filter, the per-value seeks split into `parts` for parallel runs."""
     if not qs.codes:
         return []
     if f.verified_only:
         return [_verified_counts(f, qs)]
     queries = []
-    if qs.pairs:
-        questions = sorted({qid for qid, _ in qs.pairs})
+    pairs = qs.seeks(derive)
+    if pairs:
+        questions = sorted({qid for qid, _ in pairs})
         for i in range(max(1, min(parts, len(questions)))):
             mine = set(questions[i::parts])
-            queries.append(_pair_counts(f, [p for p in qs.pairs if p[0] in mine]))
+            queries.append(_pair_counts(f, [p for p in pairs if p[0] in mine]))
     if qs.grouped:
         queries.append(_grouped_counts(f, qs.grouped))
     return queries
@@ -192,19 +206,35 @@ def _parallel_ok() -> bool:
     return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
 
 
-def _fetch(queries: Sequence[Select[Any]], workers: int) -> list[list[Any]]:
+def _sql(query: Select[Any]) -> str:
+    """The query as SQL text of the session's dialect, its (integer and boolean) values written inline."""
+    return str(query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _rows(dbapi_connection: Any, sql: str) -> list[tuple[Any, ...]]:
+    """Rows as the driver returns them: a pattern GROUP BY can return ~10^5 rows, so skip per-row wrapping."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _fetch(queries: Sequence[Select[Any]], workers: int) -> list[list[tuple[Any, ...]]]:
     """Run read-only queries: in the session, or on up to `workers` pooled connections at once."""
-    if workers <= 1 or len(queries) <= 1 or not _parallel_ok():
-        conn = db.session.connection()  # Core rows: the ORM's per-row work is not needed here
-        return [list(conn.execute(q).tuples()) for q in queries]
+    texts = [_sql(q) for q in queries]
+    if workers <= 1 or len(texts) <= 1 or not _parallel_ok():
+        driver = db.session.connection().connection.driver_connection
+        return [_rows(driver, sql) for sql in texts]
     engine = db.engine
 
-    def run(query: Select[Any]) -> list[Any]:
+    def run(sql: str) -> list[tuple[Any, ...]]:
         with engine.connect() as conn:
-            return list(conn.execute(query).tuples())
+            return _rows(conn.connection.driver_connection, sql)
 
-    with ThreadPoolExecutor(max_workers=min(workers, len(queries))) as pool:
-        return list(pool.map(run, queries))
+    with ThreadPoolExecutor(max_workers=min(workers, len(texts))) as pool:
+        return list(pool.map(run, texts))
 
 
 def _patterns(qs: _Questions, rows: Iterable[Any]) -> list[tuple[tuple[str, ...], int, int, int]]:
@@ -232,19 +262,73 @@ def count_many(filters: Sequence[Filter], workers: int = 1, answers: Sequence[bo
     if not qs.versions:
         return [Counts({}, [], 0) for _ in filters]
     wanted = list(answers) if answers is not None else [True] * len(filters)
+    out = _count_many(qs, filters, wanted, workers, derive=True)
+    if any(c is None for c in out):  # answers and masks disagree: count every value instead
+        out = _count_many(qs, filters, wanted, workers, derive=False)
+    return [c for c in out if c is not None]
+
+
+def _count_many(qs: _Questions, filters: Sequence[Filter], wanted: Sequence[bool], workers: int,
+                derive: bool) -> list[Counts | None]:
     queries: list[Select[Any]] = []
     slices = []
     for f, with_answers in zip(filters, wanted, strict=True):
-        mine = _answer_queries(f, qs, workers) if with_answers else []
-        slices.append((len(queries), len(mine)))
+        mine = _answer_queries(f, qs, workers, derive) if with_answers else []
+        slices.append((len(queries), len(mine), derive and with_answers and not f.verified_only))
         queries.extend(mine)
         queries.append(_pattern_counts(f, qs))
     rows = _fetch(queries, workers)
-    out = []
-    for start, n in slices:
+    out: list[Counts | None] = []
+    for start, n, derived in slices:
         patterns = _patterns(qs, rows[start + n])
-        out.append(Counts(_question_counts(qs, rows[start : start + n]), patterns, sum(p[3] for p in patterns)))
+        question_counts: dict[str, dict[int, int]] | None = _question_counts(qs, rows[start : start + n])
+        if derived and question_counts is not None:
+            question_counts = _add_derived(qs, question_counts, patterns)
+        out.append(None if question_counts is None else
+                   Counts(question_counts, patterns, sum(p[3] for p in patterns)))
     return out
+
+
+def _mask_totals(patterns: Iterable[tuple[tuple[str, ...], int, int, int]]) -> tuple[dict[str, int], dict[str, int]]:
+    """Per statement code: responses whose answer is 4-5 (sat) and 1-5 (valid), from the pattern counts."""
+    by_version: dict[tuple[str, ...], list[tuple[int, int, int]]] = defaultdict(list)
+    for bit_codes, sat, valid, n in patterns:
+        by_version[bit_codes].append((sat, valid, n))
+    sat_total: dict[str, int] = defaultdict(int)
+    valid_total: dict[str, int] = defaultdict(int)
+    for bit_codes, rows in by_version.items():
+        table = np.array(rows, dtype=np.int64)  # BIGINT masks, two's complement: bit 63 is the sign bit
+        weights = table[:, 2]
+        for col, total in ((0, sat_total), (1, valid_total)):
+            masks = np.ascontiguousarray(table[:, col]).astype("<i8")
+            bits = np.unpackbits(masks.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+            per_bit = weights @ bits  # responses with each bit set
+            for bit, code in enumerate(bit_codes):
+                total[code] += int(per_bit[bit])
+    return dict(sat_total), dict(valid_total)
+
+
+def _add_derived(qs: _Questions, counts: dict[str, dict[int, int]],
+                 patterns: list[tuple[tuple[str, ...], int, int, int]]) -> dict[str, dict[int, int]] | None:
+    """Fill in each statement's counts of 3 and 4 from its mask totals (None if they do not add up).
+
+    4 = (answers 4-5) - (answers 5) and 3 = (answers 1-3) - (answers 1) - (answers 2): the masks are
+    written with the answers (services.responses._rows), so this is exact and skips the two most
+    frequent values' rows.
+    """
+    sat, valid = _mask_totals(patterns)
+    for code in {qs.codes[qid] for qid in qs.statements}:
+        bucket = counts.get(code, {})
+        fours = sat.get(code, 0) - bucket.get(5, 0)
+        threes = valid.get(code, 0) - sat.get(code, 0) - bucket.get(1, 0) - bucket.get(2, 0)
+        if fours < 0 or threes < 0:
+            return None
+        for value, n in ((3, threes), (4, fours)):
+            if n:
+                bucket[value] = n
+        if bucket:
+            counts[code] = bucket
+    return counts
 
 
 def count(f: Filter, workers: int = 1) -> Counts:
@@ -255,18 +339,8 @@ def count(f: Filter, workers: int = 1) -> Counts:
 def _counts_from_patterns(q: Questionnaire, counts: Counts) -> dict[str, dict[int, int]]:
     """Statement counts with the exact item indices of the patterns: 4 for satisfied, 1 for other valid."""
     wanted = {s.code for s in q.statements}
-    by_version: dict[tuple[str, ...], list[tuple[int, int, int]]] = defaultdict(list)
-    for bit_codes, sat, valid, n in counts.patterns:
-        by_version[bit_codes].append((sat, valid, n))
-    sat_total: dict[str, int] = defaultdict(int)
-    valid_total: dict[str, int] = defaultdict(int)
-    for bit_codes, rows in by_version.items():
-        table = np.array(rows, dtype=np.int64)  # BIGINT masks: bit 63 is the sign bit, >> keeps it apart
-        for bit, code in enumerate(bit_codes):
-            if code in wanted:
-                sat_total[code] += int(table[:, 2] @ ((table[:, 0] >> bit) & 1))
-                valid_total[code] += int(table[:, 2] @ ((table[:, 1] >> bit) & 1))
-    return {code: {4: sat_total[code], 1: v - sat_total[code]} for code, v in valid_total.items() if v}
+    sat, valid = _mask_totals(counts.patterns)
+    return {code: {4: sat[code], 1: v - sat[code]} for code, v in valid.items() if v and code in wanted}
 
 
 def compute(f: Filter, questionnaire: Questionnaire | None = None, workers: int = 1) -> dict[str, Any]:

@@ -90,6 +90,7 @@ def test_rate_limit_per_address_and_point(app: Flask, client: FlaskClient, point
         assert open_form(app, app.test_client()).backdate().post().status_code == 303
     refused = open_form(app, app.test_client()).backdate().post()
     assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
     assert "Quá nhiều yêu cầu" in refused.get_data(as_text=True)
     assert counts(app)[0] == 3
     # Another point, or another address, still gets through.
