@@ -44,33 +44,6 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _answers(rng: random.Random, q: Any, mood: float) -> dict[str, Any]:
-    """Answers of one respondent: statements around a mood, the other questions plausibly filled in."""
-    from forms.questionnaire import NO_OPINION, QuestionType
-
-    answers: dict[str, Any] = {}
-    for element in q.elements:
-        element_mood = mood + rng.gauss(0, 0.25)
-        for st in element.statements:
-            roll = rng.random()
-            if roll < 0.03:
-                continue
-            answers[st.code] = NO_OPINION if roll < 0.07 else max(1, min(5, round(element_mood + rng.gauss(0, 0.6))))
-    for question in q.questions:
-        if question.type == QuestionType.SCALE:
-            answers[question.code] = max(1, min(5, round(mood + rng.gauss(0, 0.5))))
-        elif question.type == QuestionType.CHOICE and rng.random() < 0.85:
-            weights = [0.7**i for i in range(len(question.options))]
-            if question.code in ("extra_payment", "harassment"):
-                weights = [0.03, 0.9, 0.07][: len(question.options)]
-            answers[question.code] = rng.choices(range(1, len(question.options) + 1), weights)[0]
-        elif question.type == QuestionType.MULTI and rng.random() < 0.7:
-            answers[question.code] = sorted(rng.sample(range(1, len(question.options) + 1), rng.randint(1, 3)))
-        elif question.type == QuestionType.NUMBER and rng.random() < 0.8:
-            answers[question.code] = max(0, min(question.max or 0, round(rng.gauss(60 + 10 * mood, 15))))
-    return answers
-
-
 def _schema() -> str:
     """A fingerprint of the migrations, so a database built with other indexes is rebuilt."""
     digest = hashlib.sha256()
@@ -96,6 +69,7 @@ def build(size: int, force: bool = False) -> Path:
     from survey.extensions import db
     from survey.services import points as point_svc
     from survey.services import questionnaires as qsvc
+    from survey.services.demo import synthetic_answers
     from survey.services.responses import Draft, write_many
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench"})
@@ -125,7 +99,7 @@ def build(size: int, force: bool = False) -> Path:
                 Draft(
                     point=point,
                     version=versions[point.kind],
-                    answers=_answers(rng, definitions[point.kind], base + rng.gauss(0, 0.55)),
+                    answers=synthetic_answers(rng, definitions[point.kind], base + rng.gauss(0, 0.55)),
                     submitted_at=moment,
                     comment=comment,
                     channel=rng.choices(["qr", "paper", "kiosk"], [0.75, 0.2, 0.05])[0],

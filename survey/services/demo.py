@@ -40,21 +40,31 @@ COMMENTS = {
 }
 
 
-def _answer(rng: random.Random, mood: float) -> int | None:
+def _answer(rng: random.Random, mood: float, skip: float, no_opinion: float, spread: float) -> int | None:
     roll = rng.random()
-    if roll < 0.03:
-        return None  # skipped
-    if roll < 0.07:
+    if roll < skip:
+        return None
+    if roll < skip + no_opinion:
         return NO_OPINION
-    return max(1, min(5, round(mood + rng.gauss(0, 0.6))))
+    return max(1, min(5, round(mood + rng.gauss(0, spread))))
 
 
-def _answers(rng: random.Random, q: Questionnaire, mood: float) -> Answers:
+def synthetic_answers(
+    rng: random.Random,
+    q: Questionnaire,
+    mood: float,
+    *,
+    skip: float = 0.03,
+    no_opinion: float = 0.04,
+    spread: float = 0.6,
+    extra_payment: float = 0.03,
+) -> Answers:
+    """One plausible respondent: statements scattered around a mood (1..5), the other questions filled in."""
     answers: Answers = {}
     for element in q.elements:
         element_mood = mood + rng.gauss(0, 0.25)
         for st in element.statements:
-            value = _answer(rng, element_mood)
+            value = _answer(rng, element_mood, skip, no_opinion, spread)
             if value is not None:
                 answers[st.code] = value
     for question in q.questions:
@@ -64,7 +74,7 @@ def _answers(rng: random.Random, q: Questionnaire, mood: float) -> Answers:
             # Early options are the common answers ("one visit", "on time", "no" to extra payment...).
             weights = [0.7**i for i in range(len(question.options))]
             if question.code in ("extra_payment", "harassment"):
-                weights = [0.03, 0.9, 0.07][: len(question.options)]
+                weights = [extra_payment, 0.93 - extra_payment, 0.07][: len(question.options)]
             answers[question.code] = rng.choices(range(1, len(question.options) + 1), weights)[0]
         elif question.type == QuestionType.MULTI and rng.random() < 0.7:
             k = rng.randint(1, 3)
@@ -105,7 +115,7 @@ def generate(
                     Draft(
                         point=point,
                         version=version,
-                        answers=_answers(rng, q, mood),
+                        answers=synthetic_answers(rng, q, mood),
                         submitted_at=moment,
                         comment=comment,
                         channel=channel.value,

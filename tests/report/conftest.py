@@ -14,35 +14,11 @@ import pytest
 from flask_sqlalchemy import SQLAlchemy
 
 from analysis.periods import TZ
-from forms.questionnaire import NO_OPINION, QuestionType
 from survey.services import questionnaires as qsvc
+from survey.services.demo import synthetic_answers
 from survey.services.responses import Draft, write_many
 
 Seeder = Callable[..., int]
-
-
-def _answers(rng: random.Random, q: Any, mood: float) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-    for element in q.elements:
-        element_mood = mood + rng.gauss(0, 0.3)
-        for st in element.statements:
-            roll = rng.random()
-            if roll < 0.04:
-                continue
-            answers[st.code] = NO_OPINION if roll < 0.08 else max(1, min(5, round(element_mood + rng.gauss(0, 0.7))))
-    for question in q.questions:
-        if question.type == QuestionType.SCALE:
-            answers[question.code] = max(1, min(5, round(mood + rng.gauss(0, 0.5))))
-        elif question.type == QuestionType.CHOICE and rng.random() < 0.85:
-            weights = [0.7**i for i in range(len(question.options))]
-            if question.code in ("extra_payment", "harassment"):
-                weights = [0.06, 0.86, 0.08][: len(question.options)]
-            answers[question.code] = rng.choices(range(1, len(question.options) + 1), weights)[0]
-        elif question.type == QuestionType.MULTI and rng.random() < 0.7:
-            answers[question.code] = sorted(rng.sample(range(1, len(question.options) + 1), rng.randint(1, 3)))
-        elif question.type == QuestionType.NUMBER and rng.random() < 0.8:
-            answers[question.code] = max(0, min(question.max or 0, round(rng.gauss(60 + 10 * mood, 15))))
-    return answers
 
 
 @pytest.fixture
@@ -78,7 +54,7 @@ def seed(db: SQLAlchemy, demo_points: list[Any]) -> Seeder:
                     Draft(
                         point=point,
                         version=version,
-                        answers=_answers(rng, q, mood + rng.gauss(0, 0.5)),
+                        answers=synthetic_answers(rng, q, mood + rng.gauss(0, 0.5)),
                         submitted_at=moment,
                         comment=comment,
                         channel=rng.choices(["qr", "paper", "kiosk"], [0.7, 0.25, 0.05])[0],

@@ -200,7 +200,7 @@ def test_one_kind_and_settings(db: SQLAlchemy, seed: Seeder, tmp_path: Path) -> 
 def test_blank_settings_are_left_blank(db: SQLAlchemy, seed: Seeder, tmp_path: Path) -> None:
     seed(date(2026, 4, 1), date(2026, 7, 1), {"mc-1": 35})
     html = reports.render_html(parse_period("2026-Q2"))
-    assert '<div class="signer"></div>' in html  # no invented signer
+    assert '<div class="signer">………………………</div>' in html  # a blank line to sign over, no invented name
     assert "Số: ……/BC-UBND" in html and "ngày …… tháng ……" in html
     assert html.count("- ………………………") == 3  # recipients to fill in by hand
 
