@@ -428,16 +428,6 @@ class TargetReport:
         }
 
 
-def measure(server: Server, db_url: str, table: str, journeys: int, concurrency: int, warmup: int,
-            gzip: bool) -> TargetReport:
-    if warmup:
-        run_load(server.name, server.port, warmup, concurrency, gzip=gzip, seed0=10**6)
-    before = count_responses(db_url, table)
-    result = run_load(server.name, server.port, journeys, concurrency, gzip=gzip)
-    after = count_responses(db_url, table)
-    return TargetReport(server.name, result, before, after)
-
-
 def print_report(reports: list[TargetReport], concurrency: int) -> None:
     print(f"\n{'target':<20} {'journeys':>8} {'s':>7} {'j/s':>7} {'errors':>6} {'new rows':>8}   "
           f"{'request ms p50/p95/p99':>24}   {'POST ms p50/p95/p99':>21}   {'journey ms p50/p95/p99':>22}")
@@ -480,6 +470,7 @@ def main() -> int:
     parser.add_argument("--journeys", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5, help="turns each target takes (interleaved)")
     parser.add_argument("--targets", default="baseline,sqlite,postgres")
     parser.add_argument("--pg-base", default=PG_BASE, help="PostgreSQL server URL (the bench creates its own DB)")
     parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip like a phone")
@@ -490,8 +481,8 @@ def main() -> int:
     if args.school:
         school()
         return 0
-    if not 1 <= args.journeys <= 100_000 or not 1 <= args.concurrency <= 256:
-        parser.error("journeys 1..100000, concurrency 1..256")
+    if not 1 <= args.journeys <= 100_000 or not 1 <= args.concurrency <= 256 or not 1 <= args.rounds <= 50:
+        parser.error("journeys 1..100000, concurrency 1..256, rounds 1..50")
     if urlsplit(args.pg_base).hostname not in ("127.0.0.1", "localhost"):
         parser.error("the bench only uses a local PostgreSQL")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -510,32 +501,52 @@ def main() -> int:
         server.stop()
     assert status == 200
 
-    for target in targets:
-        if target == "baseline":
-            db_path = OUT / "baseline.db"
-            server = start_baseline(db_path, form_html.decode("utf-8"))
-            url, table = f"sqlite:///{db_path}", "responses"
-        elif target in ("sqlite", "postgres"):
-            url = sqlite_url if target == "sqlite" else f"{args.pg_base}/{PG_DB}"
-            prepare_hailong_db(url)
-            server = start_hailong(url, target, redis_url)
-            table = "responses"
-        else:
-            parser.error(f"unknown target {target}")
-        print(f"{server.name}: {args.warmup} warm-up + {args.journeys} journeys at {args.concurrency} concurrent",
-              flush=True)
-        try:
-            report = measure(server, url, table, args.journeys, args.concurrency, args.warmup, args.gzip)
-        finally:
+    # All servers run side by side and take turns in rounds, so a busy moment of the machine hits each.
+    servers: dict[str, tuple[Server, str]] = {}
+    try:
+        for target in targets:
+            if target == "baseline":
+                db_path = OUT / "baseline.db"
+                servers[target] = (start_baseline(db_path, form_html.decode("utf-8")), f"sqlite:///{db_path}")
+            elif target in ("sqlite", "postgres"):
+                url = sqlite_url if target == "sqlite" else f"{args.pg_base}/{PG_DB}"
+                prepare_hailong_db(url)
+                servers[target] = (start_hailong(url, target, redis_url), url)
+            else:
+                parser.error(f"unknown target {target}")
+        before = {}
+        for target, (server, url) in servers.items():
+            if args.warmup:
+                run_load(server.name, server.port, args.warmup, args.concurrency, gzip=args.gzip, seed0=10**6)
+            before[target] = count_responses(url)
+        per_round = [args.journeys // args.rounds + (1 if r < args.journeys % args.rounds else 0)
+                     for r in range(args.rounds)]
+        parts: dict[str, list[RunResult]] = {t: [] for t in servers}
+        print(f"{args.journeys} journeys per target at {args.concurrency} concurrent, in {args.rounds} rounds "
+              f"taking turns ({', '.join(servers)}), after {args.warmup} warm-up journeys each", flush=True)
+        for r, n in enumerate(per_round):
+            order = list(servers)[r % len(servers):] + list(servers)[:r % len(servers)]
+            for target in order:
+                server, _ = servers[target]
+                part = run_load(server.name, server.port, n, args.concurrency, gzip=args.gzip, seed0=r * 100_000)
+                parts[target].append(part)
+                print(f"  round {r + 1}: {target:<9} {part.rate:7.1f} journeys/s", flush=True)
+        for target, (server, url) in servers.items():
+            result = RunResult(server.name, sum(p.journeys for p in parts[target]),
+                               sum(p.seconds for p in parts[target]),
+                               [o for p in parts[target] for o in p.outcomes])
+            name = "baseline" if target == "baseline" else f"hailong-{target}"
+            report = TargetReport(name, result, before[target], count_responses(url))
+            reports.append(report)
+            exact = report.new == args.journeys and result.errors == 0
+            ok = ok and exact
+            print(f"{name}: {report.new} new rows for {args.journeys} journeys; {result.errors} client errors"
+                  f" -> {'OK' if exact else 'MISMATCH'}", flush=True)
+    finally:
+        for server, _ in servers.values():
             server.stop()
-            if redis_url:
-                clear_redis(redis_url)
-        report.name = "baseline" if target == "baseline" else f"hailong-{target}"
-        reports.append(report)
-        exact = report.new == args.journeys and report.result.errors == 0
-        ok = ok and exact
-        print(f"  {report.result.rate:.1f} journeys/s; {report.new} new rows for {args.journeys} journeys; "
-              f"{report.result.errors} client errors -> {'OK' if exact else 'MISMATCH'}", flush=True)
+        if redis_url:
+            clear_redis(redis_url)
 
     print_report(reports, args.concurrency)
     stamp = time.strftime("%Y%m%d-%H%M%S")
