@@ -74,10 +74,10 @@ def main() -> int:
     attempted = {o.submission_key for o in result.outcomes if o.submission_key}
     unthanked_stored = len([k for k in attempted if k in stored and k not in set(thanked)])
     errors = Counter((o.error or "").split(":")[0] for o in result.outcomes if o.error)
-    retried = sum(o.retried for o in result.outcomes)
+    retried = Counter(w for o in result.outcomes for w in o.retried_what)
     print(f"\nkilled workers: {killed}")
     print(f"journeys: {result.journeys}  completed: {result.journeys - result.errors}  failed: {result.errors} "
-          f"{dict(errors)}  requests re-sent after a failure: {retried}")
+          f"{dict(errors)}  requests re-sent after a failure: {dict(retried) or 0}")
     print(f"POSTs thanked (303): {len(thanked)}  new rows: {after - before}  distinct keys stored: {len(stored)}")
     print(f"thanked but not stored (lost): {len(lost)}  stored twice: {duplicates}  "
           f"stored though the client saw no thank-you: {unthanked_stored}")

@@ -62,7 +62,8 @@ def _db_bytes(url: str) -> int:
     return int(db.session.scalar(text("SELECT pg_database_size(current_database())")))
 
 
-def measure(url: str, repeat: int, periods: Sequence[str], config: dict[str, Any]) -> dict[str, Any]:
+def measure(url: str, repeat: int, periods: Sequence[str], config: dict[str, Any], process: bool = True
+            ) -> dict[str, Any]:
     """Time the baseline and the command for each period on one database (run in a child process)."""
     from sqlalchemy import text
 
@@ -102,16 +103,18 @@ def measure(url: str, repeat: int, periods: Sequence[str], config: dict[str, Any
             c_best, c_median, c_cpu, payload = _times(command, repeat)
             # Launched from a small Python process: a child forked from this one would report this
             # process's RSS as its own peak (Linux records the old image's high-water mark at exec).
-            done = subprocess.run([sys.executable, "-c", _LAUNCH, HAILONG, *args], check=True, cwd=ROOT,
-                                  capture_output=True, text=True,
-                                  env={**os.environ, "HAILONG_DATABASE_URL": url, **_env(config)})
-            process, child_rss = json.loads(done.stdout)
+            seconds, child_rss = float("nan"), float("nan")
+            if process:
+                done = subprocess.run([sys.executable, "-c", _LAUNCH, HAILONG, *args], check=True, cwd=ROOT,
+                                      capture_output=True, text=True,
+                                      env={**os.environ, "HAILONG_DATABASE_URL": url, **_env(config)})
+                seconds, child_rss = json.loads(done.stdout)
             out["rss_child_mb"] = max(out.get("rss_child_mb", 0.0), child_rss / 1024)
             out["rows"].append({
                 "period": label, "answers": answers, "responses": payload["responses"],
                 "overall": payload["overall"]["index"], "ci_method": payload["overall"]["ci_method"],
                 "baseline_best": b_best, "baseline_median": b_median,
-                "command_best": c_best, "command_median": c_median, "process": process,
+                "command_best": c_best, "command_median": c_median, "process": seconds,
                 "baseline_cpu": b_cpu, "command_cpu": c_cpu, "load": os.getloadavg()[0],
             })
     out["rss_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -94,6 +94,7 @@ class Outcome:
     posted_ok: bool = False
     error: str | None = None
     retried: int = 0
+    retried_what: list[str] = field(default_factory=list)
 
 
 def _request(port: int, method: str, path: str, cookies: dict[str, str], body: bytes | None = None,
@@ -150,11 +151,13 @@ def journey(port: int, seed: int, gzip: bool = False, on_posted: Callable[[str],
                 if attempt == retries:
                     raise
                 out.retried += 1
+                out.retried_what.append(label)
                 time.sleep(0.2)
                 continue
             out.latencies.append((label, t))
             if status >= 500 and attempt < retries:
                 out.retried += 1
+                out.retried_what.append(f"{label} ({status})")
                 time.sleep(0.2)
                 continue
             return status, headers, data

@@ -253,6 +253,20 @@ def _question_counts(qs: _Questions, rows: Iterable[Iterable[Any]]) -> dict[str,
 
 def count_many(filters: Sequence[Filter], workers: int = 1, answers: Sequence[bool] | None = None) -> list[Counts]:
     """Counts of several filters of one kind; answers[i] False skips filter i's answer counts (patterns only)."""
+    return [c for c, _ in _count_with_totals(filters, workers, answers)]
+
+
+def count(f: Filter, workers: int = 1) -> Counts:
+    """Answers by (question, value) and responses by (version, masks) of one filter."""
+    return count_many([f], workers)[0]
+
+
+#: Per statement code: responses answering it 4-5 (satisfied) and 1-5 (valid), from the masks.
+MaskTotals = tuple[dict[str, int], dict[str, int]]
+
+
+def _count_with_totals(filters: Sequence[Filter], workers: int, answers: Sequence[bool] | None
+                       ) -> list[tuple[Counts, MaskTotals]]:
     if not filters:
         return []
     kind = filters[0].kind
@@ -260,63 +274,63 @@ def count_many(filters: Sequence[Filter], workers: int = 1, answers: Sequence[bo
         raise ValueError("count_many needs filters of one kind")
     qs = _questions(kind)
     if not qs.versions:
-        return [Counts({}, [], 0) for _ in filters]
+        return [(Counts({}, [], 0), ({}, {})) for _ in filters]
     wanted = list(answers) if answers is not None else [True] * len(filters)
     out = _count_many(qs, filters, wanted, workers, derive=True)
-    if any(c is None for c in out):  # answers and masks disagree: count every value instead
+    if any(c is None for c, _ in out):  # answers and masks disagree: count every value instead
         out = _count_many(qs, filters, wanted, workers, derive=False)
-    return [c for c in out if c is not None]
+    return [(c, totals) for c, totals in out if c is not None]
 
 
 def _count_many(qs: _Questions, filters: Sequence[Filter], wanted: Sequence[bool], workers: int,
-                derive: bool) -> list[Counts | None]:
-    queries: list[Select[Any]] = []
+                derive: bool) -> list[tuple[Counts | None, MaskTotals]]:
+    # Pattern queries first (each is one long GROUP BY), then the answer counts split in 2 x workers parts,
+    # so that parallel workers finish together.
+    queries: list[Select[Any]] = [_pattern_counts(f, qs) for f in filters]
     slices = []
     for f, with_answers in zip(filters, wanted, strict=True):
-        mine = _answer_queries(f, qs, workers, derive) if with_answers else []
+        mine = _answer_queries(f, qs, 2 * workers if workers > 1 else 1, derive) if with_answers else []
         slices.append((len(queries), len(mine), derive and with_answers and not f.verified_only))
         queries.extend(mine)
-        queries.append(_pattern_counts(f, qs))
     rows = _fetch(queries, workers)
-    out: list[Counts | None] = []
-    for start, n, derived in slices:
-        patterns = _patterns(qs, rows[start + n])
+    out: list[tuple[Counts | None, MaskTotals]] = []
+    for i, (start, n, derived) in enumerate(slices):
+        raw = rows[i]
+        totals = _mask_totals(qs, raw)
+        patterns = _patterns(qs, raw)
         question_counts: dict[str, dict[int, int]] | None = _question_counts(qs, rows[start : start + n])
         if derived and question_counts is not None:
-            question_counts = _add_derived(qs, question_counts, patterns)
-        out.append(None if question_counts is None else
-                   Counts(question_counts, patterns, sum(p[3] for p in patterns)))
+            question_counts = _add_derived(qs, question_counts, totals)
+        counts = None if question_counts is None else Counts(question_counts, patterns, sum(p[3] for p in patterns))
+        out.append((counts, totals))
     return out
 
 
-def _mask_totals(patterns: Iterable[tuple[tuple[str, ...], int, int, int]]) -> tuple[dict[str, int], dict[str, int]]:
-    """Per statement code: responses whose answer is 4-5 (sat) and 1-5 (valid), from the pattern counts."""
-    by_version: dict[tuple[str, ...], list[tuple[int, int, int]]] = defaultdict(list)
-    for bit_codes, sat, valid, n in patterns:
-        by_version[bit_codes].append((sat, valid, n))
+def _mask_totals(qs: _Questions, rows: Sequence[tuple[Any, ...]]) -> MaskTotals:
+    """Sum the pattern rows (version, sat_mask, valid_mask, n) bit by bit into per-statement totals."""
     sat_total: dict[str, int] = defaultdict(int)
     valid_total: dict[str, int] = defaultdict(int)
-    for bit_codes, rows in by_version.items():
-        table = np.array(rows, dtype=np.int64)  # BIGINT masks, two's complement: bit 63 is the sign bit
-        weights = table[:, 2]
-        for col, total in ((0, sat_total), (1, valid_total)):
-            masks = np.ascontiguousarray(table[:, col]).astype("<i8")
-            bits = np.unpackbits(masks.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-            per_bit = weights @ bits  # responses with each bit set
-            for bit, code in enumerate(bit_codes):
-                total[code] += int(per_bit[bit])
+    if not rows:
+        return {}, {}
+    table = np.array(rows, dtype=np.int64)  # BIGINT masks, two's complement: bit 63 is the sign bit
+    for vid in np.unique(table[:, 0]).tolist():
+        mine = table[table[:, 0] == vid]
+        weights = mine[:, 3]
+        for bit, code in enumerate(qs.bit_codes[vid]):
+            sat_total[code] += int(weights @ ((mine[:, 1] >> bit) & 1))
+            valid_total[code] += int(weights @ ((mine[:, 2] >> bit) & 1))
     return dict(sat_total), dict(valid_total)
 
 
-def _add_derived(qs: _Questions, counts: dict[str, dict[int, int]],
-                 patterns: list[tuple[tuple[str, ...], int, int, int]]) -> dict[str, dict[int, int]] | None:
+def _add_derived(qs: _Questions, counts: dict[str, dict[int, int]], totals: MaskTotals
+                 ) -> dict[str, dict[int, int]] | None:
     """Fill in each statement's counts of 3 and 4 from its mask totals (None if they do not add up).
 
     4 = (answers 4-5) - (answers 5) and 3 = (answers 1-3) - (answers 1) - (answers 2): the masks are
-    written with the answers (services.responses._rows), so this is exact and skips the two most
-    frequent values' rows.
+    written with the answers (services.responses._rows), so this is exact and skips the rows of two
+    of the most frequent values.
     """
-    sat, valid = _mask_totals(patterns)
+    sat, valid = totals
     for code in {qs.codes[qid] for qid in qs.statements}:
         bucket = counts.get(code, {})
         fours = sat.get(code, 0) - bucket.get(5, 0)
@@ -331,15 +345,10 @@ def _add_derived(qs: _Questions, counts: dict[str, dict[int, int]],
     return counts
 
 
-def count(f: Filter, workers: int = 1) -> Counts:
-    """Answers by (question, value) and responses by (version, masks) of one filter."""
-    return count_many([f], workers)[0]
-
-
-def _counts_from_patterns(q: Questionnaire, counts: Counts) -> dict[str, dict[int, int]]:
-    """Statement counts with the exact item indices of the patterns: 4 for satisfied, 1 for other valid."""
+def _counts_from_totals(q: Questionnaire, totals: MaskTotals) -> dict[str, dict[int, int]]:
+    """Statement counts with the exact item indices of the masks: 4 for satisfied, 1 for other valid."""
     wanted = {s.code for s in q.statements}
-    sat, valid = _mask_totals(counts.patterns)
+    sat, valid = totals
     return {code: {4: sat[code], 1: v - sat[code]} for code, v in valid.items() if v and code in wanted}
 
 
@@ -347,10 +356,10 @@ def compute(f: Filter, questionnaire: Questionnaire | None = None, workers: int 
     """Indices of one filter, with the previous period of the same length for comparison."""
     q = questionnaire or qsvc.definition(qsvc.latest_version(f.kind))
     prev_filter = Filter(f.period.previous(), f.kind, f.point_ids, f.verified_only)
-    current, prev_counts = count_many([f, prev_filter], workers, answers=[True, False])
+    (current, _), (prev_counts, prev_totals) = _count_with_totals([f, prev_filter], workers, [True, False])
     result = indices.compute(q, current.question_counts, current.patterns, current.responses)
     # Only the previous element and overall indices are used, and the patterns give them exactly.
-    before = indices.compute(q, _counts_from_patterns(q, prev_counts), prev_counts.patterns, prev_counts.responses)
+    before = indices.compute(q, _counts_from_totals(q, prev_totals), prev_counts.patterns, prev_counts.responses)
     change = indices.compare(result, before)
     result["previous"] = {
         "period": prev_filter.period.label,
