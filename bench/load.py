@@ -8,6 +8,10 @@ A journey is one respondent with its own cookie jar: GET the form, read its CSRF
 POST a full valid answer, follow the 303 to the thank-you page. After the run the bench checks that the
 database holds exactly one new response per journey and that the client saw no error.
 
+The targets run side by side and take turns in --rounds rounds, so a busy moment of a shared machine
+hits each of them. Rate-limit counters live in Redis (database 13 of 127.0.0.1:6379, cleared afterwards)
+when it answers, as in a multi-worker deployment; --no-redis keeps them in each worker's memory.
+
 Only 127.0.0.1 is ever contacted. Every respondent comes from 127.0.0.1, so the bench raises the
 per-address submission limit (HAILONG_RATELIMIT_SUBMIT) for its servers; the per-browser daily mark does not
 touch distinct respondents. It also sets HAILONG_MIN_FILL_SECONDS=0: its respondents answer instantly,

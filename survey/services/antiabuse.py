@@ -7,7 +7,7 @@ address is never stored (Decree 13/2023).
 Rate limit on POST /s/<code>, per (address hash, point): DEFAULT_SUBMIT_LIMIT. A school's parents share one
 Wi-Fi address; `python -m bench.load --school` simulates a meeting where everyone scans within two minutes
 and fills in for a log-normal time (median 3 minutes): the busiest minute holds about 90 submissions for 300
-parents and about 160 for 600 (p99 of 500 runs). 200 per minute lets 600 parents on one address through
+parents and about 165 for 600 (p99 of 500 runs). 200 per minute lets 600 parents on one address through
 while still stopping a script that floods a point; 2000 per hour covers a whole large school in an hour.
 Stuffing at lower rates is caught by the flags and the one-time receipt codes, not by the rate limit.
 Override with HAILONG_RATELIMIT_SUBMIT (the load bench sets it high: all its respondents come from 127.0.0.1).
