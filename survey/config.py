@@ -31,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # If Redis is down, count in memory instead of failing: a citizen's answer must never become a 500.
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # Form messages come from Flask-Babel; WTForms' own catalogue lookup per field is wasted work.
+    "WTF_I18N_ENABLED": False,
 }
 
 # Settings read from the environment; the variable name is the config key.
@@ -42,6 +47,8 @@ ENV_KEYS = (
     "HAILONG_WARD_NAME",
     "HAILONG_PROVINCE",
     "HAILONG_PROXY_HOPS",
+    "HAILONG_RATELIMIT_SUBMIT",
+    "HAILONG_MIN_FILL_SECONDS",
 )
 
 

@@ -64,10 +64,10 @@ def test_statement_outside_its_element_is_refused(tmp_path: Path) -> None:
 
 
 def test_invalid_toml_and_wrong_file_name(tmp_path: Path) -> None:
-    with pytest.raises(QuestionnaireError, match="bad.v1.toml: not valid UTF-8 TOML"):
+    with pytest.raises(QuestionnaireError, match=r"bad\.v1\.toml: not valid UTF-8 TOML"):
         load_file(_write(tmp_path, "bad.v1.toml", "kind = "))
     text = (QUESTIONNAIRE_DIR / "health.v1.toml").read_text(encoding="utf-8")
-    with pytest.raises(QuestionnaireError, match="file name must be health.v1.toml"):
+    with pytest.raises(QuestionnaireError, match=r"file name must be health\.v1\.toml"):
         load_file(_write(tmp_path, "health.v2.toml", text))
 
 
