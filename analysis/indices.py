@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from forms.questionnaire import (
     NO_OPINION,
     SCALE_VALUES,
@@ -210,3 +212,31 @@ def _pct(part: int, whole: int) -> float | None:
 def _r2(x: float | None) -> float | None:
     """Round to 2 decimals for output, keeping None."""
     return None if x is None else round(float(x), 2)
+
+
+def statement_counts(patterns: Iterable[Pattern]) -> dict[str, dict[int, int]]:
+    """Statement counts rebuilt from patterns (satisfied as 5, other valid as 1): exact item and element indices."""
+    # Not for means or distributions; lets per-point indices come from the small pattern table, not every answer.
+    groups: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
+    for bit_codes, sat, valid, n in patterns:
+        groups.setdefault(tuple(bit_codes), []).append((sat, valid, n))
+    sat_total: dict[str, int] = {}
+    valid_total: dict[str, int] = {}
+    for bit_codes, rows in groups.items():
+        # Masks are signed 64-bit (SQL BIGINT): an arithmetic shift still reads bit 63 correctly.
+        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        for col, total in ((0, sat_total), (1, valid_total)):
+            masks = table[:, col]
+            for bit, code in enumerate(bit_codes):
+                hit = ((masks >> bit) & 1).astype(bool)
+                total[code] = total.get(code, 0) + int(table[hit, 2].sum())
+    return {
+        code: {5: sat_total.get(code, 0), 1: valid - sat_total.get(code, 0)}
+        for code, valid in valid_total.items()
+        if valid
+    }
+
+
+def from_patterns(questionnaire: Questionnaire, patterns: Sequence[Pattern], responses: int) -> dict[str, Any]:
+    """Indices and intervals from response patterns alone (no distributions or means): cheap per point."""
+    return compute(questionnaire, statement_counts(patterns), patterns, responses)

@@ -8,9 +8,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from .intervals import Pattern
 from .periods import Period, parse_period
 
 if TYPE_CHECKING:  # charts imports the formatters below, so Bar is imported where it is used
@@ -197,29 +194,6 @@ def choice_share(options: Sequence[tuple[str, str]], counts: Mapping[str, int]) 
 
 def _share(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 2) if whole else None
-
-
-def statement_counts(patterns: Iterable[Pattern]) -> dict[str, dict[int, int]]:
-    """Statement counts rebuilt from patterns (satisfied as 5, other valid as 1): exact item and element indices."""
-    # Not for means or distributions; lets per-point indices come from the small pattern table, not every answer.
-    groups: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
-    for bit_codes, sat, valid, n in patterns:
-        groups.setdefault(tuple(bit_codes), []).append((sat, valid, n))
-    sat_total: dict[str, int] = {}
-    valid_total: dict[str, int] = {}
-    for bit_codes, rows in groups.items():
-        # Masks are signed 64-bit (SQL BIGINT): an arithmetic shift still reads bit 63 correctly.
-        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        for col, total in ((0, sat_total), (1, valid_total)):
-            masks = table[:, col]
-            for bit, code in enumerate(bit_codes):
-                hit = ((masks >> bit) & 1).astype(bool)
-                total[code] = total.get(code, 0) + int(table[hit, 2].sum())
-    return {
-        code: {5: sat_total.get(code, 0), 1: valid - sat_total.get(code, 0)}
-        for code, valid in valid_total.items()
-        if valid
-    }
 
 
 # --- comments ---------------------------------------------------------------------------------

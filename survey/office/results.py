@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,14 +11,13 @@ from sqlalchemy import Integer, case, func, literal, select
 
 from analysis import indices
 from analysis.charts import Bar
-from analysis.intervals import Pattern, PatternTable
 from analysis.periods import Period, recent_quarters
 from forms.questionnaire import Questionnaire
 
 from ..extensions import db
-from ..models import QuestionnaireVersion, Response, ServicePoint
+from ..models import Response, ServicePoint
+from ..services import patterns, stats
 from ..services import questionnaires as qsvc
-from ..services import stats
 
 #: The ward's 2026 plan: at least 90% satisfaction with public health and education services.
 TARGETS = {"health": 90.0, "education": 90.0}
@@ -45,7 +43,7 @@ def overview(period: Period, kind: str, point_ids: Sequence[int] | None,
     result = indices.compute(q, counts.question_counts, counts.patterns, counts.responses)
     if with_previous:
         before_period = period.previous()
-        before = _pattern_results(before_period, kind, ids, by_point=False).get(0) or _empty(q)
+        before = patterns.results(before_period, kind, ids).get(0) or _empty(q)
         change = indices.compare(result, before)
         result["previous"] = {"period": before_period.label, "responses": before["responses"],
                               "overall": change["overall"], "elements": change["elements"]}
@@ -66,12 +64,6 @@ def element_bars(result: dict[str, Any]) -> list[Bar]:
     return bars
 
 
-def _versions(kind: str) -> dict[int, tuple[str, ...]]:
-    """Stored versions of a kind: id -> the statement codes of its mask bits."""
-    ids = db.session.scalars(select(QuestionnaireVersion.id).where(QuestionnaireVersion.kind == kind))
-    return {vid: qsvc.question_map(vid).bit_codes for vid in ids}
-
-
 def _counts_from_masks(sat: dict[str, int], valid: dict[str, int]) -> dict[str, dict[int, int]]:
     """Answer counts that give the same item indices as the real ones (4 = satisfied, 1 = the other valid)."""
     return {code: {4: sat.get(code, 0), 1: valid[code] - sat.get(code, 0)} for code in valid}
@@ -86,7 +78,7 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
     """
     q = qsvc.definition(qsvc.latest_version(kind))
     quarters = recent_quarters(period.end - timedelta(days=1), count)
-    versions = _versions(kind)
+    versions = patterns.version_bits(kind)
     width = max((len(codes) for codes in versions.values()), default=0)
     if not versions or not quarters:
         return [(quarter.label, None) for quarter in quarters]
@@ -130,38 +122,6 @@ class PointRow:
     rank: int | None
 
 
-def _pattern_results(period: Period, kind: str, point_ids: Sequence[int] | None,
-                     by_point: bool) -> dict[int, dict[str, Any]]:
-    """Indices from one GROUP BY over response patterns: per point id, or under key 0 for all together."""
-    versions = _versions(kind)
-    if not versions:
-        return {}
-    lo, hi = period.day_keys()
-    keys = [Response.point_id] if by_point else []
-    grouped = (
-        select(*keys, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
-        .where(Response.questionnaire_id.in_(versions), Response.flagged.is_(False),
-               Response.day_key >= lo, Response.day_key < hi)
-        .group_by(*keys, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
-    )
-    if point_ids is not None:
-        grouped = grouped.where(Response.point_id.in_(point_ids))
-    patterns: dict[int, list[Pattern]] = defaultdict(list)
-    for row in db.session.execute(grouped).tuples():
-        group = int(row[0]) if by_point else 0
-        vid, sat_mask, valid_mask, n = row[-4:]
-        patterns[group].append((versions[vid], sat_mask, valid_mask, n))
-    q = qsvc.definition(qsvc.latest_version(kind))
-    codes = [st.code for st in q.statements]
-    out = {}
-    for group, mine in patterns.items():
-        table = PatternTable.build(codes, mine)
-        sat = dict(zip(codes, (int(x) for x in table.counts @ table.sat), strict=True))
-        valid = dict(zip(codes, (int(x) for x in table.counts @ table.valid), strict=True))
-        out[group] = indices.compute(q, _counts_from_masks(sat, valid), mine, table.responses)
-    return out
-
-
 def points_table(period: Period, kind: str, point_ids: Sequence[int] | None) -> list[PointRow]:
     """Points of a kind ranked by overall index; low-n points (and points without answers) follow, unranked.
 
@@ -172,7 +132,7 @@ def points_table(period: Period, kind: str, point_ids: Sequence[int] | None) -> 
     if point_ids is not None:
         query = query.where(ServicePoint.id.in_(point_ids))
     points = list(db.session.scalars(query))
-    found = _pattern_results(period, kind, [p.id for p in points], by_point=True) if points else {}
+    found = patterns.results(period, kind, [p.id for p in points], by_point=True) if points else {}
     rows = []
     for point in points:
         result = found.get(point.id)

@@ -23,8 +23,8 @@ from forms.questionnaire import KINDS, QuestionType
 
 from ..extensions import db
 from ..models import Answer, Organisation, Question, QuestionnaireVersion, Response, ServicePoint, Setting
+from . import patterns, stats
 from . import questionnaires as qsvc
-from . import stats
 
 #: Settings read from the `settings` table; a missing one is printed as a blank to fill in by hand.
 SETTING_KEYS = (
@@ -212,47 +212,22 @@ def _section(result: dict[str, Any], points: list[dict[str, Any]]) -> dict[str, 
 
 def _point_rows(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
     """Each point's responses and overall index with its interval (the same numbers as `indices --point`)."""
-    # One GROUP BY over the satisfaction masks per kind gives every point's patterns; the indices need only
-    # satisfied/valid per statement, so no answer rows are scanned.
     points = sorted(
         db.session.scalars(select(ServicePoint).where(ServicePoint.kind.in_(kinds))),
         key=lambda p: (KINDS.index(p.kind), p.code),
     )
-    lo, hi = period.day_keys()
-    patterns: dict[int, list[tuple[tuple[str, ...], int, int, int]]] = {}
-    definitions = {}
+    found: dict[int, dict[str, Any]] = {}
     for kind in kinds:
-        versions = list(db.session.scalars(_kind_versions([kind])))
-        definitions[kind] = qsvc.definition(qsvc.latest_version(kind))
-        bit_codes = {vid: qsvc.question_map(vid).bit_codes for vid in versions}
-        # Core execution on the session's connection: no ORM row processing for up to one row per response.
-        rows = (
-            db.session.connection()
-            .execute(
-                select(
-                    Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count()
-                )
-                .where(
-                    Response.questionnaire_id.in_(versions),
-                    Response.day_key >= lo,
-                    Response.day_key < hi,
-                    Response.flagged.is_(False),
-                )
-                .group_by(Response.point_id, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
-            )
-            .tuples()
-        )
-        for point_id, vid, sat, valid, n in rows:
-            patterns.setdefault(point_id, []).append((bit_codes[vid], sat, valid, n))
+        found.update(patterns.results(period, kind, by_point=True))
+    # A point without responses gets the empty result: null index, never 0.
+    empty = {kind: compute_indices(qsvc.definition(qsvc.latest_version(kind)), {}, [], 0) for kind in kinds}
     out = []
     for p in points:
-        found = patterns.get(p.id, [])
-        responses = sum(row[3] for row in found)
+        result = found.get(p.id)
+        responses = result["responses"] if result else 0
         if not responses and not p.active:
             continue
-        q = definitions[p.kind]
-        counts = rp.statement_counts(found)
-        overall = compute_indices(q, counts, found, responses)["overall"]
+        overall = (result or empty[p.kind])["overall"]
         out.append(
             {
                 "code": p.code,

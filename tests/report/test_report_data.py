@@ -213,7 +213,7 @@ def test_statement_counts_give_the_same_indices_as_answer_counts() -> None:
     codes = tuple(s.code for s in q.statements)
     # statement 0 answered 5, 2, 4 and (a second version's pattern) 5, 5; statement 1 answered 1 once
     patterns = [(codes, 0b01, 0b11, 1), (codes, 0b00, 0b01, 1), (codes, 0b01, 0b01, 1), (codes[:1], 1, 1, 2)]
-    rebuilt = rp.statement_counts(patterns)
+    rebuilt = indices.statement_counts(patterns)
     assert rebuilt == {codes[0]: {5: 4, 1: 1}, codes[1]: {5: 0, 1: 1}}
     answered = {codes[0]: {5: 3, 4: 1, 2: 1}, codes[1]: {1: 1}}
     a = indices.compute(q, rebuilt, patterns, 5)
@@ -226,4 +226,4 @@ def test_statement_counts_give_the_same_indices_as_answer_counts() -> None:
 def test_statement_counts_of_negative_bigint_masks() -> None:
     codes = tuple(f"e.s{i}" for i in range(64))
     top = -(1 << 63)  # bit 63 set, stored as a signed BIGINT
-    assert rp.statement_counts([(codes, top, top, 3)]) == {"e.s63": {5: 3, 1: 0}}
+    assert indices.statement_counts([(codes, top, top, 3)]) == {"e.s63": {5: 3, 1: 0}}

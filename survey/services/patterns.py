@@ -1,0 +1,54 @@
+"""Indices from one GROUP BY over response patterns (satisfied/valid masks): per point, without an answer scan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+
+from analysis import indices
+from analysis.intervals import Pattern
+from analysis.periods import Period
+
+from ..extensions import db
+from ..models import QuestionnaireVersion, Response
+from . import questionnaires as qsvc
+
+
+def version_bits(kind: str) -> dict[int, tuple[str, ...]]:
+    """Stored versions of a kind: id -> the statement codes of its mask bits."""
+    ids = db.session.scalars(select(QuestionnaireVersion.id).where(QuestionnaireVersion.kind == kind))
+    return {vid: qsvc.question_map(vid).bit_codes for vid in ids}
+
+
+def results(
+    period: Period, kind: str, point_ids: Sequence[int] | None = None, *, by_point: bool = False
+) -> dict[int, dict[str, Any]]:
+    """Indices per point id (by_point) or under key 0 for all together; the same numbers as stats.compute."""
+    versions = version_bits(kind)
+    if not versions:
+        return {}
+    lo, hi = period.day_keys()
+    keys = [Response.point_id] if by_point else []
+    query = (
+        select(*keys, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
+        .where(
+            Response.questionnaire_id.in_(versions),
+            Response.flagged.is_(False),
+            Response.day_key >= lo,
+            Response.day_key < hi,
+        )
+        .group_by(*keys, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
+    )
+    if point_ids is not None:
+        query = query.where(Response.point_id.in_(point_ids))
+    grouped: dict[int, list[Pattern]] = defaultdict(list)
+    # Core rows on the session's connection: no ORM processing for up to one row per response.
+    for row in db.session.connection().execute(query).tuples():
+        group = int(row[0]) if by_point else 0
+        vid, sat_mask, valid_mask, n = row[-4:]
+        grouped[group].append((versions[vid], sat_mask, valid_mask, n))
+    q = qsvc.definition(qsvc.latest_version(kind))
+    return {group: indices.from_patterns(q, found, sum(r[3] for r in found)) for group, found in grouped.items()}
