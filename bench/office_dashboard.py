@@ -5,7 +5,7 @@
 bench/build_db.py spreads --size responses over the weekdays of 2026 on 10 onestop points, so the default
 400,000 puts about 100,000 in each quarter. The script signs a bench admin in (a session cookie, no form),
 then times, after one warm-up call each:
-  overview / trend / points   the three service calls behind the dashboard (survey.office.results)
+  overview / trend / points   the three service calls behind the dashboard (survey.services.dashboard)
   GET /office/                the whole page: filters, the three calls, both SVG charts, the template
   GET /office/element/staff   the element drill-down
   GET /office/point/<id>      one point's page (its own indices, trend and all statements)
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from analysis.periods import parse_period
     from survey.extensions import db
     from survey.models import Response, ServicePoint
-    from survey.office import results
+    from survey.services import dashboard as results
 
     url = run_build(args.size, args.pg, args.pg_base)
     app = make_app(url)

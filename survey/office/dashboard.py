@@ -14,7 +14,8 @@ from forms.questionnaire import KINDS
 
 from ..extensions import db
 from ..services import audit
-from . import bp, results
+from ..services import dashboard as results
+from . import bp
 from .access import ANYONE, STAFF, require_point, roles_required, scope, user, visible_points
 from .filters import check_keys, kind_arg, period_arg, period_options, point_arg
 

@@ -13,8 +13,9 @@ from forms.questionnaire import KINDS
 from ..extensions import db
 from ..models import ServicePoint
 from ..services import audit, posters
+from ..services import point_admin as manage
 from ..services import points as point_svc
-from . import bp, manage
+from . import bp
 from .access import ADMIN, roles_required, user
 from .filters import check_keys
 

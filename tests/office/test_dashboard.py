@@ -190,7 +190,7 @@ def test_ranking_and_trend_agree_with_stats_compute(app: Flask, points: dict[str
 
     from survey.extensions import db as _db
     from survey.models import Response, ServicePoint
-    from survey.office import results
+    from survey.services import dashboard as results
     from survey.services import demo as demo_svc
     from survey.services import questionnaires as qsvc
     from survey.services import responses as response_svc
@@ -224,7 +224,7 @@ def test_ranking_and_trend_agree_with_stats_compute(app: Flask, points: dict[str
 
 def test_overview_is_stats_compute(app: Flask, points: dict[str, int], add_responses: Callable[..., list[int]]) -> None:
     """The dashboard's overview (previous period from patterns) equals stats.compute, change included."""
-    from survey.office import results
+    from survey.services import dashboard as results
 
     add_responses("mc-1", 12, 5)
     add_responses("mc-2", 9, 2)

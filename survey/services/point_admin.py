@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Organisation, ServicePoint
-from ..services import audit
-from ..services import points as point_svc
+from . import audit
+from . import points as point_svc
 
 NAME_MAX = 200
 

@@ -16,8 +16,8 @@ from forms.questionnaire import Questionnaire
 
 from ..extensions import db
 from ..models import Response, ServicePoint
-from ..services import patterns, stats
-from ..services import questionnaires as qsvc
+from . import patterns, stats
+from . import questionnaires as qsvc
 
 #: The ward's 2026 plan: at least 90% satisfaction with public health and education services.
 TARGETS = {"health": 90.0, "education": 90.0}
