@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+import pandas as pd
 
 COLUMNS = (
     "period",
@@ -102,3 +104,8 @@ def rows(result: Mapping[str, Any]) -> Iterator[list[Any]]:
                 "",
                 "",
             ]
+
+
+def frame(results: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """All rows of several kinds' results as one table (pandas shapes it for CSV and further analysis)."""
+    return pd.DataFrame([row for result in results for row in rows(result)], columns=list(COLUMNS))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import sys
@@ -219,12 +217,7 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
     workers = int(setting) if setting else min(4, os.cpu_count() or 1)
     results = stats.indices_for(parsed, kind, point_code, verified_only, workers=workers)
     if as_csv:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(flat.COLUMNS)
-        for result in results:
-            writer.writerows(flat.rows(result))
-        click.echo(out.getvalue(), nl=False)
+        click.echo(flat.frame(results).to_csv(index=False, lineterminator="\n"), nl=False)
         return
     payload: object = results[0] if kind or point_code else results
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
