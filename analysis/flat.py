@@ -39,70 +39,28 @@ def _blank(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _summary_row(head: list[Any], level: str, code: str, responses: int, entry: Mapping[str, Any],
+                 before: Mapping[str, Any]) -> list[Any]:
+    """An overall or element row: no mean or distribution, but the previous period's index and the change."""
+    return [*head, level, code, responses, _blank(entry["index"]), *_ci(entry), "", entry["low_n"],
+            *([""] * 6), _blank(before.get("index")), _blank(before.get("diff"))]
+
+
 def rows(result: Mapping[str, Any]) -> Iterator[list[Any]]:
     """Rows of COLUMNS for one kind's result: overall first, then each element and its statements."""
     head = [result["period"], result["kind"], _blank(result.get("point"))]
     previous = result.get("previous") or {}
-    prev_overall = previous.get("overall") or {}
-    overall = result["overall"]
-    yield [
-        *head,
-        "overall",
-        "overall",
-        result["responses"],
-        _blank(overall["index"]),
-        *_ci(overall),
-        "",
-        overall["low_n"],
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        _blank(prev_overall.get("index")),
-        _blank(prev_overall.get("diff")),
-    ]
+    yield _summary_row(head, "overall", "overall", result["responses"], result["overall"],
+                       previous.get("overall") or {})
     prev_elements = {e["code"]: e for e in previous.get("elements", [])}
     for element in result["elements"]:
-        before = prev_elements.get(element["code"], {})
-        yield [
-            *head,
-            "element",
-            element["code"],
-            element["responses"],
-            _blank(element["index"]),
-            *_ci(element),
-            "",
-            element["low_n"],
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            _blank(before.get("index")),
-            _blank(before.get("diff")),
-        ]
+        yield _summary_row(head, "element", element["code"], element["responses"], element,
+                           prev_elements.get(element["code"], {}))
         for item in element["items"]:
             dist = item["dist"]
             yield [
-                *head,
-                "item",
-                item["code"],
-                item["n"],
-                _blank(item["index"]),
-                *_ci(item),
-                _blank(item["mean"]),
-                item["low_n"],
-                dist["1"],
-                dist["2"],
-                dist["3"],
-                dist["4"],
-                dist["5"],
-                dist["na"],
-                "",
-                "",
+                *head, "item", item["code"], item["n"], _blank(item["index"]), *_ci(item), _blank(item["mean"]),
+                item["low_n"], *(dist[key] for key in ("1", "2", "3", "4", "5", "na")), "", "",
             ]
 
 

@@ -132,6 +132,14 @@ def _block(
     sat = np.zeros((len(rows), len(index)), dtype=np.bool_)
     valid = np.zeros_like(sat)
     targets = [(bit, index[code]) for bit, code in enumerate(bit_codes) if code in index]
+    fast = _int64_rows(rows) if len(bit_codes) <= 64 else None
+    if fast is not None:
+        for col, source in ((1, valid), (0, sat)):
+            bits = fast[:, col].view(np.uint64)  # BIGINT two's complement read as the unsigned bit pattern
+            for bit, j in targets:
+                source[:, j] = ((bits >> np.uint64(bit)) & np.uint64(1)).astype(np.bool_)
+        sat &= valid
+        return sat, valid, fast[:, 2].copy()
     for col, source in ((1, valid), (0, sat)):
         masks = [r[col] % _UINT64 if r[col] < 0 else r[col] for r in rows]  # BIGINT two's complement
         for first in range(0, len(bit_codes), _MASK_CHUNK):
@@ -144,19 +152,47 @@ def _block(
     return sat, valid, counts
 
 
+def _int64_rows(rows: list[tuple[int, int, int]]) -> IntArray | None:
+    """The rows as one int64 array (one C-level conversion), or None when a mask is outside int64."""
+    try:
+        return np.array(rows, dtype=np.int64).reshape(-1, 3)
+    except OverflowError:
+        return None
+
+
 def _merge(codes: tuple[str, ...], blocks: list[tuple[BoolMatrix, BoolMatrix, IntArray]]) -> PatternTable:
     """Merge identical rows (in a canonical order, so input order never changes a result)."""
     width = len(codes)
     if not blocks:
         empty = np.zeros((0, width), dtype=np.bool_)
         return PatternTable(codes, empty, empty.copy(), np.zeros(0, dtype=np.int64))
-    rows = np.vstack([np.hstack([s, v]) for s, v, _ in blocks]).astype(np.uint8)
+    rows = np.vstack([np.hstack([s, v]) for s, v, _ in blocks])
     counts = np.concatenate([c for _, _, c in blocks])
-    unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-    merged = np.zeros(unique.shape[0], dtype=np.int64)
-    np.add.at(merged, inverse.reshape(-1), counts)
-    flags = unique.astype(np.bool_)
-    return PatternTable(codes, flags[:, :width].copy(), flags[:, width:].copy(), merged)
+    first, inverse = _unique_rows(rows)
+    merged = np.zeros(first.size, dtype=np.int64)
+    np.add.at(merged, inverse, counts)
+    unique = rows[first]
+    return PatternTable(codes, unique[:, :width].copy(), unique[:, width:].copy(), merged)
+
+
+def _unique_rows(rows: BoolMatrix) -> tuple[IntArray, IntArray]:
+    """(index of each distinct row's first copy, in lexicographic row order; each row's distinct number).
+
+    Rows are packed into big-endian 64-bit words, whose numeric order is the rows' lexicographic order, so
+    sorting a few integer columns replaces np.unique(axis=0) (a sort of whole rows, 5x slower at 10^5 rows).
+    """
+    packed = np.packbits(rows, axis=1)
+    pad = -packed.shape[1] % 8
+    if pad:
+        packed = np.hstack([packed, np.zeros((packed.shape[0], pad), dtype=np.uint8)])
+    keys = np.ascontiguousarray(packed).view(">u8").astype(np.uint64)
+    order = np.lexsort(keys.T[::-1]) if keys.shape[1] > 1 else np.argsort(keys[:, 0], kind="stable")
+    ordered = keys[order]
+    starts = np.ones(order.size, dtype=np.bool_)
+    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = np.empty(order.size, dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return order[starts], inverse
 
 
 def _estimates(sat: FloatArray, valid: FloatArray, groups: list[list[int]]) -> tuple[FloatArray, FloatArray]:

@@ -506,6 +506,20 @@ def _secondary_indexes_sqlite(conn: sqlite3.Connection) -> list[tuple[str, str]]
     return [(name, sql) for name, sql in rows]
 
 
+def _prepared(url: str) -> Layout:
+    """Migrate an empty database, load the fixtures and check the bulk loader against write_many on a sample."""
+    app = make_app(url)
+    with app.app_context():
+        from survey.extensions import db
+
+        layout = prepare(app)
+        rows = check_sample(layout)
+        _log(f"sample of {SAMPLE} responses ({rows} answers): bulk rows == write_many rows")
+        db.session.remove()
+        db.engine.dispose()
+    return layout
+
+
 def build_sqlite(size: int, force: bool = False) -> Path:
     """Build (or reuse) the SQLite database of `size` responses; returns its path."""
     path = sqlite_path(size)
@@ -518,15 +532,7 @@ def build_sqlite(size: int, force: bool = False) -> Path:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     _sidecar(name).unlink(missing_ok=True)
     started = time.perf_counter()
-    app = make_app(f"sqlite:///{path}")
-    with app.app_context():
-        from survey.extensions import db
-
-        layout = prepare(app)
-        rows = check_sample(layout)
-        _log(f"sample of {SAMPLE} responses ({rows} answers): bulk rows == write_many rows")
-        db.session.remove()
-        db.engine.dispose()
+    layout = _prepared(f"sqlite:///{path}")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=DELETE")
     conn.execute("PRAGMA journal_mode=OFF")
@@ -600,15 +606,7 @@ def build_pg(size: int, base: str = PG_BASE, force: bool = False) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
-    app = make_app(url)
-    with app.app_context():
-        from survey.extensions import db
-
-        layout = prepare(app)
-        rows = check_sample(layout)
-        _log(f"sample of {SAMPLE} responses ({rows} answers): bulk rows == write_many rows")
-        db.session.remove()
-        db.engine.dispose()
+    layout = _prepared(url)
     with psycopg.connect(url) as conn:
         conn.execute("SET session_replication_role = replica")  # rows are consistent by construction: skip FK triggers
         conn.execute("SET maintenance_work_mem = '1GB'")

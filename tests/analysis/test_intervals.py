@@ -6,6 +6,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import intervals
 from analysis.intervals import (
@@ -204,3 +206,25 @@ def test_delta_method_clips_to_scale() -> None:
     delta = element_intervals(table, GROUPS, max_bootstrap_patterns=0)
     assert delta.elements[0] is not None and delta.elements[0][1] == 100.0
     assert delta.elements[1] == (100.0, 100.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 80), st.integers(1, 40), st.integers(0, 2**32 - 1))
+def test_pattern_rows_merge_like_numpy_unique(rows: int, width: int, seed: int) -> None:
+    """The packed-word merge gives np.unique(axis=0)'s rows, order and counts, for one word or several."""
+    rng = np.random.default_rng(seed)
+    matrix = rng.random((rows, width)) < rng.uniform(0.05, 0.95)
+    matrix[rng.integers(0, rows, rows // 2)] = matrix[0]  # plenty of duplicates
+    first, inverse = intervals._unique_rows(matrix)
+    expected, expected_inverse = np.unique(matrix.astype(np.uint8), axis=0, return_inverse=True)
+    assert np.array_equal(matrix[first], expected.astype(np.bool_))
+    assert np.array_equal(inverse, expected_inverse.reshape(-1))
+
+
+def test_table_reads_masks_beyond_int64_the_slow_way() -> None:
+    """A mask given as an unsigned 64-bit value (not two's complement) is read bit for bit all the same."""
+    codes = tuple(f"s{i}" for i in range(64))
+    high = (1 << 63) | 1
+    table = PatternTable.build(codes, [(codes, high, high, 2), (codes, 1, 1, 3)])
+    assert table.responses == 5
+    assert table.sat[:, 63].tolist() == [False, True] and table.sat[:, 0].all()
