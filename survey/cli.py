@@ -15,6 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from analysis import flat
 from analysis.periods import TZ, PeriodError, parse_period
@@ -35,7 +36,21 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+class _Group(FlaskGroup):
+    """The command group, turning a database that cannot be read into one clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+            raise click.ClickException(_(
+                "Không đọc được cơ sở dữ liệu (%(reason)s). Nếu cơ sở dữ liệu còn mới hoặc vừa nâng cấp "
+                "phần mềm, hãy chạy “hailong init” trước; nếu không, kiểm tra HAILONG_DATABASE_URL.",
+                reason=reason)) from None
+
+
+@click.group(cls=_Group, create_app=_create_app, add_default_commands=True, add_version_option=False)
 def main() -> None:
     """Hài Lòng: khảo sát sự hài lòng của người dân (citizen satisfaction surveys)."""
 

@@ -55,3 +55,16 @@ def test_qr_posters_pdf(runner: Any, demo_points: Any, tmp_path: Any) -> None:
     missing = runner.invoke(args=["qr", "--out", str(one), "--point", "../etc"])
     assert missing.exit_code != 0
     assert "Không có điểm khảo sát" in missing.output
+
+
+def test_a_database_without_schema_gives_one_clear_line(tmp_path: Any) -> None:
+    """`hailong indices` before `hailong init`: a message naming the fix and exit 1, not a traceback."""
+    from click.testing import CliRunner
+
+    from survey.cli import main
+
+    env = {"HAILONG_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "HAILONG_SECRET_KEY": "k" * 32}
+    result = CliRunner().invoke(main, ["indices", "--period", "2026-Q1", "--kind", "health", "--json"], env=env)
+    assert result.exit_code == 1
+    assert "hailong init" in result.output and "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
