@@ -8,6 +8,7 @@ from typing import Any
 from flask import request, url_for
 from flask_babel import gettext as _
 
+from analysis.intervals import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED, DELTA_METHOD
 from analysis.periods import TZ
 from analysis.report import fmt_ci, fmt_diff, fmt_int, fmt_num, fmt_pct
 
@@ -29,6 +30,18 @@ def scale_label(value: int | str) -> str:
         "1": _("Rất không hài lòng"), "na": _("Không có ý kiến"),
     }
     return labels.get(str(value), str(value))
+
+
+def ci_method_label(method: str | None) -> str:
+    """The interval method of an indices result in the reader's language (the JSON keeps the English name)."""
+    if not method:
+        return ""
+    if method == DELTA_METHOD:
+        return _("xấp xỉ chuẩn theo phương pháp delta")
+    if method.startswith("bootstrap"):
+        return _("bootstrap phân vị, %(b)s lần lấy mẫu lại theo phiếu, hạt giống %(seed)s",
+                 b=BOOTSTRAP_REPLICATES, seed=BOOTSTRAP_SEED)
+    return method
 
 
 def local_time(value: datetime | None) -> str:
@@ -68,6 +81,7 @@ def _office_helpers() -> dict[str, Any]:
     return {
         "fmt_pct": fmt_pct, "fmt_ci": fmt_ci, "fmt_int": fmt_int, "fmt_num": fmt_num, "fmt_diff": fmt_diff,
         "kind_label": kind_label, "period_label": period_label, "role_label": role_label,
-        "scale_label": scale_label, "scale_levels": SCALE_LEVELS, "local_time": local_time, "share": share,
+        "scale_label": scale_label, "ci_method_label": ci_method_label, "scale_levels": SCALE_LEVELS,
+        "local_time": local_time, "share": share,
         "lang_url": lang_url, "page_url": page_url,
     }
