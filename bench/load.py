@@ -458,7 +458,7 @@ def school(trials: int = 500, seed: int = 6) -> None:
     rng = random.Random(seed)
     print("Parents scan within 2 minutes, fill in for a log-normal time (median 3 min, sigma 0.6);")
     print("submissions in the busiest fixed 1-minute window, over", trials, "meetings:")
-    for n in (100, 300, 600, 1000):
+    for n in (100, 300, 600, 1000, 1500):
         peaks = []
         for _ in range(trials):
             offset = rng.uniform(0, 60)

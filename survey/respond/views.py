@@ -11,11 +11,13 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from forms.builder import allowed_fields, answers_from_form, field_name, form_class, scale_labels
 from forms.questionnaire import Questionnaire
 
+from ..errors import http_error_page
 from ..extensions import csrf, db, limiter
 from ..models import QuestionnaireVersion, Response, ServicePoint
 from ..services import antiabuse
@@ -143,12 +145,27 @@ def questionnaire(code: str) -> Page:
     return _render_form(form, q, point, locale, token), 422
 
 
-def _render_form(form: FlaskForm, q: Questionnaire, point: ServicePoint, locale: str, token: str | None) -> str:
+def _render_form(form: FlaskForm, q: Questionnaire, point: ServicePoint, locale: str, token: str | None,
+                 notice: str | None = None) -> str:
     return render_template(
         "respond/form.html", form=form, q=q, point=point, locale=locale, field_name=field_name, token=token,
-        scale=scale_labels(), sections=_sections(),
+        scale=scale_labels(), sections=_sections(), notice=notice,
         option_choices=lambda qu: [(o.code, o.label.get(locale)) for o in qu.options],
     )
+
+
+@bp.errorhandler(429)
+def refused(e: HTTPException) -> Page:
+    """Over the rate limit: the form again with every answer kept, so nothing typed is lost, to send shortly."""
+    code = (request.view_args or {}).get("code")
+    point = point_svc.find_active(code) if request.method == "POST" and isinstance(code, str) else None
+    if point is None:
+        return http_error_page(e)
+    q = qsvc.definition(qsvc.latest_version(point.kind))
+    notice = _("Phiếu chưa gửi được vì có quá nhiều phiếu gửi từ cùng một mạng trong ít phút. Các câu trả lời "
+               "của Ông/Bà vẫn được giữ nguyên bên dưới. Vui lòng chờ khoảng một phút rồi bấm “Gửi phiếu” lại.")
+    form = form_class(q)()  # bound to the posted answers; nothing is validated or stored here
+    return _render_form(form, q, point, str(get_locale() or "vi"), request.form.get("t") or None, notice), 429
 
 
 def _blank_form(point: ServicePoint, version: QuestionnaireVersion, q: Questionnaire, token: str | None,

@@ -91,7 +91,11 @@ def test_rate_limit_per_address_and_point(app: Flask, client: FlaskClient, point
     refused = open_form(app, app.test_client()).backdate().post()
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
-    assert "Quá nhiều yêu cầu" in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    # The form comes back with the citizen's answers kept, asking to send again in a minute.
+    assert "quá nhiều phiếu gửi từ cùng một mạng" in page
+    assert "Cán bộ nhiệt tình.</textarea>" in page
+    assert page.count("checked") >= 3
     assert counts(app)[0] == 3
     # Another point, or another address, still gets through.
     assert open_form(app, app.test_client(), "/s/mc-2").backdate().post().status_code == 303
