@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from survey.services.demo import COMMENTS as DEMO_COMMENTS
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 YEAR = 2026
@@ -92,25 +94,8 @@ class Chunk:
 CHANNELS = ("qr", "paper", "kiosk")
 
 
-#: Comments in the style of survey.services.demo (a fixed copy, so the generated rows never change).
-COMMENTS = (
-    "Cán bộ hướng dẫn tận tình, dễ hiểu. Cảm ơn!",
-    "Phòng chờ hơi nóng vào buổi trưa, đề nghị lắp thêm quạt.",
-    "Thủ tục nhanh hơn năm ngoái nhiều.",
-    "Mong có thêm chỗ để xe cho người dân.",
-    "Nên niêm yết phí, lệ phí rõ hơn ở cửa ra vào.",
-    "Tôi phải đi lại hai lần vì thiếu giấy tờ, mong được hướng dẫn đầy đủ ngay từ đầu.",
-    "Nhân viên y tế nhiệt tình, chu đáo với người già.",
-    "Nhà vệ sinh cần được dọn thường xuyên hơn.",
-    "Cô giáo quan tâm đến các cháu, gia đình rất yên tâm.",
-    "Đề nghị nhà trường thông báo sớm hơn các khoản thu đầu năm.",
-    "Máy lấy số thứ tự hay bị lỗi.",
-    "Rất hài lòng, không có ý kiến gì thêm.",
-)
-
-
-def _comments() -> tuple[str, ...]:
-    return COMMENTS
+#: The demo's one-stop comments; their hash is in the sidecar, so editing them rebuilds the stored databases.
+COMMENTS: tuple[str, ...] = DEMO_COMMENTS["onestop"]
 
 
 # --- generation --------------------------------------------------------------------------------
@@ -148,7 +133,7 @@ def generate(layout: Layout, size: int, seed: int = SEED, chunk: int = CHUNK, fi
     year_days = (date(YEAR + 1, 1, 1) - date(YEAR, 1, 1)).days
     n_points = len(layout.point_ids)
     base = np.array([4.2 + (i % 3 - 1) * 0.15 for i in range(n_points)])  # demo.generate's onestop moods
-    n_comments = len(_comments())
+    n_comments = len(COMMENTS)
     for start in range(0, size, chunk):
         minutes = moments[start : start + chunk]
         n = len(minutes)
@@ -243,7 +228,7 @@ def answer_matrix(layout: Layout, chunk: Chunk) -> Int:
 
 def response_rows(layout: Layout, chunk: Chunk, dialect: str) -> list[tuple[Any, ...]]:
     """Response rows in table column order, values typed as the dialect stores them."""
-    comments = _comments()
+    comments = COMMENTS
     day_keys = _day_keys(YEAR)[chunk.day_index].tolist()
     utc = _utc(chunk).astype("datetime64[s]")
     if dialect == "sqlite":  # SQLAlchemy's SQLite DateTime text (the UTC wall time)
@@ -284,7 +269,7 @@ def drafts(layout: Layout, chunk: Chunk) -> list[Any]:
 
     version = db.session.get_one(QuestionnaireVersion, layout.version_id)
     points = {pid: db.session.get_one(ServicePoint, pid) for pid in layout.point_ids}
-    comments = _comments()
+    comments = COMMENTS
     utc = _utc(chunk).astype("datetime64[s]").astype(datetime).tolist()
     result = []
     for i in range(len(chunk.ids)):
@@ -470,7 +455,9 @@ def schema_fingerprint() -> str:
 
 
 def meta_for(size: int) -> dict[str, Any]:
-    return {"size": size, "generator": GENERATOR_VERSION, "seed": SEED, "schema": schema_fingerprint()}
+    comments = hashlib.sha256("\n".join(COMMENTS).encode()).hexdigest()[:16]
+    return {"size": size, "generator": GENERATOR_VERSION, "seed": SEED, "schema": schema_fingerprint(),
+            "comments": comments}
 
 
 # --- builds ------------------------------------------------------------------------------------------
