@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -228,9 +227,7 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
         fail("--point", _("Không có điểm khảo sát “%(code)s”.", code=point_code))
     except ValueError:
         fail("--point", _("Điểm “%(code)s” không thuộc loại %(kind)s.", code=point_code, kind=kind))
-    setting = str(current_app.config.get("HAILONG_STATS_WORKERS") or os.environ.get("HAILONG_STATS_WORKERS", ""))
-    workers = int(setting) if setting.isdigit() and int(setting) > 0 else min(4, os.cpu_count() or 1)
-    results = stats.indices_for(parsed, kind, point_code, verified_only, workers=workers)
+    results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers())
     if as_csv:
         click.echo(flat.frame(results).to_csv(index=False, lineterminator="\n"), nl=False)
         return

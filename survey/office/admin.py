@@ -71,7 +71,7 @@ def user_create() -> tuple[str, int]:
     return _users_page(201, created=(account, password))
 
 
-@bp.post("/users/<int(max=2147483647):user_id>/<action>")
+@bp.post("/users/<row_id:user_id>/<action>")
 @roles_required(*ADMIN)
 def user_action(user_id: int, action: str) -> Any:
     account = _account(user_id)

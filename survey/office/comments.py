@@ -52,7 +52,7 @@ def _back() -> WerkzeugResponse:
     return redirect(safe_next(request.form.get("next")) or url_for(".comments"), code=303)
 
 
-@bp.post("/comments/<int(max=2147483647):response_id>/handled")
+@bp.post("/comments/<row_id:response_id>/handled")
 @roles_required(*STAFF)
 def comment_handled(response_id: int) -> WerkzeugResponse:
     response = _response(response_id)
@@ -69,7 +69,7 @@ def comment_handled(response_id: int) -> WerkzeugResponse:
     return _back()
 
 
-@bp.post("/responses/<int(max=2147483647):response_id>/flag")
+@bp.post("/responses/<row_id:response_id>/flag")
 @roles_required(*STAFF)
 def response_flag(response_id: int) -> WerkzeugResponse:
     response = _response(response_id)
@@ -83,7 +83,7 @@ def response_flag(response_id: int) -> WerkzeugResponse:
     return _back()
 
 
-@bp.post("/responses/<int(max=2147483647):response_id>/unflag")
+@bp.post("/responses/<row_id:response_id>/unflag")
 @roles_required(*STAFF)
 def response_unflag(response_id: int) -> WerkzeugResponse:
     response = _response(response_id)

@@ -85,7 +85,7 @@ def element(code: str) -> str:
                            result=result)
 
 
-@bp.get("/point/<int(max=2147483647):point_id>")
+@bp.get("/point/<row_id:point_id>")
 @roles_required(*ANYONE)
 def point(point_id: int) -> str:
     check_keys(request.args, ("period",))

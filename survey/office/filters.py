@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter
 
 from analysis.periods import TZ, Period, PeriodError, half, parse_period, quarter_of, recent_quarters, whole_year
 from forms.questionnaire import KINDS
@@ -16,6 +18,15 @@ from forms.questionnaire import KINDS
 # Query keys every office page accepts (the language switch).
 ALWAYS = frozenset({"lang"})
 PERIOD_HELP = "2026-Q1, 2026-H1, 2026, 2026-01-01..2026-03-31"
+#: The largest id a row can have (INTEGER on both databases): a larger one in a URL is a 404, not a database error.
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<row_id:name>` in office URLs: a positive integer that fits an id column."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=MAX_ROW_ID)
 
 
 def kind_label(kind: str) -> str:
@@ -81,7 +92,7 @@ def point_arg(args: MultiDict[str, str]) -> int | None:
     """The optional `point` filter: a point id."""
     if not args.get("point", "").strip():
         return None
-    return int_arg(args, "point", 0, high=2_147_483_647)
+    return int_arg(args, "point", 0, high=MAX_ROW_ID)
 
 
 def choice_arg(args: MultiDict[str, str], name: str, choices: Sequence[str], default: str) -> str:

@@ -56,7 +56,7 @@ def point_create() -> Any:
     return redirect(url_for(".points"), code=303)
 
 
-@bp.post("/points/<int(max=2147483647):point_id>/rename")
+@bp.post("/points/<row_id:point_id>/rename")
 @roles_required(*ADMIN)
 def point_rename(point_id: int) -> Any:
     point = _point(point_id)
@@ -70,7 +70,7 @@ def point_rename(point_id: int) -> Any:
     return redirect(url_for(".points"), code=303)
 
 
-@bp.post("/points/<int(max=2147483647):point_id>/active")
+@bp.post("/points/<row_id:point_id>/active")
 @roles_required(*ADMIN)
 def point_active(point_id: int) -> WerkzeugResponse:
     point = _point(point_id)
@@ -87,7 +87,7 @@ def point_active(point_id: int) -> WerkzeugResponse:
     return redirect(url_for(".points"), code=303)
 
 
-@bp.post("/points/<int(max=2147483647):point_id>/rotate")
+@bp.post("/points/<row_id:point_id>/rotate")
 @roles_required(*ADMIN)
 def point_rotate(point_id: int) -> WerkzeugResponse:
     point = _point(point_id)
@@ -99,7 +99,7 @@ def point_rotate(point_id: int) -> WerkzeugResponse:
     return redirect(url_for(".points"), code=303)
 
 
-@bp.get("/points/<int(max=2147483647):point_id>/qr.<fmt>")
+@bp.get("/points/<row_id:point_id>/qr.<fmt>")
 @roles_required(*ADMIN)
 def point_qr(point_id: int, fmt: str) -> WerkzeugResponse:
     check_keys(request.args, ())

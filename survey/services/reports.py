@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -75,7 +74,7 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     """Everything the templates print, counted in SQL and computed by analysis/."""
     kind = parse_kind(kind)
     kinds = [kind] if kind else list(KINDS)
-    results = stats.indices_for(period, kind, workers=_stats_workers())
+    results = stats.indices_for(period, kind, workers=stats.configured_workers())
     lo, hi = period.day_keys()
     per_point = _point_rows(period, kinds)
     channels = _channels(lo, hi, kinds)
@@ -131,15 +130,6 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
         "kind_short": rp.KIND_SHORT,
         "kind_names": rp.KIND_NAMES,
     }
-
-
-def _stats_workers() -> int:
-    """Parallel connections for the index queries, as `hailong indices` uses them (HAILONG_STATS_WORKERS)."""
-    setting = current_app.config.get("HAILONG_STATS_WORKERS") or os.environ.get("HAILONG_STATS_WORKERS")
-    try:
-        return max(1, int(setting)) if setting else min(4, os.cpu_count() or 1)
-    except ValueError:
-        return 1
 
 
 def _organisation() -> Organisation | None:

@@ -16,6 +16,7 @@ at once (the CLI does; a database file or server is needed, not an in-memory SQL
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import Integer, column, func, select, values
 from sqlalchemy.sql import Select
 
@@ -198,6 +200,14 @@ def _answer_queries(f: Filter, qs: _Questions, parts: int, derive: bool) -> list
     if qs.grouped:
         queries.append(_grouped_counts(f, qs.grouped))
     return queries
+
+
+def configured_workers() -> int:
+    """Connections to count on at once: HAILONG_STATS_WORKERS, else the CPU count (at most 4); 1 when unreadable."""
+    setting = str(current_app.config.get("HAILONG_STATS_WORKERS") or "").strip()
+    if not setting:
+        return min(4, os.cpu_count() or 1)
+    return int(setting) if setting.isdigit() and int(setting) > 0 else 1
 
 
 def _parallel_ok() -> bool:
