@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -214,27 +215,38 @@ def _r2(x: float | None) -> float | None:
     return None if x is None else round(float(x), 2)
 
 
-def statement_counts(patterns: Iterable[Pattern]) -> dict[str, dict[int, int]]:
+#: Per statement code: responses answering it 4-5 (satisfied) and 1-5 (valid).
+MaskTotals = tuple[dict[str, int], dict[str, int]]
+
+
+def mask_totals(layouts: Mapping[int, Sequence[str]], rows: Sequence[tuple[int, int, int, int]]) -> MaskTotals:
+    """Sum (layout, sat_mask, valid_mask, n) rows bit by bit: layouts[layout] names the statement of each bit."""
+    sat_total: dict[str, int] = defaultdict(int)
+    valid_total: dict[str, int] = defaultdict(int)
+    if not rows:
+        return {}, {}
+    # Masks are signed 64-bit (SQL BIGINT): an arithmetic shift still reads bit 63 correctly.
+    table = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    for layout in np.unique(table[:, 0]).tolist():
+        mine = table[table[:, 0] == layout]
+        weights = mine[:, 3]
+        for bit, code in enumerate(layouts[layout]):
+            sat_total[code] += int(weights @ ((mine[:, 1] >> bit) & 1))
+            valid_total[code] += int(weights @ ((mine[:, 2] >> bit) & 1))
+    return dict(sat_total), dict(valid_total)
+
+
+def counts_from_totals(totals: MaskTotals) -> dict[str, dict[int, int]]:
+    """Statement counts with the exact item indices of mask totals: satisfied as 5, the other valid answers as 1."""
+    sat, valid = totals
+    return {code: {5: sat.get(code, 0), 1: n - sat.get(code, 0)} for code, n in valid.items() if n}
+
+
+def statement_counts(patterns: Sequence[Pattern]) -> dict[str, dict[int, int]]:
     """Statement counts rebuilt from patterns (satisfied as 5, other valid as 1): exact item and element indices."""
     # Not for means or distributions; lets per-point indices come from the small pattern table, not every answer.
-    groups: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
-    for bit_codes, sat, valid, n in patterns:
-        groups.setdefault(tuple(bit_codes), []).append((sat, valid, n))
-    sat_total: dict[str, int] = {}
-    valid_total: dict[str, int] = {}
-    for bit_codes, rows in groups.items():
-        # Masks are signed 64-bit (SQL BIGINT): an arithmetic shift still reads bit 63 correctly.
-        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        for col, total in ((0, sat_total), (1, valid_total)):
-            masks = table[:, col]
-            for bit, code in enumerate(bit_codes):
-                hit = ((masks >> bit) & 1).astype(bool)
-                total[code] = total.get(code, 0) + int(table[hit, 2].sum())
-    return {
-        code: {5: sat_total.get(code, 0), 1: valid - sat_total.get(code, 0)}
-        for code, valid in valid_total.items()
-        if valid
-    }
+    layouts = {id(p[0]): p[0] for p in patterns}
+    return counts_from_totals(mask_totals(layouts, [(id(p[0]), p[1], p[2], p[3]) for p in patterns]))
 
 
 def from_patterns(questionnaire: Questionnaire, patterns: Sequence[Pattern], responses: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 from markupsafe import escape
 
@@ -19,12 +20,14 @@ MAX_ENTRIES = 512
 
 _forms: dict[Hashable, str] = {}
 _static: dict[Hashable, tuple[float, str]] = {}
+T = TypeVar("T")
 
 
-def _remember(cache: dict[Hashable, str], key: Hashable, page: str) -> None:
+def _remember(cache: dict[Hashable, T], key: Hashable, value: T) -> None:
+    """Store in a bounded cache: emptied when full, which is rare (one entry per point, version and language)."""
     if len(cache) >= MAX_ENTRIES:
         cache.clear()
-    cache[key] = page
+    cache[key] = value
 
 
 def blank_form(key: Hashable, render: Callable[[], str], hidden: dict[str, str]) -> str:
@@ -55,9 +58,8 @@ def kept(key: Hashable, max_age: float) -> str | None:
 
 
 def keep(key: Hashable, page: str) -> str:
-    if len(_static) >= MAX_ENTRIES:
-        _static.clear()
-    _static[key] = (time.monotonic(), page)
+    """Keep a page for `kept` and return it."""
+    _remember(_static, key, (time.monotonic(), page))
     return page
 
 

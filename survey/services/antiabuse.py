@@ -10,7 +10,7 @@ Wi-Fi address, and a school often holds every class's parent meeting at the same
 (median 3 minutes): the busiest minute holds about 166 submissions for 600 parents, 260 for 1,000 and 385
 for 1,500 (p99 of 500 runs; the most seen for 1,500 was 408). 400 per minute lets a 1,500-parent school on
 one address through while still stopping a script that floods a point; 3000 per hour covers that school
-twice over. A refused citizen gets a page asking to send again in a minute.
+twice over. A refused citizen gets the form back with every answer kept (respond.views.refused).
 Stuffing at lower rates is caught by the flags and the one-time receipt codes, not by the rate limit.
 Override with HAILONG_RATELIMIT_SUBMIT (the load bench sets it high: all its respondents come from 127.0.0.1).
 """

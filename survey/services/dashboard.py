@@ -64,11 +64,6 @@ def element_bars(result: dict[str, Any]) -> list[Bar]:
     return bars
 
 
-def _counts_from_masks(sat: dict[str, int], valid: dict[str, int]) -> dict[str, dict[int, int]]:
-    """Answer counts that give the same item indices as the real ones (4 = satisfied, 1 = the other valid)."""
-    return {code: {4: sat.get(code, 0), 1: valid[code] - sat.get(code, 0)} for code in valid}
-
-
 def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
           count: int = TREND_QUARTERS) -> list[tuple[str, float | None]]:
     """Overall index of the last `count` quarters up to the one where `period` ends (oldest first).
@@ -105,7 +100,7 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
     out: list[tuple[str, float | None]] = []
     for i, quarter in enumerate(quarters):
         responses, sat, valid = totals.get(i, (0, {}, {}))
-        result = indices.compute(q, _counts_from_masks(sat, valid), [], responses, max_bootstrap_patterns=0)
+        result = indices.compute(q, indices.counts_from_totals((sat, valid)), [], responses, max_bootstrap_patterns=0)
         out.append((quarter.label, result["overall"]["index"]))
     return out
 

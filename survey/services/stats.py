@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from flask import current_app
 from sqlalchemy import Integer, column, func, select, values
 from sqlalchemy.sql import Select
@@ -271,8 +270,7 @@ def count(f: Filter, workers: int = 1) -> Counts:
     return count_many([f], workers)[0]
 
 
-#: Per statement code: responses answering it 4-5 (satisfied) and 1-5 (valid), from the masks.
-MaskTotals = tuple[dict[str, int], dict[str, int]]
+MaskTotals = indices.MaskTotals
 
 
 def _count_with_totals(filters: Sequence[Filter], workers: int, answers: Sequence[bool] | None
@@ -306,7 +304,7 @@ def _count_many(qs: _Questions, filters: Sequence[Filter], wanted: Sequence[bool
     out: list[tuple[Counts | None, MaskTotals]] = []
     for i, (start, n, derived) in enumerate(slices):
         raw = rows[i]
-        totals = _mask_totals(qs, raw)
+        totals = indices.mask_totals(qs.bit_codes, raw)
         patterns = _patterns(qs, raw)
         question_counts: dict[str, dict[int, int]] | None = _question_counts(qs, rows[start : start + n])
         if derived and question_counts is not None:
@@ -314,22 +312,6 @@ def _count_many(qs: _Questions, filters: Sequence[Filter], wanted: Sequence[bool
         counts = None if question_counts is None else Counts(question_counts, patterns, sum(p[3] for p in patterns))
         out.append((counts, totals))
     return out
-
-
-def _mask_totals(qs: _Questions, rows: Sequence[tuple[Any, ...]]) -> MaskTotals:
-    """Sum the pattern rows (version, sat_mask, valid_mask, n) bit by bit into per-statement totals."""
-    sat_total: dict[str, int] = defaultdict(int)
-    valid_total: dict[str, int] = defaultdict(int)
-    if not rows:
-        return {}, {}
-    table = np.array(rows, dtype=np.int64)  # BIGINT masks, two's complement: bit 63 is the sign bit
-    for vid in np.unique(table[:, 0]).tolist():
-        mine = table[table[:, 0] == vid]
-        weights = mine[:, 3]
-        for bit, code in enumerate(qs.bit_codes[vid]):
-            sat_total[code] += int(weights @ ((mine[:, 1] >> bit) & 1))
-            valid_total[code] += int(weights @ ((mine[:, 2] >> bit) & 1))
-    return dict(sat_total), dict(valid_total)
 
 
 def _add_derived(qs: _Questions, counts: dict[str, dict[int, int]], totals: MaskTotals
@@ -355,13 +337,6 @@ def _add_derived(qs: _Questions, counts: dict[str, dict[int, int]], totals: Mask
     return counts
 
 
-def _counts_from_totals(q: Questionnaire, totals: MaskTotals) -> dict[str, dict[int, int]]:
-    """Statement counts with the exact item indices of the masks: 4 for satisfied, 1 for other valid."""
-    wanted = {s.code for s in q.statements}
-    sat, valid = totals
-    return {code: {4: sat[code], 1: v - sat[code]} for code, v in valid.items() if v and code in wanted}
-
-
 def compute(f: Filter, questionnaire: Questionnaire | None = None, workers: int = 1) -> dict[str, Any]:
     """Indices of one filter, with the previous period of the same length for comparison."""
     q = questionnaire or qsvc.definition(qsvc.latest_version(f.kind))
@@ -369,7 +344,7 @@ def compute(f: Filter, questionnaire: Questionnaire | None = None, workers: int 
     (current, _), (prev_counts, prev_totals) = _count_with_totals([f, prev_filter], workers, [True, False])
     result = indices.compute(q, current.question_counts, current.patterns, current.responses)
     # Only the previous element and overall indices are used, and the patterns give them exactly.
-    before = indices.compute(q, _counts_from_totals(q, prev_totals), prev_counts.patterns, prev_counts.responses)
+    before = indices.compute(q, indices.counts_from_totals(prev_totals), prev_counts.patterns, prev_counts.responses)
     change = indices.compare(result, before)
     result["previous"] = {
         "period": prev_filter.period.label,
