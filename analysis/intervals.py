@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,12 @@ def wilson(k: int, n: int, z: float = Z95) -> Interval | None:
 def bootstrap_method(replicates: int = BOOTSTRAP_REPLICATES, seed: int = BOOTSTRAP_SEED) -> str:
     """The name of the bootstrap method as shown next to its intervals."""
     return f"bootstrap-percentile (B={replicates}, seed={seed}, resampling responses)"
+
+
+def bootstrap_settings(method: str | None) -> tuple[int, int] | None:
+    """(replicates, seed) of a method name made by bootstrap_method, else None: for wording it in a language."""
+    found = re.match(r"bootstrap-percentile \(B=(\d+), seed=(\d+)", method or "")
+    return (int(found[1]), int(found[2])) if found else None
 
 
 @dataclass(frozen=True)

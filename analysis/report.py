@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from .intervals import DELTA_METHOD, bootstrap_settings
 from .periods import Period, parse_period
 
 if TYPE_CHECKING:  # charts imports the formatters below, so Bar is imported where it is used
@@ -118,12 +119,12 @@ def ci_method_name(method: str | None) -> str:
     """The element/overall interval method in Vietnamese, from the ci_method string of the indices."""
     if not method:
         return "không tính được (chưa đủ dữ liệu)"
-    if m := re.match(r"bootstrap-percentile \(B=(\d+), seed=(\d+)", method):
+    if settings := bootstrap_settings(method):
         return (
-            f"bootstrap phân vị: lấy mẫu lại theo phiếu {fmt_int(int(m[1]))} lần "
-            f"(hạt giống ngẫu nhiên {m[2]}), lấy phân vị 2,5% và 97,5%"
+            f"bootstrap phân vị: lấy mẫu lại theo phiếu {fmt_int(settings[0])} lần "
+            f"(hạt giống ngẫu nhiên {settings[1]}), lấy phân vị 2,5% và 97,5%"
         )
-    if method.startswith("delta"):
+    if method == DELTA_METHOD:
         return "xấp xỉ chuẩn theo phương pháp delta (dùng khi số mẫu trả lời khác nhau quá nhiều để chạy bootstrap)"
     return method
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import request, url_for
 from flask_babel import gettext as _
 
-from analysis.intervals import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED, DELTA_METHOD
+from analysis.intervals import DELTA_METHOD, bootstrap_settings
 from analysis.periods import TZ
 from analysis.report import fmt_ci, fmt_diff, fmt_int, fmt_num, fmt_pct
 
@@ -38,9 +38,9 @@ def ci_method_label(method: str | None) -> str:
         return ""
     if method == DELTA_METHOD:
         return _("xấp xỉ chuẩn theo phương pháp delta")
-    if method.startswith("bootstrap"):
+    if settings := bootstrap_settings(method):
         return _("bootstrap phân vị, %(b)s lần lấy mẫu lại theo phiếu, hạt giống %(seed)s",
-                 b=BOOTSTRAP_REPLICATES, seed=BOOTSTRAP_SEED)
+                 b=settings[0], seed=settings[1])
     return method
 
 

@@ -228,3 +228,8 @@ def test_table_reads_masks_beyond_int64_the_slow_way() -> None:
     table = PatternTable.build(codes, [(codes, high, high, 2), (codes, 1, 1, 3)])
     assert table.responses == 5
     assert table.sat[:, 63].tolist() == [False, True] and table.sat[:, 0].all()
+
+
+def test_bootstrap_settings_read_back_the_method_name() -> None:
+    assert intervals.bootstrap_settings(bootstrap_method(500, 7)) == (500, 7)
+    assert intervals.bootstrap_settings(DELTA_METHOD) is None and intervals.bootstrap_settings(None) is None
