@@ -1,8 +1,8 @@
-"""HTTP security headers for every response."""
+"""HTTP security headers for every response, and form data without nameless parts for every request."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Request, Response
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -10,7 +10,20 @@ CSP = (
 )
 
 
+class FormRequest(Request):
+    """Form data without nameless parts (a multipart header with no readable name), on which CSRF checks 500."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        for attr in ("form", "files"):
+            data = self.__dict__[attr]
+            if None in data:
+                self.__dict__[attr] = type(data)((k, v) for k, v in data.items(multi=True) if k is not None)
+
+
 def register(app: Flask) -> None:
+    app.request_class = FormRequest
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)

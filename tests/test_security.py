@@ -132,3 +132,12 @@ def test_method_and_size_errors_are_friendly(app: Flask, client: FlaskClient, po
     big = client.post(form.url, data={**form.hidden, "comment": "x" * 70_000})
     assert big.status_code == 413
     assert "vượt quá giới hạn" in big.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/office/login", "/office/logout", "/s/mc-1"])
+def test_a_multipart_part_without_a_name_is_a_4xx(client: FlaskClient, points: Any, path: str) -> None:
+    """A part whose Content-Disposition has no readable name (found by the fuzz test) is not a form field."""
+    body = (b'--BB\r\nContent-Disposition: form-data; name="\r"\r\n\r\nx\r\n'
+            b'--BB\r\nContent-Disposition: form-data\r\n\r\ny\r\n--BB--\r\n')
+    response = client.post(path, data=body, content_type="multipart/form-data; boundary=BB")
+    assert 400 <= response.status_code < 500
