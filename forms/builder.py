@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import Field, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
@@ -16,7 +18,13 @@ from .questionnaire import NO_OPINION, Question, Questionnaire, QuestionType
 
 SCALE_CHOICES = ("5", "4", "3", "2", "1", "na")
 #: Form fields that are not answers; any other unknown field in a POST is refused.
-SERVICE_FIELDS = frozenset({"csrf_token", "submission_key", "started", "website", "t", "lang"})
+SERVICE_FIELDS = frozenset({"csrf_token", "submission_key", "website", "t", "lang"})
+#: C0 and C1 control characters and DEL: invisible, refused by PostgreSQL (NUL) and by XLSX (most of C0).
+#: TAB is kept; line breaks are normalised first (see clean_formdata), so no CR is left to match here.
+CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+NEWLINE_RE = re.compile("\r\n?")
+CONTROL_MESSAGE = _l("Câu trả lời có ký tự điều khiển không nhìn thấy được (thường do dán từ nơi khác); hệ thống "
+                     "đã bỏ các ký tự đó. Vui lòng xem lại nội dung bên dưới rồi bấm “Gửi phiếu” lại.")
 
 
 def field_name(code: str) -> str:
@@ -80,6 +88,51 @@ def _question_field(q: Question) -> Field:
     return TextAreaField(validators=[Optional(), Length(max=q.max_length, message=message)])
 
 
+def clean_formdata(formdata: Any) -> tuple[MultiDict[str, str], frozenset[str]]:
+    """Text values of a POST with CRLF/CR as LF and control characters removed, and the fields that had any.
+
+    A browser sends every line break of a textarea as CRLF (the HTML standard's form encoding) while the citizen
+    typed and saw one line break, and the textarea's maxlength counts it as one character: LF is what was typed,
+    so that is not an alteration. Removing a control character is one, so a form with any comes back to be
+    confirmed (SurveyForm.validate). File parts are not text and are left out (the view refuses them).
+    """
+    cleaned: MultiDict[str, str] = MultiDict()
+    altered = set()
+    for name, value in formdata.items(multi=True):
+        if not isinstance(value, str):
+            continue
+        value = NEWLINE_RE.sub("\n", value)
+        if CONTROL_RE.search(value):
+            altered.add(name)
+            value = CONTROL_RE.sub("", value)
+        cleaned.add(name, value)
+    return cleaned, frozenset(altered)
+
+
+class SurveyForm(FlaskForm):
+    """A citizen's form: reads text values only, and shows back without them the control characters it refuses."""
+
+    #: Answer fields whose posted value had control characters (removed in what the form holds and shows).
+    altered: frozenset[str] = frozenset()
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            formdata = super().wrap_formdata(form, formdata)
+            if formdata is None:
+                return None
+            cleaned, altered = clean_formdata(formdata)
+            form.altered = altered - SERVICE_FIELDS
+            return cleaned
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for name in sorted(self.altered):
+            if name in self._fields:
+                self._fields[name].errors = [*self._fields[name].errors, CONTROL_MESSAGE]
+                valid = False
+        return valid
+
+
 _form_classes: dict[tuple[str, str], type[FlaskForm]] = {}
 
 
@@ -94,8 +147,8 @@ def form_class(q: Questionnaire) -> type[FlaskForm]:
 
 def _build_form_class(q: Questionnaire) -> type[FlaskForm]:
     attrs: dict[str, Any] = {
-        "submission_key": HiddenField(validators=[Optional(), Length(max=64)]),
-        "started": HiddenField(validators=[Optional(), Length(max=32)]),
+        # Checked by the view against the keys the server issued (antiabuse.form_key_time), not here.
+        "submission_key": HiddenField(),
         # Honeypot: hidden from people by CSS; bots fill it in.
         "website": StringField(validators=[Optional(), Length(max=200)]),
     }
@@ -105,7 +158,7 @@ def _build_form_class(q: Questionnaire) -> type[FlaskForm]:
         )
     for question in q.questions:
         attrs[field_name(question.code)] = _question_field(question)
-    return type(f"Form_{q.kind}_v{q.version}", (FlaskForm,), attrs)
+    return type(f"Form_{q.kind}_v{q.version}", (SurveyForm,), attrs)
 
 
 def allowed_fields(q: Questionnaire) -> frozenset[str]:
@@ -136,7 +189,7 @@ def answers_from_form(form: FlaskForm, q: Questionnaire) -> tuple[Answers, str |
         elif question.type == QuestionType.NUMBER and data is not None:
             answers[question.code] = int(data)
         elif question.type == QuestionType.TEXT and data and data.strip():
-            comment = data  # stored exactly as typed
+            comment = data  # stored as typed (line breaks as LF, see clean_formdata)
     return answers, comment
 
 

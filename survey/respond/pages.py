@@ -2,9 +2,9 @@
 
 Rendering the questionnaire (40-odd fields) is most of the cost of opening the form. A blank form is
 rendered once per (point, questionnaire version, language, with/without receipt code); later requests fill
-in their own CSRF token, submission key, start time and receipt code. The key holds everything the page
-shows (point code and name, ward name, version checksum), so a renamed point gets a fresh page; a
-re-rendered form with errors is never cached.
+in their own CSRF token, submission key (which carries the time it was served) and receipt code. The key
+holds everything the page shows (point code and name, ward name, version checksum), so a renamed point gets
+a fresh page; a re-rendered form with errors is never cached.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from markupsafe import escape
 
-CSRF, KEY, STARTED, TOKEN = "\x1ahl-csrf\x1a", "\x1ahl-key\x1a", "\x1ahl-started\x1a", "\x1ahl-t\x1a"
+CSRF, KEY, TOKEN = "\x1ahl-csrf\x1a", "\x1ahl-key\x1a", "\x1ahl-t\x1a"
 MAX_ENTRIES = 512
 
 _forms: dict[Hashable, str] = {}
@@ -31,14 +31,13 @@ def _remember(cache: dict[Hashable, T], key: Hashable, value: T) -> None:
 
 
 def blank_form(key: Hashable, render: Callable[[], str], hidden: dict[str, str]) -> str:
-    """The fresh form page for `key` with this request's hidden values (csrf from generate_csrf(), key, started, t)."""
+    """The fresh form page for `key` with this request's hidden values (csrf from generate_csrf(), key, t)."""
     template = _forms.get(key)
     if template is None:
         # Render with this request's real values, then cut them out to make the reusable page.
         page = render()
         template = page
-        for value, mark in ((hidden["csrf"], CSRF), (hidden["key"], KEY), (hidden["started"], STARTED),
-                            (hidden.get("t") or "", TOKEN)):
+        for value, mark in ((hidden["csrf"], CSRF), (hidden["key"], KEY), (hidden.get("t") or "", TOKEN)):
             if value and page.count(str(escape(value))) != 1:
                 return page  # a value that is not exactly once in the page: do not keep this one
             if value:
@@ -46,7 +45,7 @@ def blank_form(key: Hashable, render: Callable[[], str], hidden: dict[str, str])
         _remember(_forms, key, template)
         return page
     return (template.replace(CSRF, str(escape(hidden["csrf"]))).replace(KEY, str(escape(hidden["key"])))
-            .replace(STARTED, str(escape(hidden["started"]))).replace(TOKEN, str(escape(hidden.get("t") or ""))))
+            .replace(TOKEN, str(escape(hidden.get("t") or ""))))
 
 
 def kept(key: Hashable, max_age: float) -> str | None:

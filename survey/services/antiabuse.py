@@ -1,4 +1,5 @@
-"""Limits for open posters: per-browser daily marks, honeypot, minimum fill time and per-network rate limits.
+"""Limits for open posters: one response per served form, per-browser daily marks, honeypot, minimum fill time
+and per-network rate limits.
 
 Suspicious responses are stored with a reason (flagged, excluded from indices until reviewed), never dropped.
 The only network-level state is a keyed hash of the address with a key that changes every day; the raw
@@ -11,7 +12,8 @@ Wi-Fi address, and a school often holds every class's parent meeting at the same
 for 1,500 (p99 of 500 runs; the most seen for 1,500 was 408). 400 per minute lets a 1,500-parent school on
 one address through while still stopping a script that floods a point; 3000 per hour covers that school
 twice over. A refused citizen gets the form back with every answer kept (respond.views.refused).
-Stuffing at lower rates is caught by the flags and the one-time receipt codes, not by the rate limit.
+Stuffing at lower rates is caught by the form keys (a loaded form stores one response: posting it again with
+made-up keys is refused), the flags and the one-time receipt codes, not by the rate limit.
 Override with HAILONG_RATELIMIT_SUBMIT (the load bench sets it high: all its respondents come from 127.0.0.1).
 """
 
@@ -21,6 +23,8 @@ import base64
 import hashlib
 import hmac
 import os
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -75,26 +79,35 @@ def limit_key() -> str:
     return f"{address_hash(request.remote_addr or '-')}:{code}"
 
 
-# --- minimum fill time -------------------------------------------------------------------------
+# --- one stored response per served form -------------------------------------------------------
+
+#: A served form's key: a random nonce, the Unix time it was served, and an HMAC binding both to the point.
+FORM_KEY_RE = re.compile(r"([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{16})")
 
 
-def _stamp_mac(seconds: str) -> str:
-    mac = hmac.new(_secret(), f"started:{seconds}".encode(), hashlib.sha256).digest()[:12]
+def _form_key_mac(point_id: int, nonce: str, seconds: str) -> str:
+    mac = hmac.new(_secret(), f"form-key:{point_id}:{nonce}:{seconds}".encode(), hashlib.sha256).digest()[:12]
     return base64.urlsafe_b64encode(mac).decode("ascii")
 
 
-def started_stamp(now: datetime | None = None) -> str:
-    """A signed time for the form's hidden `started` field (27 characters, fits the field's 32)."""
+def issue_form_key(point_id: int, now: datetime | None = None) -> str:
+    """The submission key of one served form of a point (50 ASCII characters, fits Response.submission_key).
+
+    Only the server can make one, and the unique key column stores one response per key, so a form loaded once
+    is answered once: a replay of its key is the same response (thanked, not stored again) and a key the server
+    never issued is refused. The served time inside it is what the minimum fill time is measured from.
+    """
+    nonce = secrets.token_urlsafe(16)
     seconds = str(int((now or datetime.now(UTC)).timestamp()))
-    return f"{seconds}.{_stamp_mac(seconds)}"
+    return f"{nonce}.{seconds}.{_form_key_mac(point_id, nonce, seconds)}"
 
 
-def started_at(stamp: str | None) -> int | None:
-    """The Unix time a form was served, if the stamp is ours; None when missing or forged."""
-    if not stamp or "." not in stamp:
+def form_key_time(key: str | None, point_id: int) -> int | None:
+    """The Unix time the server issued `key` for this point's form; None when it did not (missing, forged, other)."""
+    if not key or len(key) > 64 or not (match := FORM_KEY_RE.fullmatch(key)):
         return None
-    seconds, mac = stamp.split(".", 1)
-    if not seconds.isdigit() or not hmac.compare_digest(mac, _stamp_mac(seconds)):
+    nonce, seconds, mac = match.groups()
+    if not hmac.compare_digest(mac, _form_key_mac(point_id, nonce, seconds)):
         return None
     return int(seconds)
 
@@ -139,7 +152,8 @@ class Signals:
     """What a submission tells about itself, besides its answers."""
 
     honeypot: str | None
-    started: str | None
+    #: When the form was served (from its key, see form_key_time).
+    issued_at: int
     seen_cookie: str | None
     with_token: bool
     old_code: bool = False
@@ -150,16 +164,13 @@ def reasons(signals: Signals, point_id: int, now: datetime) -> list[str]:
     found: list[str] = []
     if signals.honeypot and signals.honeypot.strip():
         found.append(_("điền vào trường ẩn chống máy tự động"))
-    began = started_at(signals.started)
-    if began is None:
-        found.append(_("thiếu hoặc sai thời điểm mở phiếu"))
-    else:
-        elapsed = int(now.timestamp()) - began
-        if elapsed < min_fill_seconds():
-            found.append(_("gửi quá nhanh (%(n)s giây)", n=max(elapsed, 0)))
+    elapsed = int(now.timestamp()) - signals.issued_at
+    if elapsed < min_fill_seconds():
+        found.append(_("gửi quá nhanh (%(n)s giây)", n=max(elapsed, 0)))
     if not signals.with_token and point_id in seen_today(signals.seen_cookie, now):
         found.append(_("trùng trình duyệt trong ngày"))
-    if signals.old_code:
+    if signals.old_code and not signals.with_token:
+        # A receipt slip was issued for this point and is used once: the rotation does not make it suspicious.
         found.append(_("gửi qua mã QR cũ đã được thay"))
     return found
 

@@ -28,8 +28,13 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def new_submission_key() -> str:
-    """A random key put in each served form, so a double tap stores one response."""
+    """A random key for a response that did not come from a served form (import, demo); see antiabuse.issue_form_key."""
     return secrets.token_urlsafe(16)
+
+
+def intake_time(moment: datetime) -> datetime:
+    """A citizen's submission time as stored: to the minute, so it cannot be matched to the second with proxy logs."""
+    return moment.replace(second=0, microsecond=0)
 
 
 @dataclass
@@ -107,10 +112,11 @@ def write_many(drafts: Sequence[Draft]) -> list[int]:
 
 
 def submit(draft: Draft) -> tuple[int, bool]:
-    """Store one response once and commit; a repeated submission key returns the stored id (created=False)."""
+    """Store a citizen's response once and commit; a repeated submission key returns the stored id (created=False)."""
     existing = db.session.scalar(select(Response.id).filter_by(submission_key=draft.submission_key))
     if existing is not None:
         return existing, False
+    draft.submitted_at = intake_time(draft.submitted_at)
     try:
         (rid,) = write_many([draft])
         db.session.commit()

@@ -73,9 +73,14 @@ def token_url(base_url: str, point: ServicePoint, token: str) -> str:
     return f"{point_url(base_url, point.code)}?t={quote(token, safe='')}"
 
 
+def well_formed(token: str | None) -> bool:
+    """Whether a value could be a token at all (short printable ASCII), before any signature check."""
+    return token is not None and 0 < len(token) <= MAX_TOKEN_LENGTH and token.isascii() and token.isprintable()
+
+
 def check(token: str, point: ServicePoint) -> TokenCheck:
     """Whether a token presented at a point is valid, already used, or forged/unknown/for another point."""
-    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+    if not well_formed(token):
         return TokenCheck(TokenState.INVALID)
     try:
         payload = _serializer().loads(token)
@@ -100,6 +105,7 @@ def submit_with_token(draft: response_svc.Draft, token: str) -> tuple[int, bool]
     if existing is not None:
         return existing, False
     draft.verified = True
+    draft.submitted_at = response_svc.intake_time(draft.submitted_at)
     digest = token_hash(token)
     try:
         # Claim the token first: the conditional UPDATE is the lock that makes a second use lose.

@@ -16,7 +16,6 @@ from survey.models import Answer, Response, Token
 from survey.services import antiabuse
 from tests.conftest import form_tokens
 
-STARTED_RE = re.compile(r'name="started" type="hidden" value="([^"]+)"')
 TOKEN_RE = re.compile(r'name="t" value="([^"]+)"')
 
 #: A complete, valid onestop answer set (a few statements, overall, choices, expectations, profile, comment).
@@ -43,17 +42,26 @@ class FormPage:
         self.url = url.split("?")[0]
         response = client.get(url, **get_kwargs)
         self.status = response.status_code
-        self.html = response.get_data(as_text=True)
+        self.read(response.get_data(as_text=True))
+
+    def read(self, html: str) -> FormPage:
+        """Take the hidden fields of a served page (a fresh form, or one sent back after a refusal)."""
+        self.html = html
         self.hidden = form_tokens(self.html)
         if m := TOKEN_RE.search(self.html):
             self.hidden["t"] = m.group(1)
-        if m := STARTED_RE.search(self.html):
-            self.hidden["started"] = m.group(1)
+        return self
 
     def backdate(self, seconds: int = 120) -> FormPage:
-        """Pretend the citizen took `seconds` to answer (the minimum-fill-time check is real)."""
+        """Pretend the citizen took `seconds` to answer: a key issued that long ago (the fill-time check is real)."""
+        from survey.services import points as point_svc
+
+        code = self.url.rsplit("/", 1)[-1]
         with self.app.app_context():
-            self.hidden["started"] = antiabuse.started_stamp(datetime.now(UTC) - timedelta(seconds=seconds))
+            point = point_svc.find_active(code) or point_svc.find_retired(code)
+            if point is not None:
+                when = datetime.now(UTC) - timedelta(seconds=seconds)
+                self.hidden["submission_key"] = antiabuse.issue_form_key(point.id, when)
         return self
 
     def post(self, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:

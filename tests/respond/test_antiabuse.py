@@ -44,12 +44,25 @@ def test_too_fast_is_flagged_with_the_seconds(app: Flask, client: FlaskClient, p
     assert "gửi quá nhanh" in (_reason(app) or "")
 
 
-@pytest.mark.parametrize("started", ["", "1700000000", "1700000000.AAAAAAAAAAAAAAAA", "abc.def"])
-def test_missing_or_forged_start_time_is_flagged(app: Flask, client: FlaskClient, points: Any, started: str) -> None:
+@pytest.mark.parametrize("tamper", ["earlier", "mac", "nonce", "old-started-field"])
+def test_a_tampered_form_key_is_refused_with_the_answers_kept(
+    app: Flask, client: FlaskClient, points: Any, tamper: str
+) -> None:
+    """Moving the served time back (to pass the fill-time check) breaks the key's signature."""
     form = open_form(app, client)
-    form.hidden["started"] = started
-    assert form.post().status_code == 303
-    assert "thời điểm mở phiếu" in (_reason(app) or "")
+    nonce, seconds, mac = form.hidden["submission_key"].split(".")
+    if tamper == "earlier":
+        form.hidden["submission_key"] = f"{nonce}.{int(seconds) - 600}.{mac}"
+    elif tamper == "mac":
+        form.hidden["submission_key"] = f"{nonce}.{seconds}.{'A' * 16}"
+    elif tamper == "nonce":
+        form.hidden["submission_key"] = f"{'B' * 22}.{seconds}.{mac}"
+    else:  # a page served before form keys, with its separate signed start time
+        form.hidden["started"] = "1700000000.AAAAAAAAAAAAAAAA"
+    response = form.post()
+    assert response.status_code == 400
+    assert "Cán bộ nhiệt tình.</textarea>" in response.get_data(as_text=True)
+    assert counts(app) == (0, 0)
 
 
 def test_min_fill_time_is_configurable(app: Flask, client: FlaskClient, points: Any) -> None:
