@@ -26,3 +26,18 @@ def test_phone_submit_is_stored(app: Any, demo_points: Any, live_server: str, ph
         response = db.session.scalars(select(Response)).one()
         assert response.comment == "Cán bộ rất nhiệt tình <b>cảm ơn</b>"
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 4
+
+
+def test_line_breaks_typed_in_the_comment_are_stored_as_typed(app: Any, demo_points: Any, live_server: str,
+                                                              phone: Any) -> None:
+    """Chromium sends the textarea's line breaks as CRLF (the HTML form encoding); the citizen typed LF."""
+    phone.goto(f"{live_server}/s/mc-1")
+    phone.locator("input[name='overall'][value='5']").check()
+    phone.locator("textarea[name='comment']").fill("Dòng một\nDòng hai")
+    assert phone.locator("textarea[name='comment']").input_value() == "Dòng một\nDòng hai"
+    phone.locator("button[type=submit]").click()
+    phone.wait_for_url("**/cam-on")
+    from survey.extensions import db
+
+    with app.app_context():
+        assert db.session.scalars(select(Response.comment)).one() == "Dòng một\nDòng hai"
