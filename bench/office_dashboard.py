@@ -40,8 +40,8 @@ def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float, float]:
     return min(samples), statistics.median(samples), min(cpu)
 
 
-def _bench_admin() -> int:
-    """An admin account for the bench (created once, never used with a password)."""
+def _bench_admin() -> str:
+    """An admin account for the bench (created once, never used with a password); its Flask-Login session id."""
     from werkzeug.security import generate_password_hash
 
     from survey.extensions import db
@@ -49,11 +49,11 @@ def _bench_admin() -> int:
 
     user = db.session.query(User).filter_by(username=BENCH_USER).one_or_none()
     if user is None:
-        user = User(username=BENCH_USER, role="admin", active=True, failed_logins=0,
+        user = User(username=BENCH_USER, role="admin", active=True,
                     password_hash=generate_password_hash(secrets.token_urlsafe(24), method="scrypt"))
         db.session.add(user)
         db.session.commit()
-    return int(user.id)
+    return str(user.get_id())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         n = db.session.scalar(select(func.count()).select_from(Response).where(
             Response.day_key >= lo, Response.day_key < hi))
         point_id = db.session.scalar(select(ServicePoint.id).filter_by(code="mc-1"))
-        user_id = _bench_admin()
+        session_id = _bench_admin()
         print(f"{db.engine.dialect.name}: {n:,} responses in {period.label} ({args.size:,} in the database)")
         rows: list[tuple[str, Callable[[], Any]]] = [
             ("overview (stats.count + previous from patterns)", lambda: results.overview(period, "onestop", None)),
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
     def page(path: str) -> Callable[[], Any]:

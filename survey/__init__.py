@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, has_request_context, request, session
 from sqlalchemy import event
 
+from . import logs
 from .config import build_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -46,8 +47,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     app.config.update(build_config(Path(app.instance_path), config))
+    engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # A database error's text must not quote the statement's values: they can be a citizen's comment.
+    engine_options.setdefault("hide_parameters", True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 10}})
+        engine_options.setdefault("connect_args", {"timeout": 10})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+    logs.configure(app)
 
     hops = int(app.config["HAILONG_PROXY_HOPS"])
     if hops:

@@ -94,18 +94,28 @@ def init(demo: bool) -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the application with gunicorn."""
+    """Serve the application with gunicorn; its logs hold no client address and nothing a client sent."""
     from gunicorn.app.base import BaseApplication
+    from gunicorn.glogging import Logger
 
-    from . import create_app
+    from . import create_app, logs
+
+    class _PrivateLogger(Logger):
+        """gunicorn's logger, with its error lines scrubbed of client addresses, requests and exception texts."""
+
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            logs.protect_gunicorn(self.error_log)
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
-            # Logs without client addresses: the survey is anonymous (Decree 13/2023).
-            self.cfg.set("access_log_format", '"%(r)s" %(s)s %(b)s %(M)sms')
+            # Logs without client addresses (the survey is anonymous, Decree 13/2023) and without query strings,
+            # which can hold a receipt code: method, path, status, size, duration.
+            self.cfg.set("access_log_format", '"%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms')
+            self.cfg.set("logger_class", _PrivateLogger)
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 20)
 

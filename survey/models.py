@@ -175,13 +175,34 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     role: Mapped[str] = mapped_column(String(20))
     unit: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of the signed session id (get_id): raising it ends every session of the account, including copied
+    # cookies (sign-out, new password, role or unit change, deactivation, re-activation).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: "<id>:<session version>", so an old cookie stops matching."""
+        return f"{self.id}:{self.session_version}"
+
+
+class LoginThrottle(db.Model):  # type: ignore[name-defined]
+    """Wrong passwords for one (username, network), with growing delays; names and addresses only as keyed hashes.
+
+    No ward: a row exists for any typed name, known or not, so it cannot tell which accounts exist.
+    """
+
+    __tablename__ = "login_throttles"
+    # HMAC of (lower-case username, hashed network); the network hash itself changes every day.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # HMAC of the lower-case username alone, so an admin can clear every network's delay for one account.
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]

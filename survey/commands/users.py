@@ -1,4 +1,5 @@
-"""`hailong users`: create office accounts (password from stdin or generated and shown once), list, unlock."""
+"""`hailong users`: create office accounts (password from stdin or generated and shown once), list, new password,
+role, clear sign-in delays. A new password or role ends the account's sessions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Role
+from ..models import Role, User
 from ..services import audit
 from ..services import users as user_svc
 
@@ -19,6 +20,22 @@ def users_group() -> None:
     """Office accounts (admin, reviewer, viewer)."""
 
 
+def _password() -> tuple[str, bool]:
+    """A password read from stdin when piped, otherwise a generated one; and whether it was generated."""
+    piped = sys.stdin is not None and not sys.stdin.isatty()
+    password = sys.stdin.readline().rstrip("\r\n") if piped else ""
+    if password:
+        return password, False
+    return user_svc.generate_password(), True
+
+
+def _account(username: str) -> User:
+    account = user_svc.find(username)
+    if account is None:
+        raise click.ClickException(_("Không có tài khoản “%(name)s”.", name=username))
+    return account
+
+
 @users_group.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="admin, reviewer or viewer")
@@ -26,11 +43,7 @@ def users_group() -> None:
 @with_appcontext
 def users_create(username: str, role: str, unit: str | None) -> None:
     """Create an account; the password is read from stdin when piped, otherwise generated and printed once."""
-    piped = sys.stdin is not None and not sys.stdin.isatty()
-    password = sys.stdin.readline().rstrip("\r\n") if piped else ""
-    generated = not password
-    if generated:
-        password = user_svc.generate_password()
+    password, generated = _password()
     try:
         account = user_svc.create(username, password, role, unit)
     except user_svc.UserError as exc:
@@ -48,21 +61,61 @@ def users_create(username: str, role: str, unit: str | None) -> None:
 @with_appcontext
 def users_list() -> None:
     """List accounts with their role, unit and state."""
-    for account in user_svc.all_users():
+    accounts = user_svc.all_users()
+    throttled = user_svc.throttled(accounts)
+    for account in accounts:
         state = "active" if account.active else "inactive"
-        if user_svc.is_locked(account):
-            state = "locked"
+        if account.active and account.id in throttled:
+            state = "throttled"
         click.echo(f"{account.username:<24} {account.role:<9} {account.unit or '-':<16} {state}")
+
+
+@users_group.command("password")
+@click.argument("username")
+@with_appcontext
+def users_password(username: str) -> None:
+    """Set a new password (from stdin when piped, otherwise generated and printed once); ends the sessions."""
+    account = _account(username)
+    password, generated = _password()
+    try:
+        user_svc.set_password(account, password)
+    except user_svc.UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    audit.record("cli", "user.password_reset", f"user:{account.username}")
+    db.session.commit()
+    click.echo(_("Đã đặt mật khẩu mới cho %(name)s; các phiên đăng nhập cũ đã kết thúc.", name=account.username))
+    if generated:
+        click.echo(_("Mật khẩu (chỉ hiện một lần): %(password)s", password=password))
+
+
+@users_group.command("role")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="admin, reviewer or viewer")
+@click.option("--unit", help="The unit a viewer is bound to (the unit code of its service points).")
+@with_appcontext
+def users_role(username: str, role: str, unit: str | None) -> None:
+    """Change an account's role and unit; a change ends its sessions."""
+    account = _account(username)
+    try:
+        changed = user_svc.set_role(account, role, unit)
+    except user_svc.UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    if changed:
+        audit.record("cli", "user.role_changed", f"user:{account.username}",
+                     f"{account.role}{'; ' + account.unit if account.unit else ''}")
+    db.session.commit()
+    click.echo(_("Tài khoản %(name)s: %(role)s%(unit)s.", name=account.username, role=account.role,
+                 unit=f" ({account.unit})" if account.unit else ""))
 
 
 @users_group.command("unlock")
 @click.argument("username")
 @with_appcontext
 def users_unlock(username: str) -> None:
-    """Clear the lock after too many wrong passwords."""
-    account = user_svc.find(username)
-    if account is None:
-        raise click.ClickException(_("Không có tài khoản “%(name)s”.", name=username))
+    """Clear the sign-in delays after wrong passwords, on every network."""
+    account = _account(username)
     user_svc.unlock(account)
     audit.record("cli", "user.unlocked", f"user:{account.username}")
     db.session.commit()

@@ -1,11 +1,12 @@
-"""Admin pages: the audit log and office accounts (create, deactivate, unlock, new password)."""
+"""Admin pages: the audit log and office accounts (create, deactivate, clear sign-in delays, new password)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import login_user
 from sqlalchemy import select
 
 from ..extensions import db
@@ -35,9 +36,10 @@ def _units() -> list[str]:
 
 def _users_page(status: int = 200, error: str | None = None, form: dict[str, str] | None = None,
                 created: tuple[User, str] | None = None) -> tuple[str, int]:
-    return render_template("office/users.html", users=user_svc.all_users(), roles=[r.value for r in Role],
+    accounts = user_svc.all_users()
+    return render_template("office/users.html", users=accounts, roles=[r.value for r in Role],
                            units=_units(), error=error, form=form or {}, created=created,
-                           now_locked=user_svc.is_locked), status
+                           throttled=user_svc.throttled(accounts)), status
 
 
 def _account(user_id: int) -> User:
@@ -78,9 +80,13 @@ def user_action(user_id: int, action: str) -> Any:
     actor = user()
     if action == "password":
         password = user_svc.generate_password()
-        user_svc.set_password(account, password)
+        user_svc.set_password(account, password)  # ends the account's sessions
         audit.record(actor.username, "user.password_reset", f"user:{account.username}")
         db.session.commit()
+        if account.id == actor.id:
+            # A new session for this browser only; copies of the old cookie stay ended.
+            login_user(account)
+            session.permanent = True
         return _users_page(200, created=(account, password))
     if action == "unlock":
         user_svc.unlock(account)
@@ -89,7 +95,7 @@ def user_action(user_id: int, action: str) -> Any:
     elif action in ("deactivate", "activate"):
         if account.id == actor.id:
             abort(400, _("Không thể tự ngừng tài khoản của chính mình."))
-        account.active = action == "activate"
+        user_svc.set_active(account, action == "activate")  # ends the account's sessions either way
         audit.record(actor.username, f"user.{action}d", f"user:{account.username}")
         flash(_("Đã mở lại tài khoản %(name)s.", name=account.username) if account.active
               else _("Đã ngừng tài khoản %(name)s.", name=account.username), "success")

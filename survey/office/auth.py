@@ -1,4 +1,5 @@
-"""Signing in and out of the office: throttled passwords, rate-limited attempts, sessions that time out."""
+"""Signing in and out of the office: passwords throttled per (account, network), rate-limited attempts, sessions
+that time out and end on the server at sign-out."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ from . import bp
 from .access import ANYONE, roles_required, safe_next, user
 
 LOGIN_LIMIT = "10 per minute"
+
+
+def _network() -> str:
+    """The client's network as a daily keyed hash: the throttle's and the rate limit's key, never the address."""
+    return user_svc.network_hash(request.remote_addr or "-")
 
 
 @bp.record_once
@@ -44,7 +50,7 @@ def _fresh_session() -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(LOGIN_LIMIT, key_func=_network, methods=["POST"])
 def login() -> Any:
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
@@ -56,15 +62,15 @@ def login() -> Any:
     if not username or not password:
         return render_template("office/login.html", next_url=next_url, username=username,
                                error=_("Vui lòng nhập tên đăng nhập và mật khẩu.")), 400
-    result = user_svc.verify(username, password)
+    result = user_svc.verify(username, password, _network())
     if result.user is None:
-        known = user_svc.find(username)
-        audit.record(known.username if known else None, "login.failed",
-                     f"user:{known.username}" if known else "user:(không có)", result.failure)
+        # Known and unknown names get the same page and status; only the audit log (admins) tells them apart.
+        audit.record(result.known, "login.failed", f"user:{result.known or '(không có)'}", result.failure)
         db.session.commit()
-        status = 429 if result.failure == user_svc.LoginFailure.LOCKED else 401
-        return render_template("office/login.html", next_url=next_url, username=username,
-                               error=result.message()), status
+        page = render_template("office/login.html", next_url=next_url, username=username, error=result.message())
+        if result.failure == user_svc.LoginFailure.THROTTLED:
+            return page, 429, {"Retry-After": str(result.retry_after)}
+        return page, 401
     account = result.user
     audit.record(account.username, "login", f"user:{account.username}", account.role)
     db.session.commit()
@@ -77,8 +83,10 @@ def login() -> Any:
 @bp.post("/logout")
 @roles_required(*ANYONE)
 def logout() -> WerkzeugResponse:
-    name = user().username
-    audit.record(name, "logout", f"user:{name}")
+    account = user()
+    audit.record(account.username, "logout", f"user:{account.username}")
+    # Server-side end: a copy of this session's cookie (or of any other of this account's) stops working too.
+    user_svc.end_sessions(account)
     db.session.commit()
     logout_user()
     _fresh_session()

@@ -57,8 +57,8 @@ def accounts(app: Flask, points: dict[str, int], _hashes: dict[str, str]) -> dic
     """admin, reviewer and a viewer bound to the primary school's unit."""
     with app.app_context():
         for name, unit in (("admin", None), ("reviewer", None), ("viewer", "th-an-tuong")):
-            _db.session.add(User(username=name, password_hash=_hashes[name], role=name, unit=unit, active=True,
-                                 failed_logins=0))
+            _db.session.add(User(username=name, password_hash=_hashes[name], role=name, unit=unit,
+                                 active=True))
         _db.session.commit()
     return dict(PASSWORDS)
 

@@ -109,21 +109,21 @@ def test_unknown_user_gets_the_same_message(client: Any, accounts: Any, app: Fla
         assert event.actor is None  # a mistyped password in the name field is never written down
 
 
-def test_throttled_after_five_wrong_passwords(client: Any, accounts: Any, app: Flask) -> None:
-    for _ in range(user_svc.MAX_FAILED - 1):
+def test_throttled_after_a_few_wrong_passwords(client: Any, accounts: Any, app: Flask,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    monkeypatch.setattr(user_svc, "utcnow", lambda: now)
+    for _ in range(user_svc.FREE_FAILURES):
         assert sign_in(client, "reviewer", "wrong-password").status_code == 401
-    locked = sign_in(client, "reviewer", "wrong-password")
-    assert locked.status_code == 429
-    text = locked.get_data(as_text=True)
-    assert "Tài khoản tạm bị khóa vì nhập sai mật khẩu 5 lần" in text
-    assert "15 phút" in text
-    # Even the right password is refused while locked.
+    throttled = sign_in(client, "reviewer", "wrong-password")
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) >= user_svc.FIRST_DELAY_SECONDS
+    text = throttled.get_data(as_text=True)
+    assert f"Vui lòng thử lại sau {user_svc.FIRST_DELAY_SECONDS} giây" in text
+    # Even the right password is refused during the wait.
     assert sign_in(client, "reviewer").status_code == 429
-    # When the lock has passed, the right password works again.
-    with app.app_context():
-        account = _db.session.scalars(select(User).filter_by(username="reviewer")).one()
-        account.locked_until = datetime.now(UTC) - timedelta(seconds=1)
-        _db.session.commit()
+    # When the wait has passed, the right password works again.
+    now += timedelta(seconds=user_svc.FIRST_DELAY_SECONDS)
     assert sign_in(client, "reviewer").status_code == 303
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import select
 from survey.extensions import db as _db
 from survey.models import AuditEvent, User
 from survey.services import audit
-from survey.services import users as user_svc
 
 from .conftest import sign_in, token
 
@@ -68,34 +66,6 @@ def test_cli_refuses_short_password_and_duplicates(app: Flask, points: Any) -> N
     assert runner.invoke(args=["users", "create", "thu", "--role", "admin"], input="du-dai-roi-nhe\n").exit_code == 0
     again = runner.invoke(args=["users", "create", "THU", "--role", "admin"], input="du-dai-roi-nhe\n")
     assert again.exit_code != 0 and "đã có" in again.output
-
-
-def test_cli_list_and_unlock(app: Flask, accounts: Any) -> None:
-    with app.app_context():
-        account = _db.session.scalars(select(User).filter_by(username="viewer")).one()
-        account.locked_until = datetime.now(UTC) + timedelta(minutes=10)
-        _db.session.commit()
-    runner = app.test_cli_runner()
-    assert "locked" in runner.invoke(args=["users", "list"]).output
-    assert runner.invoke(args=["users", "unlock", "viewer"]).exit_code == 0
-    assert _user(app, "viewer").locked_until is None
-
-
-def test_verify_counts_and_locks(app: Flask, accounts: Any) -> None:
-    now = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    with app.app_context():
-        for i in range(1, user_svc.MAX_FAILED):
-            result = user_svc.verify("admin", "wrong", now)
-            assert result.failure == user_svc.LoginFailure.WRONG
-            assert user_svc.find("admin").failed_logins == i  # type: ignore[union-attr]
-        result = user_svc.verify("admin", "wrong", now)
-        assert result.failure == user_svc.LoginFailure.LOCKED
-        assert result.locked_until == now + timedelta(minutes=user_svc.LOCK_MINUTES)
-        assert "15 phút" in result.message()
-        assert user_svc.verify("admin", accounts["admin"], now + timedelta(minutes=14)).user is None
-        ok = user_svc.verify("admin", accounts["admin"], now + timedelta(minutes=16))
-        assert ok.user is not None and ok.user.failed_logins == 0
-        _db.session.rollback()
 
 
 def test_audit_record_does_not_commit(app: Flask) -> None:
