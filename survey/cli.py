@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from datetime import datetime
@@ -26,7 +27,7 @@ from .services import demo as demo_svc
 from .services import points as point_svc
 from .services import questionnaires as qsvc
 from .services import responses as response_svc
-from .services import stats
+from .services import spreadsheet, stats
 
 
 def _create_app() -> Flask:
@@ -188,9 +189,9 @@ def responses_export(fmt: str, out_path: Path) -> None:
     rows = response_svc.export_rows()
     if fmt == "csv":
         with out_path.open("w", encoding="utf-8", newline="") as out:
-            count = response_svc.write_csv(out, rows, columns)
+            count = spreadsheet.write_csv(out, rows, columns)
     else:
-        count = response_svc.write_xlsx(out_path, rows, columns)
+        count = spreadsheet.write_xlsx(out_path, rows, columns)
     click.echo(_("Đã xuất %(n)s phiếu ra %(path)s.", n=count, path=str(out_path)))
 
 
@@ -229,7 +230,9 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
         fail("--point", _("Điểm “%(code)s” không thuộc loại %(kind)s.", code=point_code, kind=kind))
     results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers())
     if as_csv:
-        click.echo(flat.frame(results).to_csv(index=False, lineterminator="\n"), nl=False)
+        out = io.StringIO()
+        spreadsheet.write_csv_rows(out, flat.COLUMNS, (row for result in results for row in flat.rows(result)))
+        click.echo(out.getvalue(), nl=False)
         return
     payload: object = results[0] if kind or point_code else results
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2))

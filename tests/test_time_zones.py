@@ -7,18 +7,18 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import DateTime, func, select
 
 from analysis.periods import parse_period
 from survey.models import AuditEvent, Response, Token, User
-from survey.services import audit
+from survey.services import audit, spreadsheet
 from survey.services import responses as rsvc
+
 
 def _export(db: Any) -> list[dict[str, str]]:
     out = io.StringIO()
-    rsvc.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
+    spreadsheet.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
     db.session.expire_all()
     return list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
 
@@ -31,7 +31,7 @@ def test_local_time_exports_back_unchanged_and_reimports_to_the_same_day(
     assert [r["submitted_at"] for r in rows] == ["2026-10-01T03:00:00+07:00"]
 
     out = io.StringIO()
-    rsvc.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
+    spreadsheet.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
     db.session.execute(Response.__table__.delete())
     db.session.commit()
     assert rsvc.import_csv(out.getvalue().encode()) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +14,7 @@ from analysis.periods import Period
 from forms.questionnaire import bundled
 
 from ..extensions import db
-from ..services import audit, stats
+from ..services import audit, spreadsheet, stats
 from ..services import responses as response_svc
 from . import bp
 from .access import ANYONE, roles_required, scope, user, visible_points
@@ -110,24 +109,22 @@ def export() -> Any:
         rows = _index_rows(period, kind)
         if fmt == "csv":
             out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(flat.COLUMNS)
-            writer.writerows(rows)
+            spreadsheet.write_csv_rows(out, flat.COLUMNS, rows)
             return current_app.response_class("\ufeff" + out.getvalue(), mimetype="text/csv",
                                               headers=_attachment(name))
         buf = io.BytesIO()
-        # Numbers stay numbers in the sheet; every text here is a code we generated, never user input.
+        # Numbers stay numbers in the sheet; texts (codes we generated) are guarded like every other cell.
         cells: Iterator[dict[str, Any]] = (dict(zip(flat.COLUMNS, row, strict=True)) for row in rows)
-        response_svc.write_xlsx(buf, cells, list(flat.COLUMNS), index_labels())
+        spreadsheet.write_xlsx(buf, cells, list(flat.COLUMNS), index_labels())
         return current_app.response_class(buf.getvalue(), mimetype=XLSX_MIME, headers=_attachment(name))
 
     columns = response_svc.export_columns([kind] if kind else None)
     found = response_svc.export_rows(day_range=period.day_keys(), kind=kind, point_codes=codes)
     if fmt == "xlsx":
         buf = io.BytesIO()
-        response_svc.write_xlsx(buf, found, columns, response_labels(columns))
+        spreadsheet.write_xlsx(buf, found, columns, response_labels(columns))
         return current_app.response_class(buf.getvalue(), mimetype=XLSX_MIME, headers=_attachment(name))
     text = io.StringIO()
     text.write("\ufeff")  # so Excel opens Vietnamese text correctly; the importer accepts it
-    response_svc.write_csv(text, found, columns)
+    spreadsheet.write_csv(text, found, columns)
     return current_app.response_class(text.getvalue(), mimetype="text/csv", headers=_attachment(name))

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
@@ -22,9 +21,9 @@ from forms.questionnaire import Questionnaire, QuestionType
 from ..extensions import db
 from ..models import Answer, Channel, Question, QuestionnaireVersion, Response, ServicePoint
 from . import questionnaires as qsvc
+from . import spreadsheet
 
 SERVICE_COLUMNS = ("submitted_at", "point", "channel", "questionnaire", "verified", "flag_reason", "comment")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def new_submission_key() -> str:
@@ -162,13 +161,6 @@ def parse_time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=TZ)
 
 
-def _unescape(cell: str) -> str:
-    """Undo export's formula guard: a leading apostrophe before a formula character."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_PREFIXES:
-        return cell[1:]
-    return cell
-
-
 def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
     """Decode a UTF-8 (optionally with BOM) CSV into its header and rows."""
     try:
@@ -182,7 +174,7 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
         if None in row:
             rows.append({"__extra__": "1", **{k: v for k, v in row.items() if k is not None}})
         else:
-            rows.append({k: _unescape(v or "") if v is not None else "\0missing" for k, v in row.items()})
+            rows.append({k: spreadsheet.from_cell(v or "") if v is not None else "\0missing" for k, v in row.items()})
     return header, rows
 
 
@@ -300,11 +292,6 @@ def import_csv(data: bytes) -> int:
 # --- export -----------------------------------------------------------------------------------
 
 
-def guard_cell(value: str) -> str:
-    """Neutralise text a spreadsheet would run as a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
 def export_columns(kinds: Iterable[str] | None = None) -> list[str]:
     """Service columns, then every code of the selected kinds' latest questionnaires, in order."""
     columns = list(SERVICE_COLUMNS)
@@ -326,7 +313,7 @@ def export_rows(
     point_codes: Sequence[str] | None = None,
     batch: int = 2000,
 ) -> Iterator[dict[str, str]]:
-    """Yield responses as import-compatible text rows, in id order, a batch at a time."""
+    """Yield responses as import-compatible text rows, in id order, a batch at a time (spreadsheet guards them)."""
     query = select(Response, ServicePoint.code, QuestionnaireVersion).join(ServicePoint).join(QuestionnaireVersion)
     if day_range:
         query = query.where(Response.day_key >= day_range[0], Response.day_key < day_range[1])
@@ -376,34 +363,4 @@ def _export_row(
     }
     for code, stored in grouped.items():
         row[code] = decode_value(q, code, stored)
-    return {k: guard_cell(v) for k, v in row.items()}
-
-
-def write_csv(out: io.TextIOBase | Any, rows: Iterable[dict[str, str]], columns: list[str]) -> int:
-    """Write rows as CSV with the given columns; returns how many."""
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="raise", lineterminator="\n")
-    writer.writeheader()
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
-
-
-def write_xlsx(
-    path: Path | io.BytesIO, rows: Iterable[dict[str, str]], columns: list[str], headers: list[str] | None = None
-) -> int:
-    """Write rows as an XLSX sheet (streamed); a second header row may carry Vietnamese labels."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("responses")
-    ws.append(columns)
-    if headers:
-        ws.append([guard_cell(h) for h in headers])
-    count = 0
-    for row in rows:
-        ws.append([row.get(c, "") for c in columns])
-        count += 1
-    wb.save(path)
-    return count
+    return row
