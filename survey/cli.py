@@ -168,9 +168,12 @@ def responses_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def responses_import(file: Path) -> None:
-    """Import a CSV all-or-nothing; every bad cell is reported with its line and column."""
+    """Import a CSV all-or-nothing; every bad cell is reported with its line and column.
+
+    The file is read as a stream (twice: check, then write) and may not exceed MAX_IMPORT_BYTES (50 MB).
+    """
     try:
-        count = response_svc.import_csv(file.read_bytes())
+        count = response_svc.import_csv(file)
     except response_svc.ImportRefused as exc:
         for error in exc.errors:
             click.echo(f"{file.name}: {error}", err=True)
