@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from survey.models import Response, ServicePoint, Token
+from survey.models import AuditEvent, Response, ServicePoint, Token
 
 
 def test_init_demo_twice_is_safe(runner: Any, db: Any) -> None:
@@ -118,6 +118,17 @@ def test_an_export_that_cannot_be_written_is_one_line_exit_1_and_leaves_no_file(
     assert result.exit_code == 1, result.output
     assert len(result.output.strip().splitlines()) == 1 and str(out) in result.output
     assert not list(folder.iterdir())
+    actions = list(db.session.scalars(select(AuditEvent.action)))
+    assert actions == ["export.responses.failed"]
+
+
+def test_a_cli_export_is_audited_once_written(runner: Any, db: Any, demo_points: Any, tmp_path: Path) -> None:
+    out = tmp_path / "x.xlsx"
+    result = runner.invoke(args=["responses", "export", "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    event = db.session.scalars(select(AuditEvent)).one()
+    assert (event.actor, event.action, event.target, event.detail) == ("cli", "export.responses", "all",
+                                                                       "xlsx; 0 responses")
 
 
 def _hailong(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

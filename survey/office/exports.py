@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 
 from analysis import flat
@@ -101,10 +102,25 @@ def export() -> Any:
     codes = _point_codes(kind)
     name = f"hailong-{what}-{period.label}{'-' + kind if kind else ''}.{fmt}".replace("..", "_")
     actor = user().username
-    audit.record(actor, f"export.{what}", period.label,
-                 f"{fmt}; {kind or 'all'}; {'unit ' + (user().unit or '') if codes is not None else 'all points'}")
+    detail = f"{fmt}; {kind or 'all'}; {'unit ' + (user().unit or '') if codes is not None else 'all points'}"
+    try:
+        built = _build(what, fmt, period, kind, codes, name)
+    except Exception as exc:
+        # Audited as what happened: a failure, not an export. The exception's message may quote a citizen's
+        # comment, so the log gets its type and where it was raised, never its text.
+        db.session.rollback()
+        audit.record(actor, f"export.{what}.failed", period.label, f"{detail}; {type(exc).__name__}")
+        db.session.commit()
+        current_app.logger.error("export failed: %s\n%s", type(exc).__name__,
+                                 "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+        abort(500)
+    audit.record(actor, f"export.{what}", period.label, detail)
     db.session.commit()
+    return built
 
+
+def _build(what: str, fmt: str, period: Period, kind: str | None, codes: list[str] | None, name: str) -> Any:
+    """The export's whole file as a response, built before anything is audited."""
     if what == "indices":
         rows = _index_rows(period, kind)
         if fmt == "csv":

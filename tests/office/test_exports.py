@@ -105,3 +105,25 @@ def test_csv_exports_quote_line_breaks_and_guard_after_semicolons(
     indices = client.get(f"/office/export?what=indices&format=csv&{Q1}").data.decode("utf-8")
     assert indices.splitlines()[0].lstrip("\ufeff") == ",".join(flat.COLUMNS)
     assert "\r\n" in indices
+
+
+def test_a_failed_export_is_audited_as_a_failure_and_logs_no_text(
+    login: Any, app: Flask, add_responses: Callable[..., list[int]], monkeypatch: Any, caplog: Any
+) -> None:
+    from survey.services import spreadsheet
+
+    comment = "Cảm ơn chị Lan"
+    add_responses("mc-1", 1, 4, comment=comment)
+
+    def broken(*_args: Any, **_kwargs: Any) -> int:
+        raise RuntimeError(f"cannot write {comment!r}")  # as openpyxl's IllegalCharacterError quoted the cell
+
+    monkeypatch.setattr(spreadsheet, "write_xlsx", broken)
+    client = login("reviewer")
+    response = client.get(f"/office/export?what=responses&format=xlsx&{Q1}")
+    assert response.status_code == 500
+    assert "Cảm ơn" not in response.get_data(as_text=True)
+    assert "Cảm ơn" not in caplog.text
+    with app.app_context():
+        actions = list(_db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("export%"))))
+    assert actions == ["export.responses.failed"]
