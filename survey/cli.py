@@ -15,7 +15,7 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from analysis import flat
 from analysis.periods import TZ, PeriodError, parse_period
@@ -65,6 +65,11 @@ class _Group(FlaskGroup):
                 "Không đọc được cơ sở dữ liệu (%(reason)s). Nếu cơ sở dữ liệu còn mới hoặc vừa nâng cấp "
                 "phần mềm, hãy chạy “hailong init” trước; nếu không, kiểm tra HAILONG_DATABASE_URL.",
                 reason=reason)) from None
+        except DBAPIError as exc:
+            # The statement's parameters may hold citizens' text: only the database's first line is shown.
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+            raise CommandFailed(_("Cơ sở dữ liệu từ chối thao tác, không có gì được lưu: %(reason)s",
+                                  reason=reason)) from None
 
 
 @click.group(cls=_Group, create_app=_create_app, add_default_commands=True, add_version_option=False)

@@ -192,3 +192,29 @@ def test_cli_import_over_the_limit_is_one_line(app: Any, runner: Any, db: Any, d
     assert result.exit_code == 1
     assert "1000" in result.output.replace(".", "")
     assert _count(db) == (0, 0)
+
+
+def test_a_database_error_prints_no_citizen_text(app: Any, db: Any, demo_points: Any, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the database refuses, the `hailong` command prints its first line, never the statement's parameters."""
+    from click.testing import CliRunner
+    from sqlalchemy.exc import DataError
+
+    from survey.cli import main
+
+    comment = "Cảm ơn chị Lan, 0912 345 678"
+
+    def refuse(*_args: Any, **_kwargs: Any) -> list[int]:
+        raise DataError("INSERT INTO responses (comment) VALUES (%(comment)s)", {"comment": comment},
+                        ValueError("value too long for type character varying(200)\nDETAIL: " + comment))
+
+    monkeypatch.setattr(rsvc, "write_many", refuse)
+    path = tmp_path / "phieu.csv"
+    path.write_text(HEADER + GOOD.replace("Tốt", comment.replace(",", "")), encoding="utf-8")
+    env = {"HAILONG_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "HAILONG_SECRET_KEY": "k" * 32}
+    result = CliRunner().invoke(main, ["responses", "import", str(path)], env=env)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "value too long" in result.output
+    assert "Cảm ơn" not in result.output and "0912" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
