@@ -198,6 +198,7 @@ def test_a_database_error_prints_no_citizen_text(app: Any, db: Any, demo_points:
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever the database refuses, the `hailong` command prints its first line, never the statement's parameters."""
     from click.testing import CliRunner
+    from flask.cli import ScriptInfo
     from sqlalchemy.exc import DataError
 
     from survey.cli import main
@@ -211,8 +212,8 @@ def test_a_database_error_prints_no_citizen_text(app: Any, db: Any, demo_points:
     monkeypatch.setattr(rsvc, "write_many", refuse)
     path = tmp_path / "phieu.csv"
     path.write_text(HEADER + GOOD.replace("Tốt", comment.replace(",", "")), encoding="utf-8")
-    env = {"HAILONG_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "HAILONG_SECRET_KEY": "k" * 32}
-    result = CliRunner().invoke(main, ["responses", "import", str(path)], env=env)
+    # The real command group (not app.cli), on this test's application.
+    result = CliRunner().invoke(main, ["responses", "import", str(path)], obj=ScriptInfo(create_app=lambda: app))
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)
     assert "value too long" in result.output
