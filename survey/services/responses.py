@@ -464,6 +464,7 @@ def import_csv(source: bytes | Path | IO[bytes], *, max_bytes: int | None = None
     The file is read twice, as a stream: first every row is checked (nothing written, every error collected),
     then, only if there was none, the rows are written in batches in one transaction. Memory stays small
     whatever the file's size; the file may not be larger than `max_bytes` (default: MAX_IMPORT_BYTES).
+    `source` is the file's bytes, its path, or a seekable binary file.
     """
     limit = max_bytes if max_bytes is not None else int(current_app.config["MAX_IMPORT_BYTES"])
     with _opened(source) as binary:
