@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from datetime import datetime
@@ -10,43 +11,65 @@ from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from analysis import flat
 from analysis.periods import TZ, PeriodError, parse_period
 from forms.questionnaire import KINDS
 
+from .commands.base import OUT_FILE, BadInput, CommandFailed, output_file
+from .config import ConfigError
 from .extensions import db
 from .models import Response
+from .services import audit, spreadsheet, stats
 from .services import demo as demo_svc
 from .services import points as point_svc
 from .services import questionnaires as qsvc
 from .services import responses as response_svc
-from .services import stats
 
 
 def _create_app() -> Flask:
     from . import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a bad environment variable: one line naming it, exit status 2
+        raise BadInput(str(exc)) from None
 
 
 class _Group(FlaskGroup):
-    """The command group, turning a database that cannot be read into one clear line instead of a traceback."""
+    """The command group: a bad configuration, an unreadable database or a file error is one line, not a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # Flask prints a traceback when the app cannot load while listing commands (`hailong --help`).
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except click.ClickException as exc:
+            exc.show()
+            return click.Group.list_commands(self, ctx)
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except OSError as exc:  # a file that cannot be read or written, whichever command met it
+            raise CommandFailed(_("Lỗi tệp %(path)s: %(error)s", path=str(exc.filename or "?"),
+                                  error=exc.strerror or type(exc).__name__)) from None
         except (OperationalError, ProgrammingError) as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
-            raise click.ClickException(_(
+            raise CommandFailed(_(
                 "Không đọc được cơ sở dữ liệu (%(reason)s). Nếu cơ sở dữ liệu còn mới hoặc vừa nâng cấp "
                 "phần mềm, hãy chạy “hailong init” trước; nếu không, kiểm tra HAILONG_DATABASE_URL.",
                 reason=reason)) from None
+        except DBAPIError as exc:
+            # The statement's parameters may hold citizens' text: only the database's first line is shown.
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+            raise CommandFailed(_("Cơ sở dữ liệu từ chối thao tác, không có gì được lưu: %(reason)s",
+                                  reason=reason)) from None
 
 
 @click.group(cls=_Group, create_app=_create_app, add_default_commands=True, add_version_option=False)
@@ -127,7 +150,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @click.command()
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=OUT_FILE)
 @click.option("--point", "point_code", help="Only this point's poster.")
 @with_appcontext
 def qr(out_path: Path, point_code: str | None) -> None:
@@ -138,8 +161,10 @@ def qr(out_path: Path, point_code: str | None) -> None:
     if point_code:
         points = [p for p in points if p.code == point_code]
         if not points:
-            raise click.ClickException(_("Không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code))
-    out_path.write_bytes(posters.render_pdf(points, current_app.config["HAILONG_BASE_URL"]))
+            raise CommandFailed(_("Không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code))
+    pdf = posters.render_pdf(points, current_app.config["HAILONG_BASE_URL"])
+    with output_file(out_path) as part:
+        part.write_bytes(pdf)
     click.echo(f"{len(points)} poster(s) written to {out_path}")
 
 
@@ -177,9 +202,12 @@ def responses_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def responses_import(file: Path) -> None:
-    """Import a CSV all-or-nothing; every bad cell is reported with its line and column."""
+    """Import a CSV all-or-nothing; every bad cell is reported with its line and column.
+
+    The file is read as a stream (twice: check, then write) and may not exceed MAX_IMPORT_BYTES (50 MB).
+    """
     try:
-        count = response_svc.import_csv(file.read_bytes())
+        count = response_svc.import_csv(file)
     except response_svc.ImportRefused as exc:
         for error in exc.errors:
             click.echo(f"{file.name}: {error}", err=True)
@@ -190,17 +218,29 @@ def responses_import(file: Path) -> None:
 
 @responses_group.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=OUT_FILE)
 @with_appcontext
 def responses_export(fmt: str, out_path: Path) -> None:
-    """Export every response in the import format (cells guarded against formula injection)."""
+    """Export every response in the import format (cells guarded against formula injection).
+
+    The file appears only when whole; the audit log records the export once it is written, or its failure.
+    """
     columns = response_svc.export_columns()
     rows = response_svc.export_rows()
-    if fmt == "csv":
-        with out_path.open("w", encoding="utf-8", newline="") as out:
-            count = response_svc.write_csv(out, rows, columns)
-    else:
-        count = response_svc.write_xlsx(out_path, rows, columns)
+    try:
+        with output_file(out_path) as part:
+            if fmt == "csv":
+                with part.open("w", encoding="utf-8", newline="") as out:
+                    count = spreadsheet.write_csv(out, rows, columns)
+            else:
+                count = spreadsheet.write_xlsx(part, rows, columns)
+    except Exception as exc:
+        db.session.rollback()
+        audit.record("cli", "export.responses.failed", "all", f"{fmt}; {type(exc).__name__}")
+        db.session.commit()
+        raise
+    audit.record("cli", "export.responses", "all", f"{fmt}; {count} responses")
+    db.session.commit()
     click.echo(_("Đã xuất %(n)s phiếu ra %(path)s.", n=count, path=str(out_path)))
 
 
@@ -239,7 +279,9 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
         fail("--point", _("Điểm “%(code)s” không thuộc loại %(kind)s.", code=point_code, kind=kind))
     results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers())
     if as_csv:
-        click.echo(flat.frame(results).to_csv(index=False, lineterminator="\n"), nl=False)
+        out = io.StringIO()
+        spreadsheet.write_csv_rows(out, flat.COLUMNS, (row for result in results for row in flat.rows(result)))
+        click.echo(out.getvalue(), nl=False)
         return
     payload: object = results[0] if kind or point_code else results
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
+
 
 class ConfigError(RuntimeError):
-    """The configuration cannot run safely (for example production without a secret key)."""
+    """The configuration cannot run safely (for example production without a secret key).
+
+    The message is one line in Vietnamese naming the variable; the CLI prints it as is.
+    """
 
 
 DEFAULTS: dict[str, Any] = {
@@ -65,6 +71,15 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def _whole_number(cfg: dict[str, Any], key: str) -> int:
+    """A setting that must be a whole number >= 0, or a ConfigError naming its variable."""
+    text = str(cfg[key]).strip()
+    if not re.fullmatch(r"[0-9]{1,6}", text):
+        raise ConfigError(_("%(name)s phải là một số nguyên từ 0 trở lên, không phải “%(value)s”.",
+                            name=key, value=text[:40]))
+    return int(text)
+
+
 def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Merge defaults, the environment and explicit overrides, and refuse unsafe production settings."""
     cfg: dict[str, Any] = dict(DEFAULTS)
@@ -86,12 +101,14 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
     secret = overrides.get("SECRET_KEY") or os.environ.get("HAILONG_SECRET_KEY")
     if not secret:
         if production:
-            raise ConfigError("HAILONG_SECRET_KEY must be set when HAILONG_ENV=production")
+            raise ConfigError(_("Thiếu HAILONG_SECRET_KEY: bắt buộc khi HAILONG_ENV=production (tạo một khóa bằng "
+                                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."))
         secret = _secret_key(instance_path)
     cfg["SECRET_KEY"] = secret
     if production:
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
+    cfg["HAILONG_PROXY_HOPS"] = _whole_number(cfg, "HAILONG_PROXY_HOPS")
     cfg["RATELIMIT_STORAGE_URI"] = cfg["HAILONG_REDIS_URL"] or "memory://"
     cfg["HAILONG_BASE_URL"] = str(cfg["HAILONG_BASE_URL"]).rstrip("/")
     return cfg

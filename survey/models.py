@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -17,8 +18,10 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -26,6 +29,35 @@ from .extensions import db
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time stored as UTC and always read back as an aware UTC datetime, on every database.
+
+    SQLite keeps no offset and hands back naive values; left naive, `astimezone()` would read them in the
+    server's own time zone. The column stays DateTime(timezone=True): no schema change. A naive value given
+    to the database is taken as UTC, the rule for every stored time here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Channel(StrEnum):
@@ -63,7 +95,7 @@ class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer)
     checksum: Mapped[str] = mapped_column(String(32))
-    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     questions: Mapped[list[Question]] = relationship(back_populates="questionnaire", order_by="Question.position")
 
     @property
@@ -98,7 +130,7 @@ class ServicePoint(db.Model):  # type: ignore[name-defined]
     # Groups points for viewers bound to one unit (a school's principal sees only that school).
     unit: Mapped[str] = mapped_column(String(40), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     organisation: Mapped[Organisation] = relationship(back_populates="points")
 
 
@@ -108,7 +140,7 @@ class RetiredCode(db.Model):  # type: ignore[name-defined]
     __tablename__ = "retired_codes"
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
-    retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Response(db.Model):  # type: ignore[name-defined]
@@ -125,7 +157,7 @@ class Response(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Local (Asia/Ho_Chi_Minh) date as yyyymmdd, so periods are plain integer ranges in SQL.
     day_key: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(10), default=Channel.QR.value)
@@ -178,7 +210,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     # Part of the signed session id (get_id): raising it ends every session of the account, including copied
     # cookies (sign-out, new password, role or unit change, deactivation, re-activation).
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
     def is_active(self) -> bool:
@@ -201,8 +233,8 @@ class LoginThrottle(db.Model):  # type: ignore[name-defined]
     # HMAC of the lower-case username alone, so an admin can clear every network's delay for one account.
     account: Mapped[str] = mapped_column(String(64), index=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]
@@ -210,7 +242,7 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor: Mapped[str | None] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str | None] = mapped_column(String(200))
@@ -224,8 +256,8 @@ class Token(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,23 @@ def form_tokens(html: str) -> dict[str, str]:
     if m := KEY_RE.search(html):
         tokens["submission_key"] = m.group(1)
     return tokens
+
+
+#: Server time zones a test runs under (`server_tz`): what is stored and shown must not depend on them.
+SERVER_ZONES = ("UTC", "Asia/Ho_Chi_Minh", "America/New_York")
+
+
+@pytest.fixture(params=SERVER_ZONES)
+def server_tz(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test as if the server's TZ were this zone (restored afterwards)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()

@@ -32,3 +32,14 @@ def test_laptop_secret_is_generated_once(tmp_path: Path, monkeypatch: pytest.Mon
 def test_postgres_url_uses_psycopg3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HAILONG_DATABASE_URL", "postgresql://u@h/db")
     assert build_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize("value", ["hai", "-1", "1.5", "", "9999999"])
+def test_proxy_hops_must_be_a_whole_number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("HAILONG_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("HAILONG_PROXY_HOPS", value)
+    with pytest.raises(ConfigError, match="HAILONG_PROXY_HOPS") as err:
+        build_config(tmp_path)
+    assert "số nguyên" in str(err.value) and "\n" not in str(err.value)
+    monkeypatch.setenv("HAILONG_PROXY_HOPS", " 2 ")
+    assert build_config(tmp_path)["HAILONG_PROXY_HOPS"] == 2

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from survey.models import Answer, Response
 from survey.services import responses as rsvc
+from survey.services import spreadsheet
 
 HEADER = "submitted_at,point,channel,access.seating,staff.polite,overall,on_time,expect,comment,g1_expect_pct\n"
 
@@ -102,7 +103,7 @@ def test_export_reimport_round_trip(app: Any, db: Any, demo_points: Any, tmp_pat
     db.session.commit()
     before = _snapshot(db)
     out = io.StringIO()
-    rsvc.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
+    spreadsheet.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
     exported = out.getvalue()
     assert "'=HYPERLINK" in exported
     for row in csv.reader(io.StringIO(exported)):
@@ -118,8 +119,134 @@ def test_export_reimport_round_trip(app: Any, db: Any, demo_points: Any, tmp_pat
 def test_xlsx_export_is_formula_safe(db: Any, demo_points: Any, tmp_path: Path) -> None:
     rsvc.import_csv((HEADER + "2026-03-01,mc-1,qr,5,4,4,,,@SUM(A1),\n").encode())
     path = tmp_path / "out.xlsx"
-    assert rsvc.write_xlsx(path, rsvc.export_rows(), rsvc.export_columns()) == 1
+    assert spreadsheet.write_xlsx(path, rsvc.export_rows(), rsvc.export_columns()) == 1
     sheet = load_workbook(path).active
     values = [c.value for c in sheet[2]]
     assert "'@SUM(A1)" in values
     assert all(not (isinstance(v, str) and v.startswith("=")) for v in values)
+
+
+# --- hostile text in exports (issue 10) -----------------------------------------------------------
+
+FORMULA = ("=", "+", "-", "@")
+#: Texts a citizen or clerk may have typed that a spreadsheet could run, or that a guard could mangle.
+NASTY = [
+    "Tot lam\r=1+1*cmd|x",
+    "'=1+1",
+    "''=HYPERLINK(\"x\")",
+    "=x",
+    "+84 912 345 678",
+    "-3 điểm",
+    "@SUM(A1)",
+    "\r=x",
+    "\n@x",
+    "\t-x",
+    " =x",
+    "\"=x\"",
+    "a;=b",
+    "a; '=b",
+    "a\t=b",
+    "x\r\ny\n-z",
+    "'abc",
+    "'",
+    "[U+0001] là chữ, không phải ký tự điều khiển",
+    "cảm ơn; tốt",
+]
+
+
+def _store_comments(db: Any, comments: list[str], point_code: str = "mc-1") -> None:
+    from survey.models import ServicePoint
+    from survey.services import questionnaires as qsvc
+
+    point = db.session.scalars(select(ServicePoint).filter_by(code=point_code)).one()
+    version = qsvc.latest_version(point.kind)
+    rsvc.write_many([
+        rsvc.Draft(point=point, version=version, answers={"overall": 4}, comment=c,
+                   submitted_at=datetime(2026, 3, 1, 2, i, tzinfo=UTC))
+        for i, c in enumerate(comments)
+    ])
+    db.session.commit()
+
+
+def _stored_comments(db: Any) -> list[str | None]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Response.comment).order_by(Response.submitted_at, Response.id)))
+
+
+def _assert_no_formula_anywhere(text: str) -> None:
+    """No cell a spreadsheet could see starts a formula: parsed properly, or split at any CR, LF, ';' or TAB."""
+    import re
+
+    for row in csv.reader(io.StringIO(text, newline="")):
+        for cell in row:
+            assert not cell.startswith(FORMULA), repr(cell)
+    for line in re.split(r"\r\n|\r|\n", text):
+        for piece in re.split(r"[;\t]", line):
+            assert not piece.lstrip(" \"").startswith(FORMULA), repr(piece)
+
+
+def test_csv_export_quotes_bare_cr_and_guards_every_cell_start(db: Any, demo_points: Any) -> None:
+    _store_comments(db, NASTY)
+    out = io.StringIO()
+    spreadsheet.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
+    text = out.getvalue()
+    assert "\r=" not in text and "\r'=1+1*cmd|x" in text
+    _assert_no_formula_anywhere(text)
+    # Every CR or LF that is not a record end is inside a quoted field: a strict reader sees one row per response.
+    assert len(list(csv.reader(io.StringIO(text, newline=""), strict=True))) == 1 + len(NASTY)
+
+
+def test_export_reimport_gives_back_the_exact_text(db: Any, demo_points: Any) -> None:
+    _store_comments(db, NASTY)
+    before = _stored_comments(db)
+    assert before == NASTY
+    out = io.StringIO()
+    spreadsheet.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
+    db.session.execute(Answer.__table__.delete())
+    db.session.execute(Response.__table__.delete())
+    db.session.commit()
+    assert rsvc.import_csv(out.getvalue().encode()) == len(NASTY)
+    assert _stored_comments(db) == NASTY
+
+
+def test_xlsx_cells_are_text_and_match_the_csv(db: Any, demo_points: Any, tmp_path: Path) -> None:
+    """Same guarded text as the CSV, and never a formula cell.
+
+    XML (so XLSX) keeps no bare CR: a reader sees CRLF and CR as LF, which is how a spreadsheet shows a line break.
+    """
+    _store_comments(db, NASTY)
+    out = io.StringIO()
+    spreadsheet.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
+    csv_comments = [r["comment"] for r in csv.DictReader(io.StringIO(out.getvalue(), newline=""))]
+    path = tmp_path / "out.xlsx"
+    spreadsheet.write_xlsx(path, rsvc.export_rows(), rsvc.export_columns())
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    col = header.index("comment")
+    cells = [row[col] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == [c.replace("\r\n", "\n").replace("\r", "\n") for c in csv_comments]
+    assert {c.data_type for row in sheet.iter_rows() for c in row if c.value is not None} <= {"s", "n"}
+
+
+def test_stored_control_characters_do_not_break_exports(
+    db: Any, demo_points: Any, runner: Any, tmp_path: Path
+) -> None:
+    """A comment stored with U+0001, U+000B (and NUL where the database keeps it) exports in a visible form."""
+    from tests.conftest import USE_PG
+
+    comments = ["Tốt\x01lắm", "a\x0bb"] + ([] if USE_PG else ["c\x00d"])
+    _store_comments(db, comments)
+    path = tmp_path / "out.xlsx"
+    result = runner.invoke(args=["responses", "export", "--format", "xlsx", "--out", str(path)])
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    col = [c.value for c in sheet[1]].index("comment")
+    expected = ["Tốt[U+0001]lắm", "a[U+000B]b"] + ([] if USE_PG else ["c[U+0000]d"])
+    assert [row[col].value for row in sheet.iter_rows(min_row=2)] == expected
+
+    out = io.StringIO()
+    spreadsheet.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
+    assert [r["comment"] for r in csv.DictReader(io.StringIO(out.getvalue(), newline=""))] == expected
+    assert "\x01" not in out.getvalue() and "\x0b" not in out.getvalue()

@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..services import backup as backup_svc
+from .base import OUT_FILE, CommandFailed
 
 
 @click.command("backup")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=OUT_FILE)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @with_appcontext
 def backup(out_path: Path, force: bool) -> None:
@@ -21,7 +22,7 @@ def backup(out_path: Path, force: bool) -> None:
     try:
         result = backup_svc.backup(db.engine.url, out_path, force=force)
     except backup_svc.BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
     click.echo(_("Đã sao lưu %(n)s phiếu vào %(path)s.", n=result.responses, path=str(out_path)))
 
 
@@ -35,7 +36,7 @@ def restore(file: Path, force: bool) -> None:
     try:
         result = backup_svc.restore(db.engine, file, force=force)
     except backup_svc.BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
     click.echo(_("Đã khôi phục %(n)s phiếu từ %(path)s.", n=result.responses, path=str(file)))
 
 

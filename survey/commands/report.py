@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from analysis.periods import PeriodError, parse_period
 
 from ..services import reports
+from .base import OUT_FILE, output_file
 
 
 def _fail(message: str) -> None:
@@ -26,7 +27,7 @@ def _fail(message: str) -> None:
 @click.option(
     "--out",
     "out_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUT_FILE,
     help="PDF file to write (default: bao-cao-<period>.pdf)",
 )
 @with_appcontext
@@ -49,12 +50,8 @@ def report(period: str, kind: str | None, out_path: Path | None) -> None:
         return
     path = out_path or Path(reports.default_filename(parsed, kind))
     pdf = reports.build_pdf(parsed, kind)
-    try:
-        path.write_bytes(pdf)
-    except OSError as exc:
-        raise click.ClickException(
-            _("Không ghi được tệp %(path)s: %(error)s", path=str(path), error=exc.strerror or str(exc))
-        ) from None
+    with output_file(path) as part:
+        part.write_bytes(pdf)
     click.echo(_("Đã ghi báo cáo %(period)s vào %(path)s.", period=parsed.label, path=str(path)))
 
 

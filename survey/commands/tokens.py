@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..services import points as point_svc
 from ..services import tokens as token_svc
+from .base import OUT_FILE, CommandFailed, output_file
 
 
 @click.group("tokens")
@@ -22,17 +23,18 @@ def tokens_group() -> None:
 @tokens_group.command("issue")
 @click.option("--point", "point_code", required=True, help="The service point's code.")
 @click.option("--count", type=click.IntRange(1, token_svc.MAX_ISSUE), required=True, help="How many slips.")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=OUT_FILE)
 @with_appcontext
 def issue(point_code: str, count: int, out_path: Path) -> None:
     """Create COUNT one-time codes for a point and print them as A4 slips (PDF, 10 per page)."""
     point = point_svc.find_active(point_code.strip().lower())
     if point is None:
-        raise click.ClickException(_("Không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code))
+        raise CommandFailed(_("Không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code))
     tokens = token_svc.issue(point, count)
     try:
         pdf = token_svc.render_slips(point, tokens, current_app.config["HAILONG_BASE_URL"])
-        out_path.write_bytes(pdf)
+        with output_file(out_path) as part:
+            part.write_bytes(pdf)
     except Exception:
         # No slips printed: keep no unprintable codes either.
         db.session.rollback()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 
 from analysis import flat
@@ -15,7 +15,7 @@ from analysis.periods import Period
 from forms.questionnaire import bundled
 
 from ..extensions import db
-from ..services import audit, stats
+from ..services import audit, spreadsheet, stats
 from ..services import responses as response_svc
 from . import bp
 from .access import ANYONE, roles_required, scope, user, visible_points
@@ -102,32 +102,45 @@ def export() -> Any:
     codes = _point_codes(kind)
     name = f"hailong-{what}-{period.label}{'-' + kind if kind else ''}.{fmt}".replace("..", "_")
     actor = user().username
-    audit.record(actor, f"export.{what}", period.label,
-                 f"{fmt}; {kind or 'all'}; {'unit ' + (user().unit or '') if codes is not None else 'all points'}")
+    detail = f"{fmt}; {kind or 'all'}; {'unit ' + (user().unit or '') if codes is not None else 'all points'}"
+    try:
+        built = _build(what, fmt, period, kind, codes, name)
+    except Exception as exc:
+        # Audited as what happened: a failure, not an export. The exception's message may quote a citizen's
+        # comment, so the log gets its type and where it was raised, never its text.
+        db.session.rollback()
+        audit.record(actor, f"export.{what}.failed", period.label, f"{detail}; {type(exc).__name__}")
+        db.session.commit()
+        current_app.logger.error("export failed: %s\n%s", type(exc).__name__,
+                                 "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+        abort(500)
+    audit.record(actor, f"export.{what}", period.label, detail)
     db.session.commit()
+    return built
 
+
+def _build(what: str, fmt: str, period: Period, kind: str | None, codes: list[str] | None, name: str) -> Any:
+    """The export's whole file as a response, built before anything is audited."""
     if what == "indices":
         rows = _index_rows(period, kind)
         if fmt == "csv":
             out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(flat.COLUMNS)
-            writer.writerows(rows)
+            spreadsheet.write_csv_rows(out, flat.COLUMNS, rows)
             return current_app.response_class("\ufeff" + out.getvalue(), mimetype="text/csv",
                                               headers=_attachment(name))
         buf = io.BytesIO()
-        # Numbers stay numbers in the sheet; every text here is a code we generated, never user input.
+        # Numbers stay numbers in the sheet; texts (codes we generated) are guarded like every other cell.
         cells: Iterator[dict[str, Any]] = (dict(zip(flat.COLUMNS, row, strict=True)) for row in rows)
-        response_svc.write_xlsx(buf, cells, list(flat.COLUMNS), index_labels())
+        spreadsheet.write_xlsx(buf, cells, list(flat.COLUMNS), index_labels())
         return current_app.response_class(buf.getvalue(), mimetype=XLSX_MIME, headers=_attachment(name))
 
     columns = response_svc.export_columns([kind] if kind else None)
     found = response_svc.export_rows(day_range=period.day_keys(), kind=kind, point_codes=codes)
     if fmt == "xlsx":
         buf = io.BytesIO()
-        response_svc.write_xlsx(buf, found, columns, response_labels(columns))
+        spreadsheet.write_xlsx(buf, found, columns, response_labels(columns))
         return current_app.response_class(buf.getvalue(), mimetype=XLSX_MIME, headers=_attachment(name))
     text = io.StringIO()
     text.write("\ufeff")  # so Excel opens Vietnamese text correctly; the importer accepts it
-    response_svc.write_csv(text, found, columns)
+    spreadsheet.write_csv(text, found, columns)
     return current_app.response_class(text.getvalue(), mimetype="text/csv", headers=_attachment(name))

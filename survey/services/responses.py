@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,9 +25,9 @@ from forms.questionnaire import Questionnaire, QuestionType
 from ..extensions import db
 from ..models import Answer, Channel, Question, QuestionnaireVersion, Response, ServicePoint
 from . import questionnaires as qsvc
+from . import spreadsheet
 
 SERVICE_COLUMNS = ("submitted_at", "point", "channel", "questionnaire", "verified", "flag_reason", "comment")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def new_submission_key() -> str:
@@ -139,6 +142,17 @@ def set_flag(response_id: int, reason: str | None) -> None:
 
 # --- import -----------------------------------------------------------------------------------
 
+#: The first local day a response may carry: nothing older belongs to this survey.
+EARLIEST_DAY = date(2015, 1, 1)
+#: An answer cell is a short code ("5", "na", "late", "more_info|lower_fees"); longer is a mistake.
+ANSWER_CELL_MAX = 200
+#: A comment's limit when its questionnaire sets none (the column is TEXT).
+COMMENT_FALLBACK_MAX = 5000
+#: Errors collected before the check stops (a wrong file would otherwise print one per cell).
+MAX_ERRORS = 200
+#: Drafts written per INSERT batch in the second pass.
+WRITE_BATCH = 1000
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -147,6 +161,10 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
+        if self.line == 0:  # the whole file
+            return self.reason
+        if self.column == "-":
+            return _("dòng %(line)s: %(reason)s", line=self.line, reason=self.reason)
         return _("dòng %(line)s, cột %(column)s: %(reason)s", line=self.line, column=self.column, reason=self.reason)
 
 
@@ -168,37 +186,138 @@ def parse_time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=TZ)
 
 
-def _unescape(cell: str) -> str:
-    """Undo export's formula guard: a leading apostrophe before a formula character."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_PREFIXES:
-        return cell[1:]
-    return cell
+def time_window(today: date | None = None) -> tuple[datetime, datetime]:
+    """Times an import accepts: from 2015-01-01 00:00 to the end of tomorrow, local time (end exclusive)."""
+    today = today or datetime.now(TZ).date()
+    return (datetime.combine(EARLIEST_DAY, time(0), tzinfo=TZ),
+            datetime.combine(today + timedelta(days=2), time(0), tzinfo=TZ))
 
 
-def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
-    """Decode a UTF-8 (optionally with BOM) CSV into its header and rows."""
+def _in_window(value: datetime, window: tuple[datetime, datetime]) -> bool:
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRefused([RowError(0, "-", _("tệp không phải UTF-8 (byte %(pos)s)", pos=exc.start))]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), restval=None)
-    header = list(reader.fieldnames or [])
-    rows = []
-    for row in reader:
-        if None in row:
-            rows.append({"__extra__": "1", **{k: v for k, v in row.items() if k is not None}})
+        return window[0] <= value < window[1]
+    except (OverflowError, ValueError):  # year 1 or 9999 with an offset: outside by far
+        return False
+
+
+def _column_length(column: Any) -> int:
+    length = getattr(column.type, "length", None)
+    assert isinstance(length, int), column
+    return length
+
+
+def _service_limits() -> dict[str, int]:
+    """The longest text each service column may hold, from the model's column lengths where it has one."""
+    return {
+        "submitted_at": 40,
+        "point": _column_length(ServicePoint.__table__.c.code),
+        "channel": _column_length(Response.__table__.c.channel),
+        "questionnaire": _column_length(QuestionnaireVersion.__table__.c.kind) + 10,
+        "verified": 5,
+        "flag_reason": _column_length(Response.__table__.c.flag_reason),
+        "comment": COMMENT_FALLBACK_MAX,
+    }
+
+
+class _Unreadable(Exception):
+    """The file cannot be read further (bad bytes or CSV structure); `reason` is for the user."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+_BARE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def _text_lines(binary: IO[bytes]) -> Iterator[str]:
+    """The file's lines as text, decoded one line at a time (so memory stays small and errors name a line).
+
+    A line break byte never occurs inside a UTF-8 sequence, so decoding line by line is exact. Lines ended by a
+    bare CR (old Mac spreadsheets) are split there too, as a universal-newline reader would.
+    """
+    first = True
+    for raw in binary:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Unreadable(_("không phải văn bản UTF-8 (byte thứ %(pos)s của dòng)", pos=exc.start + 1)) from None
+        if first:
+            text = text.removeprefix("\ufeff")
+            first = False
+        if "\r" in text:
+            yield from (part for part in _BARE_CR.split(text) if part)
         else:
-            rows.append({k: _unescape(v or "") if v is not None else "\0missing" for k, v in row.items()})
-    return header, rows
+            yield text
+
+
+def _csv_error_reason(exc: csv.Error) -> str:
+    message = str(exc)
+    if "field larger than field limit" in message:
+        return _("có một ô dài quá %(max)s ký tự", max=csv.field_size_limit())
+    if "unexpected end of data" in message or "expected after" in message:
+        return _("dấu ngoặc kép (\") mở ở dòng này không được đóng đúng chỗ, nên các dòng sau bị nuốt vào một ô; "
+                 "kiểm tra dấu ngoặc kép của dòng này")
+    return _("tệp CSV sai cấu trúc (%(reason)s)", reason=message)
+
+
+def _records(binary: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of each CSV record; row numbers count records as a spreadsheet does (header = 1)."""
+    # strict: a quote that is not closed, or closed in the middle of a cell, is an error instead of a swallowed line.
+    reader = csv.reader(_text_lines(binary), strict=True)
+    number = 0
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _RecordError(number, _csv_error_reason(exc)) from None
+        except _Unreadable as exc:
+            raise _RecordError(number, exc.reason) from None
+        yield number, cells
+
+
+class _RecordError(Exception):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.error = RowError(line, "-", reason)
+
+
+@dataclass
+class _Plan:
+    """What every row is checked against, read once so both passes of an import see the same."""
+
+    points: dict[str, ServicePoint]
+    versions: dict[str, QuestionnaireVersion]
+    latest: dict[str, QuestionnaireVersion]
+    limits: dict[str, int]
+    window: tuple[datetime, datetime]
+    channel_default: str
+
+    @classmethod
+    def load(cls, channel_default: str) -> _Plan:
+        versions = {v.key: v for v in db.session.scalars(select(QuestionnaireVersion))}
+        latest = {
+            kind: max((v for v in versions.values() if v.kind == kind), key=lambda v: v.version)
+            for kind in {v.kind for v in versions.values()}
+        }
+        return cls(
+            points={p.code: p for p in db.session.scalars(select(ServicePoint))},
+            versions=versions,
+            latest=latest,
+            limits=_service_limits(),
+            window=time_window(),
+            channel_default=channel_default,
+        )
 
 
 def _known_codes() -> set[str]:
     return {code for q in qsvc.bundled().values() for code in q.all_codes()}
 
 
-def prepare_import(data: bytes, channel_default: str = Channel.IMPORT.value) -> list[Draft]:
-    """Validate a whole CSV into drafts, collecting every error with its line and column."""
-    header, rows = read_csv(data)
+def _check_header(header: list[str]) -> list[RowError]:
     errors: list[RowError] = []
     for required in ("submitted_at", "point"):
         if required not in header:
@@ -206,43 +325,72 @@ def prepare_import(data: bytes, channel_default: str = Channel.IMPORT.value) -> 
     known = _known_codes() | set(SERVICE_COLUMNS)
     for col in header:
         if col not in known:
-            errors.append(RowError(1, col, _("cột không phải câu hỏi nào")))
+            errors.append(RowError(1, col[:ANSWER_CELL_MAX], _("cột không phải câu hỏi nào")))
     if len(set(header)) != len(header):
         errors.append(RowError(1, "-", _("tên cột bị lặp")))
-    if errors:
-        raise ImportRefused(errors)
+    return errors
 
-    points = {p.code: p for p in db.session.scalars(select(ServicePoint))}
-    versions = {v.key: v for v in db.session.scalars(select(QuestionnaireVersion))}
-    latest = {
-        kind: max((v for v in versions.values() if v.kind == kind), key=lambda v: v.version)
-        for kind in {v.kind for v in versions.values()}
-    }
-    drafts: list[Draft] = []
-    for line, row in enumerate(rows, start=2):
-        if "__extra__" in row:
-            errors.append(RowError(line, "-", _("dòng có nhiều ô hơn tiêu đề")))
+
+def _clean_row(
+    line: int, header: list[str], cells: list[str], plan: _Plan, errors: list[RowError]
+) -> dict[str, str] | None:
+    """The row's cells by column, read back from their exported form and checked for length and characters.
+
+    Nothing here repeats a cell's text in an error: it may be long, or a citizen's words.
+    """
+    if len(cells) > len(header):
+        errors.append(RowError(line, "-", _("dòng có nhiều ô hơn tiêu đề (%(n)s thay vì %(m)s)",
+                                            n=len(cells), m=len(header))))
+        return None
+    if len(cells) < len(header):
+        errors.append(RowError(line, "-", _("dòng có ít ô hơn tiêu đề (%(n)s thay vì %(m)s)",
+                                            n=len(cells), m=len(header))))
+        return None
+    row: dict[str, str] = {}
+    before = len(errors)
+    for column, raw in zip(header, cells, strict=True):
+        value = spreadsheet.from_cell(raw)
+        if bad := spreadsheet.CONTROL_RE.search(value):
+            errors.append(RowError(line, column, _(
+                "có ký tự điều khiển U+%(code)s (không nhìn thấy, không lưu được); hãy xóa ký tự đó",
+                code=f"{ord(bad.group(0)):04X}")))
             continue
-        if any(v == "\0missing" for v in row.values()):
-            errors.append(RowError(line, "-", _("dòng có ít ô hơn tiêu đề")))
+        limit = plan.limits.get(column, ANSWER_CELL_MAX)
+        if len(value) > limit:
+            errors.append(RowError(line, column, _("dài quá %(max)s ký tự (%(n)s ký tự)", max=limit, n=len(value))))
             continue
-        draft = _draft_from_row(line, row, points, versions, latest, channel_default, errors)
-        if draft is not None:
-            drafts.append(draft)
-    if errors:
-        raise ImportRefused(errors)
-    return drafts
+        row[column] = value
+    return row if len(errors) == before else None
 
 
-def _draft_from_row(
-    line: int,
-    row: dict[str, str],
-    points: dict[str, ServicePoint],
-    versions: dict[str, QuestionnaireVersion],
-    latest: dict[str, QuestionnaireVersion],
-    channel_default: str,
-    errors: list[RowError],
-) -> Draft | None:
+def _drafts(binary: IO[bytes], plan: _Plan, errors: list[RowError]) -> Iterator[Draft]:
+    """Stream the file's drafts, adding every problem to `errors` (and stopping when the file can't be read on)."""
+    records = _records(binary)
+    try:
+        first = next(records, None)
+        if first is None:
+            errors.append(RowError(1, "-", _("tệp trống")))
+            return
+        header = first[1]
+        if header_errors := _check_header(header):
+            errors.extend(header_errors)
+            return
+        for line, cells in records:
+            if not cells:
+                continue  # a blank line
+            row = _clean_row(line, header, cells, plan, errors)
+            if row is not None:
+                draft = _draft_from_row(line, row, plan, errors)
+                if draft is not None and not errors:
+                    yield draft
+            if len(errors) >= MAX_ERRORS:
+                errors.append(RowError(line, "-", _("quá nhiều lỗi, dừng kiểm tra ở dòng này")))
+                return
+    except _RecordError as exc:
+        errors.append(exc.error)
+
+
+def _draft_from_row(line: int, row: dict[str, str], plan: _Plan, errors: list[RowError]) -> Draft | None:
     before = len(errors)
     try:
         submitted_at = parse_time(row["submitted_at"])
@@ -251,15 +399,21 @@ def _draft_from_row(
             RowError(line, "submitted_at", _("thời điểm không đúng dạng ISO 8601, ví dụ 2026-03-15T09:30:00"))
         )
         submitted_at = datetime.now(UTC)
-    point = points.get(row["point"].strip())
+    else:
+        if not _in_window(submitted_at, plan.window):
+            last = plan.window[1].date() - timedelta(days=1)
+            errors.append(RowError(line, "submitted_at", _(
+                "thời điểm phải từ 01/01/2015 đến hết ngày mai (%(last)s), giờ Việt Nam",
+                last=last.strftime("%d/%m/%Y"))))
+    point = plan.points.get(row["point"].strip())
     if point is None:
         errors.append(RowError(line, "point", _("không có điểm khảo sát “%(code)s”", code=row["point"])))
         return None
-    channel = (row.get("channel") or "").strip() or channel_default
+    channel = (row.get("channel") or "").strip() or plan.channel_default
     if channel not in {c.value for c in Channel}:
         errors.append(RowError(line, "channel", _("kênh phải là qr, paper, kiosk hoặc import")))
     version_key = (row.get("questionnaire") or "").strip()
-    version = versions.get(version_key) if version_key else latest.get(point.kind)
+    version = plan.versions.get(version_key) if version_key else plan.latest.get(point.kind)
     if version is None or version.kind != point.kind:
         errors.append(RowError(line, "questionnaire", _("không có phiếu “%(key)s” cho loại điểm này", key=version_key)))
         return None
@@ -271,9 +425,9 @@ def _draft_from_row(
     answers, encoding_errors = encode_row(q, row)
     errors.extend(RowError(line, e.code, e.reason) for e in encoding_errors)
     comment = row.get("comment") or None
-    comment_q = q.comment
-    if comment and comment_q and comment_q.max_length and len(comment) > comment_q.max_length:
-        errors.append(RowError(line, "comment", _("ý kiến dài quá %(max)s ký tự", max=comment_q.max_length)))
+    comment_max = (q.comment.max_length if q.comment else None) or COMMENT_FALLBACK_MAX
+    if comment and len(comment) > comment_max:
+        errors.append(RowError(line, "comment", _("ý kiến dài quá %(max)s ký tự", max=comment_max)))
     verified = (row.get("verified") or "").strip().lower()
     if verified not in ("", "0", "1", "true", "false"):
         errors.append(RowError(line, "verified", _("phải là 1 hoặc 0")))
@@ -291,24 +445,69 @@ def _draft_from_row(
     )
 
 
-def import_csv(data: bytes) -> int:
-    """Import a whole CSV or nothing; commits once and returns the number of responses."""
-    drafts = prepare_import(data)
-    try:
-        write_many(drafts)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return len(drafts)
+def _size(binary: IO[bytes]) -> int:
+    here = binary.tell()
+    end = binary.seek(0, io.SEEK_END)
+    binary.seek(here)
+    return end
+
+
+@contextmanager
+def _opened(source: bytes | Path | IO[bytes]) -> Iterator[IO[bytes]]:
+    if isinstance(source, bytes):
+        yield io.BytesIO(source)
+    elif isinstance(source, Path):
+        with source.open("rb") as fh:
+            yield fh
+    else:
+        yield source
+
+
+def import_csv(source: bytes | Path | IO[bytes], *, max_bytes: int | None = None,
+               channel_default: str = Channel.IMPORT.value) -> int:
+    """Import a whole CSV or nothing; commits once and returns the number of responses.
+
+    The file is read twice, as a stream: first every row is checked (nothing written, every error collected),
+    then, only if there was none, the rows are written in batches in one transaction. Memory stays small
+    whatever the file's size; the file may not be larger than `max_bytes` (default: MAX_IMPORT_BYTES).
+    `source` is the file's bytes, its path, or a seekable binary file.
+    """
+    limit = max_bytes if max_bytes is not None else int(current_app.config["MAX_IMPORT_BYTES"])
+    with _opened(source) as binary:
+        size = _size(binary)
+        if size > limit:
+            raise ImportRefused([RowError(0, "-", _(
+                "Tệp có %(size)s byte, quá giới hạn %(limit)s byte (%(mb)s MB, đặt bằng MAX_IMPORT_BYTES); "
+                "hãy chia thành nhiều tệp nhỏ hơn.", size=size, limit=limit, mb=round(limit / 2**20, 1)))])
+        start = binary.tell()
+        plan = _Plan.load(channel_default)
+        errors: list[RowError] = []
+        for _draft in _drafts(binary, plan, errors):
+            pass
+        if errors:
+            raise ImportRefused(errors)
+        binary.seek(start)
+        count = 0
+        try:
+            batch: list[Draft] = []
+            for draft in _drafts(binary, plan, errors):
+                batch.append(draft)
+                if len(batch) >= WRITE_BATCH:
+                    write_many(batch)
+                    count += len(batch)
+                    batch = []
+            write_many(batch)
+            count += len(batch)
+            if errors:  # the file changed between the passes
+                raise ImportRefused(errors)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return count
 
 
 # --- export -----------------------------------------------------------------------------------
-
-
-def guard_cell(value: str) -> str:
-    """Neutralise text a spreadsheet would run as a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def export_columns(kinds: Iterable[str] | None = None) -> list[str]:
@@ -332,7 +531,7 @@ def export_rows(
     point_codes: Sequence[str] | None = None,
     batch: int = 2000,
 ) -> Iterator[dict[str, str]]:
-    """Yield responses as import-compatible text rows, in id order, a batch at a time."""
+    """Yield responses as import-compatible text rows, in id order, a batch at a time (spreadsheet guards them)."""
     query = select(Response, ServicePoint.code, QuestionnaireVersion).join(ServicePoint).join(QuestionnaireVersion)
     if day_range:
         query = query.where(Response.day_key >= day_range[0], Response.day_key < day_range[1])
@@ -382,34 +581,4 @@ def _export_row(
     }
     for code, stored in grouped.items():
         row[code] = decode_value(q, code, stored)
-    return {k: guard_cell(v) for k, v in row.items()}
-
-
-def write_csv(out: io.TextIOBase | Any, rows: Iterable[dict[str, str]], columns: list[str]) -> int:
-    """Write rows as CSV with the given columns; returns how many."""
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="raise", lineterminator="\n")
-    writer.writeheader()
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
-
-
-def write_xlsx(
-    path: Path | io.BytesIO, rows: Iterable[dict[str, str]], columns: list[str], headers: list[str] | None = None
-) -> int:
-    """Write rows as an XLSX sheet (streamed); a second header row may carry Vietnamese labels."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("responses")
-    ws.append(columns)
-    if headers:
-        ws.append([guard_cell(h) for h in headers])
-    count = 0
-    for row in rows:
-        ws.append([row.get(c, "") for c in columns])
-        count += 1
-    wb.save(path)
-    return count
+    return row

@@ -81,3 +81,49 @@ def test_indices_csv_and_xlsx(login: Any, add_responses: Callable[..., list[int]
     overall = next(v for v in values[2:] if v[1] == "onestop" and v[3] == "overall")
     assert overall[5] == 31 and overall[6] == 100.0  # numbers stay numbers
     assert {v[1] for v in values[2:]} == {"onestop", "health", "education"}
+
+
+def test_stored_control_characters_export_as_xlsx(login: Any, add_responses: Callable[..., list[int]]) -> None:
+    """A comment stored with control characters no longer makes the XLSX export fail; they show as [U+XXXX]."""
+    add_responses("mc-1", 1, 4, comment="Tốt\x01lắm\x0b")
+    response = login("reviewer").get(f"/office/export?what=responses&format=xlsx&{Q1}&kind=onestop")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[2][rows[0].index("comment")] == "Tốt[U+0001]lắm[U+000B]"
+
+
+def test_csv_exports_quote_line_breaks_and_guard_after_semicolons(
+    login: Any, add_responses: Callable[..., list[int]]
+) -> None:
+    add_responses("mc-1", 1, 4, comment="Tot lam\r=1+1*cmd|x; @x")
+    client = login("reviewer")
+    data = client.get(f"/office/export?what=responses&format=csv&{Q1}").data.decode("utf-8")
+    assert "\r=" not in data and "; '@x" in data
+    assert _csv(data.encode())[0]["comment"] == "Tot lam\r'=1+1*cmd|x; '@x"
+    indices = client.get(f"/office/export?what=indices&format=csv&{Q1}").data.decode("utf-8")
+    assert indices.splitlines()[0].lstrip("\ufeff") == ",".join(flat.COLUMNS)
+    assert "\r\n" in indices
+
+
+def test_a_failed_export_is_audited_as_a_failure_and_logs_no_text(
+    login: Any, app: Flask, add_responses: Callable[..., list[int]], monkeypatch: Any, caplog: Any
+) -> None:
+    from survey.services import spreadsheet
+
+    comment = "Cảm ơn chị Lan"
+    add_responses("mc-1", 1, 4, comment=comment)
+
+    def broken(*_args: Any, **_kwargs: Any) -> int:
+        raise RuntimeError(f"cannot write {comment!r}")  # as openpyxl's IllegalCharacterError quoted the cell
+
+    monkeypatch.setattr(spreadsheet, "write_xlsx", broken)
+    client = login("reviewer")
+    response = client.get(f"/office/export?what=responses&format=xlsx&{Q1}")
+    assert response.status_code == 500
+    assert "Cảm ơn" not in response.get_data(as_text=True)
+    assert "Cảm ơn" not in caplog.text
+    with app.app_context():
+        actions = list(_db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("export%"))))
+    assert actions == ["export.responses.failed"]
