@@ -7,8 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-
-from forms.questionnaire import (
+from hailong.forms.questionnaire import (
     NO_OPINION,
     SCALE_VALUES,
     Element,

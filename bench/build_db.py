@@ -28,8 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
-from survey.services.demo import COMMENTS as DEMO_COMMENTS
+from hailong.survey.services.demo import COMMENTS as DEMO_COMMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -263,9 +262,9 @@ ANSWER_COLUMNS = ("response_id", "question_id", "value", "point_id", "day_key", 
 
 def drafts(layout: Layout, chunk: Chunk) -> list[Any]:
     """The same responses as survey.services.responses.Draft objects, for checking the bulk rows."""
-    from survey.extensions import db
-    from survey.models import QuestionnaireVersion, ServicePoint
-    from survey.services.responses import Draft
+    from hailong.survey.extensions import db
+    from hailong.survey.models import QuestionnaireVersion, ServicePoint
+    from hailong.survey.services.responses import Draft
 
     version = db.session.get_one(QuestionnaireVersion, layout.version_id)
     points = {pid: db.session.get_one(ServicePoint, pid) for pid in layout.point_ids}
@@ -339,7 +338,7 @@ def load_pg(conn: Any, layout: Layout, chunk: Chunk) -> int:
 
 def make_app(url: str) -> Any:
     """An application on a bench database (no instance secret written, no network)."""
-    from survey import create_app
+    from hailong.survey import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-not-secret",
                        "HAILONG_BASE_URL": "http://bench.invalid"})
@@ -348,12 +347,11 @@ def make_app(url: str) -> Any:
 def prepare(app: Any) -> Layout:
     """Migrate, load the questionnaires, create the ward's onestop points up to N_POINTS; returns the layout."""
     from flask_migrate import upgrade
+    from hailong.survey.extensions import db
+    from hailong.survey.models import ServicePoint
+    from hailong.survey.services import points as point_svc
+    from hailong.survey.services import questionnaires as qsvc
     from sqlalchemy import select
-
-    from survey.extensions import db
-    from survey.models import ServicePoint
-    from survey.services import points as point_svc
-    from survey.services import questionnaires as qsvc
 
     upgrade(directory=app.extensions["migrate"].directory)
     qsvc.sync()
@@ -370,8 +368,8 @@ def prepare(app: Any) -> Layout:
 
 def layout_of(points: Sequence[Any]) -> Layout:
     """The value columns of the latest onestop questionnaire, in the order its answers are written."""
-    from forms.questionnaire import QuestionType
-    from survey.services import questionnaires as qsvc
+    from hailong.forms.questionnaire import QuestionType
+    from hailong.survey.services import questionnaires as qsvc
 
     version = qsvc.latest_version("onestop")
     q = qsvc.definition(version)
@@ -395,9 +393,8 @@ def layout_of(points: Sequence[Any]) -> Layout:
 
 
 def _dump() -> tuple[list[Any], list[Any]]:
+    from hailong.survey.extensions import db
     from sqlalchemy import text
-
-    from survey.extensions import db
 
     responses = db.session.execute(text("SELECT * FROM responses ORDER BY id")).all()
     answers = db.session.execute(text("SELECT * FROM answers ORDER BY response_id, question_id, value")).all()
@@ -406,10 +403,9 @@ def _dump() -> tuple[list[Any], list[Any]]:
 
 def check_sample(layout: Layout, size: int = SAMPLE, seed: int = SEED + 1) -> int:
     """Write a sample through write_many, then the same rows through the bulk loader; they must be equal."""
+    from hailong.survey.extensions import db
+    from hailong.survey.services.responses import write_many
     from sqlalchemy import text
-
-    from survey.extensions import db
-    from survey.services.responses import write_many
 
     dialect = db.engine.dialect.name
     (chunk,) = generate(layout, size, seed=seed, chunk=size)
@@ -437,9 +433,8 @@ def check_sample(layout: Layout, size: int = SAMPLE, seed: int = SEED + 1) -> in
 
 
 def _clear() -> None:
+    from hailong.survey.extensions import db
     from sqlalchemy import text
-
-    from survey.extensions import db
 
     db.session.execute(text("DELETE FROM answers"))
     db.session.execute(text("DELETE FROM responses"))
@@ -497,7 +492,7 @@ def _prepared(url: str) -> Layout:
     """Migrate an empty database, load the fixtures and check the bulk loader against write_many on a sample."""
     app = make_app(url)
     with app.app_context():
-        from survey.extensions import db
+        from hailong.survey.extensions import db
 
         layout = prepare(app)
         rows = check_sample(layout)

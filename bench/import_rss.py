@@ -33,7 +33,7 @@ BASELINE = ("import csv, io, sys; text = open(sys.argv[1], 'rb').read().decode('
 def make_csv(path: Path, size: int) -> int:
     """Onestop rows, every statement answered and a comment, until the file reaches `size` bytes."""
     sys.path.insert(0, str(ROOT))
-    from forms.questionnaire import bundled
+    from hailong.forms.questionnaire import bundled
 
     onestop = max((q for q in bundled().values() if q.kind == "onestop"), key=lambda q: q.version)
     codes = [s.code for s in onestop.statements] + ["overall"]

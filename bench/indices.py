@@ -52,9 +52,8 @@ def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float, float, Any
 
 
 def _db_bytes(url: str) -> int:
+    from hailong.survey.extensions import db
     from sqlalchemy import text
-
-    from survey.extensions import db
 
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
@@ -65,10 +64,9 @@ def _db_bytes(url: str) -> int:
 def measure(url: str, repeat: int, periods: Sequence[str], config: dict[str, Any], process: bool = True
             ) -> dict[str, Any]:
     """Time the baseline and the command for each period on one database (run in a child process)."""
+    from hailong.analysis.periods import parse_period
+    from hailong.survey.extensions import db
     from sqlalchemy import text
-
-    from analysis.periods import parse_period
-    from survey.extensions import db
 
     app = make_app(url)
     app.config.update(config)

@@ -37,12 +37,11 @@ def _fresh_pg(url: str) -> None:
 
 def _app(url: str) -> Any:
     from flask_migrate import upgrade
+    from hailong.survey import create_app
+    from hailong.survey.extensions import db
+    from hailong.survey.models import User
+    from hailong.survey.services import users as user_svc
     from werkzeug.security import generate_password_hash
-
-    from survey import create_app
-    from survey.extensions import db
-    from survey.models import User
-    from survey.services import users as user_svc
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-not-secret",
                       "HAILONG_BASE_URL": "http://bench.invalid", "WTF_CSRF_ENABLED": False,
@@ -71,7 +70,7 @@ def _summary(samples: list[float]) -> tuple[float, float, float]:
 
 
 def run(url: str, rounds: int, seed: int) -> None:
-    from survey.services import users as user_svc
+    from hailong.survey.services import users as user_svc
 
     app = _app(url)
     client = app.test_client()

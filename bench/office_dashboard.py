@@ -42,10 +42,9 @@ def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float, float]:
 
 def _bench_admin() -> str:
     """An admin account for the bench (created once, never used with a password); its Flask-Login session id."""
+    from hailong.survey.extensions import db
+    from hailong.survey.models import User
     from werkzeug.security import generate_password_hash
-
-    from survey.extensions import db
-    from survey.models import User
 
     user = db.session.query(User).filter_by(username=BENCH_USER).one_or_none()
     if user is None:
@@ -65,20 +64,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
+    from hailong.analysis.periods import parse_period
+    from hailong.survey.extensions import db
+    from hailong.survey.models import ServicePoint, Submission
+    from hailong.survey.services import dashboard as results
     from sqlalchemy import func, select
-
-    from analysis.periods import parse_period
-    from survey.extensions import db
-    from survey.models import Response, ServicePoint
-    from survey.services import dashboard as results
 
     url = run_build(args.size, args.pg, args.pg_base)
     app = make_app(url)
     period = parse_period(args.period)
     lo, hi = period.day_keys()
     with app.app_context():
-        n = db.session.scalar(select(func.count()).select_from(Response).where(
-            Response.day_key >= lo, Response.day_key < hi))
+        n = db.session.scalar(select(func.count()).select_from(Submission).where(
+            Submission.day_key >= lo, Submission.day_key < hi))
         point_id = db.session.scalar(select(ServicePoint.id).filter_by(code="mc-1"))
         session_id = _bench_admin()
         print(f"{db.engine.dialect.name}: {n:,} responses in {period.label} ({args.size:,} in the database)")

@@ -63,14 +63,13 @@ def build(size: int, force: bool = False) -> Path:
     path.unlink(missing_ok=True)
     sidecar.unlink(missing_ok=True)
     from flask_migrate import upgrade
-
-    from analysis.periods import TZ, parse_period
-    from survey import create_app
-    from survey.extensions import db
-    from survey.services import points as point_svc
-    from survey.services import questionnaires as qsvc
-    from survey.services.demo import synthetic_answers
-    from survey.services.responses import Draft, write_many
+    from hailong.analysis.periods import TZ, parse_period
+    from hailong.survey import create_app
+    from hailong.survey.extensions import db
+    from hailong.survey.services import points as point_svc
+    from hailong.survey.services import questionnaires as qsvc
+    from hailong.survey.services.demo import synthetic_answers
+    from hailong.survey.services.responses import Draft, write_many
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench"})
     started = time.perf_counter()
@@ -122,11 +121,10 @@ def build(size: int, force: bool = False) -> Path:
 
 def run(path: Path, runs: int) -> dict[str, Any]:
     """Time build_pdf, and render_html + WeasyPrint separately, `runs` times each after one warm-up."""
+    from hailong.analysis.periods import parse_period
+    from hailong.survey import create_app
+    from hailong.survey.services import reports, stats
     from weasyprint import HTML
-
-    from analysis.periods import parse_period
-    from survey import create_app
-    from survey.services import reports, stats
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench"})
     period = parse_period(PERIOD)

@@ -14,17 +14,16 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from flask_babel import gettext as _
 from flask_migrate import upgrade
+from hailong.analysis import flat
+from hailong.analysis.periods import TZ, PeriodError, parse_period
+from hailong.forms.questionnaire import KINDS
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
-
-from analysis import flat
-from analysis.periods import TZ, PeriodError, parse_period
-from forms.questionnaire import KINDS
 
 from .commands.base import OUT_FILE, BadInput, CommandFailed, output_file
 from .config import ConfigError
 from .extensions import db
-from .models import Response
+from .models import Submission
 from .services import audit, spreadsheet, stats
 from .services import demo as demo_svc
 from .services import points as point_svc
@@ -96,8 +95,8 @@ def init(demo: bool) -> None:
     added = 0
     if demo:
         points = point_svc.ensure_demo_points(org)
-        has_responses = db.session.scalar(select(func.count(Response.id)).where(
-            Response.point_id.in_([p.id for p in points])))
+        has_responses = db.session.scalar(select(func.count(Submission.id)).where(
+            Submission.point_id.in_([p.id for p in points])))
         if not has_responses:
             latest = {v.kind: v for v in sorted(versions, key=lambda v: v.version)}
             pairs = {kind: (v, qsvc.definition(v)) for kind, v in latest.items()}

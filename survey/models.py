@@ -112,7 +112,7 @@ class Question(db.Model):  # type: ignore[name-defined]
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
     code: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer)
-    # Bit of this statement in Response.sat_mask/valid_mask; None for non-index questions.
+    # Bit of this statement in Submission.sat_mask/valid_mask; None for non-index questions.
     bit: Mapped[int | None] = mapped_column(SmallInteger)
     questionnaire: Mapped[QuestionnaireVersion] = relationship(back_populates="questions")
 
@@ -143,7 +143,7 @@ class RetiredCode(db.Model):  # type: ignore[name-defined]
     retired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Response(db.Model):  # type: ignore[name-defined]
+class Submission(db.Model):  # type: ignore[name-defined]
     """One citizen's submitted questionnaire; never altered, only flagged."""
 
     __tablename__ = "responses"
@@ -193,7 +193,7 @@ class Answer(db.Model):  # type: ignore[name-defined]
     point_id: Mapped[int] = mapped_column(Integer)
     day_key: Mapped[int] = mapped_column(Integer)
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
-    response: Mapped[Response] = relationship(back_populates="answers")
+    response: Mapped[Submission] = relationship(back_populates="answers")
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined]

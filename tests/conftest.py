@@ -14,12 +14,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
+from hailong.survey import create_app
+from hailong.survey.extensions import db as _db
+from hailong.survey.services import points as point_svc
+from hailong.survey.services import questionnaires as qsvc
 from sqlalchemy import text
-
-from survey import create_app
-from survey.extensions import db as _db
-from survey.services import points as point_svc
-from survey.services import questionnaires as qsvc
 
 PG_URL = os.environ.get("HAILONG_DATABASE_URL", "")
 USE_PG = PG_URL.startswith("postgresql")
@@ -109,7 +108,7 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def demo_points(db: SQLAlchemy) -> list[Any]:
     """The An Tường demo service points, without responses."""
-    from survey.models import Organisation
+    from hailong.survey.models import Organisation
 
     org = db.session.query(Organisation).one()
     points = point_svc.ensure_demo_points(org)

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from hailong.survey.extensions import db
+from hailong.survey.models import ServicePoint, Submission
+from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services import responses as response_svc
 from sqlalchemy import func, select
 
-from survey.extensions import db
-from survey.models import Response, ServicePoint
-from survey.services import questionnaires as qsvc
-from survey.services import responses as response_svc
 from tests.conftest import USE_PG
 from tests.respond.helpers import points
 
@@ -53,7 +53,7 @@ class Writer(threading.Thread):
 
 def _live_count(app: Flask) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count(Response.id))) or 0
+        return db.session.scalar(select(func.count(Submission.id))) or 0
 
 
 def _wait_for(writer: Writer, n: int) -> None:
@@ -127,7 +127,7 @@ def test_backup_while_submitting_then_restore(app: Flask, runner: FlaskCliRunner
 
 @pytest.mark.skipif(USE_PG, reason="SQLite files")
 def test_restore_into_a_new_file(app: Flask, runner: FlaskCliRunner, points: Any, tmp_path: Path) -> None:
-    from survey import create_app
+    from hailong.survey import create_app
 
     out = tmp_path / "b.db"
     assert runner.invoke(args=["backup", "--out", str(out)]).exit_code == 0
@@ -194,5 +194,5 @@ def test_postgres_backup_and_restore(app: Flask, runner: FlaskCliRunner, points:
     count = _live_count(app)
     assert 20 <= count <= writer.written
     with app.app_context():
-        ids = list(db.session.scalars(select(Response.id).order_by(Response.id)))
+        ids = list(db.session.scalars(select(Submission.id).order_by(Submission.id)))
         assert ids == list(range(1, count + 1))  # a consistent prefix of what was written

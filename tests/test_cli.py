@@ -12,20 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hailong.survey.models import AuditEvent, ServicePoint, Submission, Token
 from pypdf import PdfReader
 from sqlalchemy import func, select
-
-from survey.models import AuditEvent, Response, ServicePoint, Token
 
 
 def test_init_demo_twice_is_safe(runner: Any, db: Any) -> None:
     first = runner.invoke(args=["init", "--demo"])
     assert first.exit_code == 0, first.output
-    responses = db.session.scalar(select(func.count()).select_from(Response))
+    responses = db.session.scalar(select(func.count()).select_from(Submission))
     assert responses > 1000
     second = runner.invoke(args=["init", "--demo"])
     assert second.exit_code == 0, second.output
-    assert db.session.scalar(select(func.count()).select_from(Response)) == responses
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == responses
     assert db.session.scalar(select(func.count()).select_from(ServicePoint)) == 7
 
 
@@ -66,8 +65,7 @@ def test_qr_posters_pdf(runner: Any, demo_points: Any, tmp_path: Any) -> None:
 def test_a_database_without_schema_gives_one_clear_line(tmp_path: Any) -> None:
     """`hailong indices` before `hailong init`: a message naming the fix and exit 1, not a traceback."""
     from click.testing import CliRunner
-
-    from survey.cli import main
+    from hailong.survey.cli import main
 
     env = {"HAILONG_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "HAILONG_SECRET_KEY": "k" * 32}
     result = CliRunner().invoke(main, ["indices", "--period", "2026-Q1", "--kind", "health", "--json"], env=env)
@@ -105,7 +103,7 @@ def test_out_in_a_missing_folder_is_one_line_and_exit_2(
 def test_an_export_that_cannot_be_written_is_one_line_exit_1_and_leaves_no_file(
     runner: Any, db: Any, demo_points: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from survey.services import spreadsheet
+    from hailong.survey.services import spreadsheet
 
     def full_disk(*_args: Any, **_kwargs: Any) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")

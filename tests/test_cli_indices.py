@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hailong.analysis import flat
 
-from analysis import flat
 from tests.test_stats import answers, draft, local, onestop_scenario, write
 
 BOOTSTRAP = "bootstrap-percentile (B=2000, seed=20260101, resampling responses)"
@@ -187,7 +187,7 @@ def test_verified_only(runner: Any, demo_points: Any) -> None:
 
 
 def test_flagged_responses_are_left_out_until_unflagged(runner: Any, db: Any, demo_points: Any) -> None:
-    from survey.services import responses as rsvc
+    from hailong.survey.services import responses as rsvc
 
     ids = onestop_scenario()
     assert run(runner, "--period", "2026-Q1", "--kind", "onestop")["overall"]["index"] == 67.19
@@ -240,7 +240,7 @@ def test_health_extras(runner: Any, demo_points: Any) -> None:
 
 
 def test_periods_are_local_time(runner: Any, db: Any, demo_points: Any) -> None:
-    from survey.services import responses as rsvc
+    from hailong.survey.services import responses as rsvc
 
     csv_text = (
         "submitted_at,point,access.seating,overall\n"

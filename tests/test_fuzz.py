@@ -14,22 +14,22 @@ from urllib.parse import quote, urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hailong.survey import create_app
+from hailong.survey.extensions import db
+from hailong.survey.models import Answer, Organisation, RetiredCode, ServicePoint, Submission, Token, User
+from hailong.survey.services import points as point_svc
+from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services import tokens as token_svc
+from hailong.survey.services import users as user_svc
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from survey import create_app
-from survey.extensions import db
-from survey.models import Answer, Organisation, Response, RetiredCode, ServicePoint, Token, User
-from survey.services import points as point_svc
-from survey.services import questionnaires as qsvc
-from survey.services import tokens as token_svc
-from survey.services import users as user_svc
 from tests.conftest import CSRF_RE
 
 EXAMPLES = 100
 ARG_RE = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
-GUARDED = (Response, Answer, Token, User, ServicePoint, RetiredCode)
+GUARDED = (Submission, Answer, Token, User, ServicePoint, RetiredCode)
 ADMIN_PASSWORD = "Fuzz-admin-password-2026!"
 
 
@@ -186,5 +186,5 @@ def test_citizen_form_with_hostile_answers(app: Flask, world: dict[str, Any], da
         if response.status_code >= 400:
             assert after == before, (fields, response.status_code)
         elif response.status_code == 303:
-            comment = db.session.scalar(select(Response.comment).order_by(Response.id.desc()).limit(1)) or ""
+            comment = db.session.scalar(select(Submission.comment).order_by(Submission.id.desc()).limit(1)) or ""
             assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", comment), comment

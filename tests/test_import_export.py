@@ -9,19 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hailong.survey.models import Answer, Submission
+from hailong.survey.services import responses as rsvc
+from hailong.survey.services import spreadsheet
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-
-from survey.models import Answer, Response
-from survey.services import responses as rsvc
-from survey.services import spreadsheet
 
 HEADER = "submitted_at,point,channel,access.seating,staff.polite,overall,on_time,expect,comment,g1_expect_pct\n"
 
 
 def _count(db: Any) -> tuple[int, int]:
     return (
-        db.session.scalar(select(func.count()).select_from(Response)),
+        db.session.scalar(select(func.count()).select_from(Submission)),
         db.session.scalar(select(func.count()).select_from(Answer)),
     )
 
@@ -33,7 +32,7 @@ def test_import_good_file(db: Any, demo_points: Any) -> None:
         + "2026-02-01,tram-y-te,,,,3,,,,120\n"
     ).encode()
     assert rsvc.import_csv(data) == 2
-    first, second = db.session.scalars(select(Response).order_by(Response.id)).all()
+    first, second = db.session.scalars(select(Submission).order_by(Submission.id)).all()
     # 2026-03-31T20:00Z is 2026-04-01 03:00 in Hanoi: stored local day is in Q2.
     assert first.day_key == 20260401
     assert first.channel == "paper"
@@ -84,7 +83,7 @@ def test_cli_import_reports_lines_and_exits_nonzero(runner: Any, db: Any, demo_p
 
 def _snapshot(db: Any) -> list[tuple[Any, ...]]:
     rows = []
-    for r in db.session.scalars(select(Response).order_by(Response.submitted_at, Response.id)):
+    for r in db.session.scalars(select(Submission).order_by(Submission.submitted_at, Submission.id)):
         answers = sorted((a.question_id, a.value) for a in r.answers)
         rows.append((r.submitted_at.astimezone(UTC), r.point_id, r.channel, r.comment, r.verified,
                      r.flag_reason, r.sat_mask, r.valid_mask, tuple(answers)))  # fmt: skip
@@ -92,12 +91,12 @@ def _snapshot(db: Any) -> list[tuple[Any, ...]]:
 
 
 def test_export_reimport_round_trip(app: Any, db: Any, demo_points: Any, tmp_path: Path) -> None:
-    from survey.services import demo, questionnaires
+    from hailong.survey.services import demo, questionnaires
 
     versions = {v.kind: (v, questionnaires.definition(v)) for v in questionnaires.sync()}
     demo.generate(demo_points, versions, date(2026, 2, 15), seed=7, start=date(2026, 1, 20))
     db.session.commit()
-    first = db.session.scalar(select(Response).limit(1))
+    first = db.session.scalar(select(Submission).limit(1))
     first.comment = "=HYPERLINK(\"http://evil\")"
     rsvc.set_flag(first.id, "thử nghiệm")
     db.session.commit()
@@ -110,7 +109,7 @@ def test_export_reimport_round_trip(app: Any, db: Any, demo_points: Any, tmp_pat
         assert not any(cell.startswith(("=", "+", "@")) for cell in row)
 
     db.session.execute(Answer.__table__.delete())
-    db.session.execute(Response.__table__.delete())
+    db.session.execute(Submission.__table__.delete())
     db.session.commit()
     assert rsvc.import_csv(exported.encode()) == len(before)
     assert _snapshot(db) == before
@@ -155,8 +154,8 @@ NASTY = [
 
 
 def _store_comments(db: Any, comments: list[str], point_code: str = "mc-1") -> None:
-    from survey.models import ServicePoint
-    from survey.services import questionnaires as qsvc
+    from hailong.survey.models import ServicePoint
+    from hailong.survey.services import questionnaires as qsvc
 
     point = db.session.scalars(select(ServicePoint).filter_by(code=point_code)).one()
     version = qsvc.latest_version(point.kind)
@@ -170,7 +169,7 @@ def _store_comments(db: Any, comments: list[str], point_code: str = "mc-1") -> N
 
 def _stored_comments(db: Any) -> list[str | None]:
     db.session.expire_all()
-    return list(db.session.scalars(select(Response.comment).order_by(Response.submitted_at, Response.id)))
+    return list(db.session.scalars(select(Submission.comment).order_by(Submission.submitted_at, Submission.id)))
 
 
 def _assert_no_formula_anywhere(text: str) -> None:
@@ -203,7 +202,7 @@ def test_export_reimport_gives_back_the_exact_text(db: Any, demo_points: Any) ->
     out = io.StringIO()
     spreadsheet.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
     db.session.execute(Answer.__table__.delete())
-    db.session.execute(Response.__table__.delete())
+    db.session.execute(Submission.__table__.delete())
     db.session.commit()
     assert rsvc.import_csv(out.getvalue().encode()) == len(NASTY)
     assert _stored_comments(db) == NASTY

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hailong.analysis.periods import TZ
+from hailong.survey.models import Answer, Submission
+from hailong.survey.services import responses as rsvc
 from sqlalchemy import func, select
-
-from analysis.periods import TZ
-from survey.models import Answer, Response
-from survey.services import responses as rsvc
 
 HEADER = "submitted_at,point,channel,access.seating,overall,flag_reason,comment\n"
 GOOD = "2026-03-01T09:00:00,mc-1,paper,5,4,,Tốt\n"
@@ -19,7 +18,7 @@ GOOD = "2026-03-01T09:00:00,mc-1,paper,5,4,,Tốt\n"
 
 def _count(db: Any) -> tuple[int, int]:
     return (
-        db.session.scalar(select(func.count()).select_from(Response)),
+        db.session.scalar(select(func.count()).select_from(Submission)),
         db.session.scalar(select(func.count()).select_from(Answer)),
     )
 
@@ -63,7 +62,7 @@ def test_values_longer_than_their_column_are_refused(db: Any, demo_points: Any) 
 
 def test_flag_reason_of_200_characters_is_kept(db: Any, demo_points: Any) -> None:
     assert rsvc.import_csv((HEADER + "2026-03-02T09:00:00,mc-1,paper,5,4," + "x" * 200 + ",\n").encode()) == 1
-    assert db.session.scalar(select(Response.flag_reason)) == "x" * 200
+    assert db.session.scalar(select(Submission.flag_reason)) == "x" * 200
 
 
 def test_an_unclosed_quote_does_not_swallow_the_next_line(db: Any, demo_points: Any) -> None:
@@ -84,7 +83,7 @@ def test_a_quote_closed_rows_later_is_an_error(db: Any, demo_points: Any) -> Non
 def test_quoted_line_breaks_in_a_comment_are_kept(db: Any, demo_points: Any) -> None:
     data = HEADER + '2026-03-02T09:00:00,mc-1,paper,5,4,,"dòng một\r\ndòng hai, ""trích"""\r\n' + GOOD
     assert rsvc.import_csv(data.encode()) == 2
-    assert db.session.scalar(select(Response.comment).order_by(Response.submitted_at.desc())) == (
+    assert db.session.scalar(select(Submission.comment).order_by(Submission.submitted_at.desc())) == (
         'dòng một\r\ndòng hai, "trích"')
 
 
@@ -136,7 +135,7 @@ def test_exports_work_after_an_extreme_stored_time(db: Any, demo_points: Any) ->
     from datetime import UTC
 
     rsvc.import_csv((HEADER + GOOD).encode())
-    db.session.execute(Response.__table__.update().values(submitted_at=datetime(1, 1, 1, tzinfo=UTC)))
+    db.session.execute(Submission.__table__.update().values(submitted_at=datetime(1, 1, 1, tzinfo=UTC)))
     db.session.commit()
     rows = list(rsvc.export_rows())
     assert rows[0]["submitted_at"].startswith("0001-01-01T07:")
@@ -199,9 +198,8 @@ def test_a_database_error_prints_no_citizen_text(app: Any, db: Any, demo_points:
     """Whatever the database refuses, the `hailong` command prints its first line, never the statement's parameters."""
     from click.testing import CliRunner
     from flask.cli import ScriptInfo
+    from hailong.survey.cli import main
     from sqlalchemy.exc import DataError
-
-    from survey.cli import main
 
     comment = "Cảm ơn chị Lan, 0912 345 678"
 

@@ -31,13 +31,13 @@ SERVER = """
 import sys
 from flask import request
 from sqlalchemy import text
-import survey
+import hailong.survey
 
 _create_app = survey.create_app
 
 def create_app(config=None):
     app = _create_app(config)
-    from survey.extensions import csrf, db
+    from hailong.survey.extensions import csrf, db
 
     @app.post("/test-crash")
     @csrf.exempt
@@ -54,7 +54,7 @@ def create_app(config=None):
     return app
 
 survey.create_app = create_app
-from survey.cli import main
+from hailong.survey.cli import main
 main(["serve", "--host", sys.argv[1], "--port", sys.argv[2], "--workers", "1"])
 """
 

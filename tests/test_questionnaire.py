@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from forms.questionnaire import QUESTIONNAIRE_DIR, QuestionnaireError, load_all, load_file
+from hailong.forms.questionnaire import QUESTIONNAIRE_DIR, QuestionnaireError, load_all, load_file
 
 ONESTOP_CODES = [
     "access.seating", "access.equipment_adequate", "access.equipment_modern", "access.equipment_easy",

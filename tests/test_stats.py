@@ -9,15 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
-from analysis.periods import TZ, Period, parse_period
-from forms.questionnaire import KINDS, QuestionType
-from survey.extensions import db as _db
-from survey.models import ServicePoint
-from survey.services import questionnaires as qsvc
-from survey.services import responses as rsvc
-from survey.services import stats
-from survey.services.responses import Draft
+from hailong.analysis.periods import TZ, Period, parse_period
+from hailong.forms.questionnaire import KINDS, QuestionType
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import ServicePoint
+from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services import responses as rsvc
+from hailong.survey.services import stats
+from hailong.survey.services.responses import Draft
 
 Values = dict[str, int | list[int] | None]
 
@@ -235,7 +234,7 @@ def test_bench_bulk_rows_equal_write_many_rows(db: Any, demo_points: Any) -> Non
 
 def test_every_kind_has_the_questions_the_indices_read() -> None:
     """The counting asks only for the statements and the questions analysis/indices.py reads."""
-    from forms.questionnaire import latest
+    from hailong.forms.questionnaire import latest
 
     for kind in KINDS:
         q = latest(kind)

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from hailong.analysis.periods import parse_period
+from hailong.survey.models import AuditEvent, Submission, Token, User
+from hailong.survey.services import audit, spreadsheet
+from hailong.survey.services import responses as rsvc
 from sqlalchemy import DateTime, func, select
-
-from analysis.periods import parse_period
-from survey.models import AuditEvent, Response, Token, User
-from survey.services import audit, spreadsheet
-from survey.services import responses as rsvc
 
 
 def _export(db: Any) -> list[dict[str, str]]:
@@ -32,10 +31,10 @@ def test_local_time_exports_back_unchanged_and_reimports_to_the_same_day(
 
     out = io.StringIO()
     spreadsheet.write_csv(out, rsvc.export_rows(), rsvc.export_columns())
-    db.session.execute(Response.__table__.delete())
+    db.session.execute(Submission.__table__.delete())
     db.session.commit()
     assert rsvc.import_csv(out.getvalue().encode()) == 1
-    stored = db.session.scalars(select(Response)).one()
+    stored = db.session.scalars(select(Submission)).one()
     assert stored.day_key == 20261001
     lo, hi = parse_period("2026-Q4").day_keys()
     assert lo <= stored.day_key < hi
@@ -61,7 +60,7 @@ def test_every_datetime_column_reads_back_aware_utc(
     db.session.commit()
     db.session.expire_all()
 
-    response = db.session.scalars(select(Response)).one()
+    response = db.session.scalars(select(Submission)).one()
     assert response.submitted_at == moment
     assert response.submitted_at.utcoffset() == timedelta(0)
     user = db.session.scalars(select(User)).one()
@@ -72,7 +71,8 @@ def test_every_datetime_column_reads_back_aware_utc(
     assert abs(event.at - datetime.now(UTC)) < timedelta(minutes=5)
     # A comparison in SQL with an aware value in another zone means the same instant.
     in_hanoi = moment.astimezone(rsvc.TZ)
-    assert db.session.scalar(select(func.count()).select_from(Response).where(Response.submitted_at >= in_hanoi)) == 1
-    assert db.session.scalar(select(func.count()).select_from(Response).where(
-        Response.submitted_at > in_hanoi + timedelta(seconds=1))) == 0
+    later = select(func.count()).select_from(Submission).where(Submission.submitted_at >= in_hanoi)
+    assert db.session.scalar(later) == 1
+    assert db.session.scalar(select(func.count()).select_from(Submission).where(
+        Submission.submitted_at > in_hanoi + timedelta(seconds=1))) == 0
     assert db.session.scalar(select(func.count()).select_from(Token)) == 0

@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hailong.survey.extensions import db
+from hailong.survey.models import ServicePoint, Submission, Token
+from hailong.survey.services import tokens as token_svc
 from sqlalchemy import select
 
-from survey.extensions import db
-from survey.models import Response, ServicePoint, Token
-from survey.services import tokens as token_svc
 from tests.respond.helpers import VALID, counts, open_form, points, stored, token_rows
 
 __all__ = ["points"]  # the fixture, re-exported for this module
@@ -164,8 +164,8 @@ def test_submit_with_token_rolls_back_when_the_insert_fails(app: Flask, points: 
     """Consuming the token and storing the response are one commit: a failed insert leaves the token unused."""
     from datetime import UTC, datetime
 
-    from survey.services import questionnaires as qsvc
-    from survey.services import responses as response_svc
+    from hailong.survey.services import questionnaires as qsvc
+    from hailong.survey.services import responses as response_svc
 
     (token,) = _issue(app, count=1)
 
@@ -182,4 +182,4 @@ def test_submit_with_token_rolls_back_when_the_insert_fails(app: Flask, points: 
         monkeypatch.undo()
         assert db.session.scalar(select(Token.used_at)) is None
         rid, created = token_svc.submit_with_token(draft, token)
-        assert created and db.session.get(Response, rid).verified
+        assert created and db.session.get(Submission, rid).verified

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..extensions import db
-from ..models import Response
+from ..models import Submission
 from ..services import comments as comment_svc
 from . import bp
 from .access import ANYONE, STAFF, require_point, roles_required, safe_next, scope, user
@@ -41,7 +41,7 @@ def comments() -> str:
     )
 
 
-def _response(response_id: int) -> Response:
+def _response(response_id: int) -> Submission:
     found = comment_svc.get(response_id)
     if found is None:
         abort(404, _("Không có phiếu này."))

@@ -6,11 +6,10 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from hailong.analysis import charts
+from hailong.analysis.periods import Period
+from hailong.forms.questionnaire import KINDS
 from markupsafe import Markup
-
-from analysis import charts
-from analysis.periods import Period
-from forms.questionnaire import KINDS
 
 from ..extensions import db
 from ..services import audit

@@ -9,10 +9,9 @@ from typing import Any
 
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
-
-from analysis import flat
-from analysis.periods import Period
-from forms.questionnaire import bundled
+from hailong.analysis import flat
+from hailong.analysis.periods import Period
+from hailong.forms.questionnaire import bundled
 
 from ..extensions import db
 from ..services import audit, spreadsheet, stats

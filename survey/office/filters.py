@@ -9,11 +9,19 @@ from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
+from hailong.analysis.periods import (
+    TZ,
+    Period,
+    PeriodError,
+    half,
+    parse_period,
+    quarter_of,
+    recent_quarters,
+    whole_year,
+)
+from hailong.forms.questionnaire import KINDS
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
-
-from analysis.periods import TZ, Period, PeriodError, half, parse_period, quarter_of, recent_quarters, whole_year
-from forms.questionnaire import KINDS
 
 # Query keys every office page accepts (the language switch).
 ALWAYS = frozenset({"lang"})

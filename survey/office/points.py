@@ -6,9 +6,8 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from hailong.forms.questionnaire import KINDS
 from werkzeug.wrappers import Response as WerkzeugResponse
-
-from forms.questionnaire import KINDS
 
 from ..extensions import db
 from ..models import ServicePoint

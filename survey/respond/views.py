@@ -9,16 +9,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
+from hailong.forms.builder import allowed_fields, answers_from_form, field_name, form_class, scale_labels
+from hailong.forms.questionnaire import Questionnaire
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from forms.builder import allowed_fields, answers_from_form, field_name, form_class, scale_labels
-from forms.questionnaire import Questionnaire
-
 from ..errors import http_error_page
 from ..extensions import csrf, db, limiter
-from ..models import QuestionnaireVersion, Response, ServicePoint
+from ..models import QuestionnaireVersion, ServicePoint, Submission
 from ..services import antiabuse
 from ..services import points as point_svc
 from ..services import questionnaires as qsvc
@@ -60,7 +59,7 @@ def _token_gate(token: str, point: ServicePoint) -> Page | None:
         return None
     if state == token_svc.TokenState.USED and request.method == "POST":
         key = request.form.get("submission_key", "")[:64]  # a key the server issued (checked before)
-        if key and db.session.scalar(select(Response.id).filter_by(submission_key=key)) is not None:
+        if key and db.session.scalar(select(Submission.id).filter_by(submission_key=key)) is not None:
             # A double tap: the first tap stored the response and used the code.
             return redirect(url_for(".thanks", code=point.code), code=303)
     return _token_page(state)

@@ -30,10 +30,9 @@ from datetime import UTC, datetime
 
 from flask import current_app, request
 from flask_babel import gettext as _
+from hailong.analysis.periods import day_key
 from itsdangerous import BadData, URLSafeSerializer
 from werkzeug.wrappers import Response as WerkzeugResponse
-
-from analysis.periods import day_key
 
 DEFAULT_SUBMIT_LIMIT = "400 per minute;3000 per hour"
 #: Seconds a person needs at least to read and answer one question; faster is flagged.

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import URL
 
 from ..extensions import db
-from ..models import Response
+from ..models import Submission
 
 
 class BackupError(Exception):
@@ -149,7 +149,7 @@ def _pg_tool(name: str) -> str:
 
 def _pg_dump(url: URL, out: Path) -> Result:
     tool = _pg_tool("pg_dump")
-    count = int(db.session.scalar(select(func.count(Response.id))) or 0)
+    count = int(db.session.scalar(select(func.count(Submission.id))) or 0)
     part = out.with_name(out.name + ".part")
     try:
         done = subprocess.run([tool, "--format=custom", "--no-owner", "--file", str(part)],
@@ -168,7 +168,7 @@ def _pg_restore(engine: Engine, file: Path, force: bool) -> Result:
     if listing.returncode != 0 or " TABLE public responses " not in listing.stdout:
         raise BackupError(_("Tệp %(path)s không phải bản sao lưu PostgreSQL của Hài Lòng.", path=str(file)))
     with engine.connect() as conn:
-        has_data = conn.execute(select(func.count(Response.id))).scalar_one() > 0
+        has_data = conn.execute(select(func.count(Submission.id))).scalar_one() > 0
     if has_data and not force:
         raise BackupError(_("Cơ sở dữ liệu đã có dữ liệu. Dùng --force để thay bằng bản sao lưu."))
     engine.dispose()
@@ -178,4 +178,4 @@ def _pg_restore(engine: Engine, file: Path, force: bool) -> Result:
     if done.returncode != 0:
         raise BackupError(_("pg_restore lỗi: %(error)s", error=done.stderr.strip()[-500:]))
     with engine.connect() as conn:
-        return Result(int(conn.execute(select(func.count(Response.id))).scalar_one()))
+        return Result(int(conn.execute(select(func.count(Submission.id))).scalar_one()))

@@ -8,12 +8,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import gettext as _
+from hailong.analysis.periods import Period
 from sqlalchemy import Select, func, select
 
-from analysis.periods import Period
-
 from ..extensions import db
-from ..models import Answer, Question, Response, ServicePoint
+from ..models import Answer, Question, ServicePoint, Submission
 from . import audit
 from . import responses as response_svc
 
@@ -68,25 +67,26 @@ def like_pattern(text: str) -> str:
 
 def _query(
     period: Period, kinds: Sequence[str] | None, point_ids: Sequence[int] | None, search: str, status: Status
-) -> Select[tuple[Response, ServicePoint]]:
+) -> Select[tuple[Submission, ServicePoint]]:
     lo, hi = period.day_keys()
     query = (
-        select(Response, ServicePoint)
-        .join(ServicePoint, ServicePoint.id == Response.point_id)
-        .where(Response.day_key >= lo, Response.day_key < hi, Response.comment.is_not(None), Response.comment != "")
+        select(Submission, ServicePoint)
+        .join(ServicePoint, ServicePoint.id == Submission.point_id)
+        .where(Submission.day_key >= lo, Submission.day_key < hi)
+        .where(Submission.comment.is_not(None), Submission.comment != "")
     )
     if kinds is not None:
         query = query.where(ServicePoint.kind.in_(kinds))
     if point_ids is not None:
-        query = query.where(Response.point_id.in_(point_ids))
+        query = query.where(Submission.point_id.in_(point_ids))
     if search:
-        query = query.where(Response.comment.ilike(like_pattern(search), escape="\\"))
+        query = query.where(Submission.comment.ilike(like_pattern(search), escape="\\"))
     if status == Status.OPEN:
-        query = query.where(Response.comment_handled.is_(False))
+        query = query.where(Submission.comment_handled.is_(False))
     elif status == Status.HANDLED:
-        query = query.where(Response.comment_handled.is_(True))
+        query = query.where(Submission.comment_handled.is_(True))
     elif status == Status.FLAGGED:
-        query = query.where(Response.flagged.is_(True))
+        query = query.where(Submission.flagged.is_(True))
     return query
 
 
@@ -103,11 +103,13 @@ def search(
     """Comments of a period, newest first, with the point and the answer to the 'overall' question."""
     text = text.strip()[:SEARCH_MAX]
     query = _query(period, kinds, point_ids, text, status)
-    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Response.id).subquery())) or 0
+    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Submission.id).subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     found = db.session.execute(
-        query.order_by(Response.submitted_at.desc(), Response.id.desc()).offset((page - 1) * per_page).limit(per_page)
+        query.order_by(Submission.submitted_at.desc(), Submission.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).tuples().all()
     scores = _overall_scores([r.id for r, _ in found])
     rows = [
@@ -133,16 +135,16 @@ def _overall_scores(response_ids: Sequence[int]) -> dict[int, int]:
     return {rid: value for rid, value in rows}
 
 
-def get(response_id: int) -> tuple[Response, ServicePoint] | None:
+def get(response_id: int) -> tuple[Submission, ServicePoint] | None:
     """A response with its point, or None."""
     row = db.session.execute(
-        select(Response, ServicePoint).join(ServicePoint, ServicePoint.id == Response.point_id)
-        .where(Response.id == response_id)
+        select(Submission, ServicePoint).join(ServicePoint, ServicePoint.id == Submission.point_id)
+        .where(Submission.id == response_id)
     ).tuples().first()
     return (row[0], row[1]) if row else None
 
 
-def mark_handled(response: Response, actor: str, note: str, handled: bool = True) -> None:
+def mark_handled(response: Submission, actor: str, note: str, handled: bool = True) -> None:
     """Mark a comment handled (with a short note) or open again; audited. Caller commits."""
     note = note.strip()
     if len(note) > NOTE_MAX:
@@ -154,7 +156,7 @@ def mark_handled(response: Response, actor: str, note: str, handled: bool = True
     audit.record(actor, "comment.handled" if handled else "comment.reopened", f"response:{response.id}", note or None)
 
 
-def flag(response: Response, actor: str, reason: str) -> None:
+def flag(response: Submission, actor: str, reason: str) -> None:
     """Flag a response as suspicious: kept, but excluded from every index; audited. Caller commits."""
     reason = reason.strip()
     if not reason:
@@ -166,7 +168,7 @@ def flag(response: Response, actor: str, reason: str) -> None:
     audit.record(actor, "response.flagged", f"response:{response.id}", reason)
 
 
-def unflag(response: Response, actor: str) -> None:
+def unflag(response: Submission, actor: str) -> None:
     """Remove a flag so the response counts again; audited. Caller commits."""
     before = response.flag_reason
     response_svc.set_flag(response.id, None)

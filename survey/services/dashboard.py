@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from hailong.analysis import indices
+from hailong.analysis.charts import Bar
+from hailong.analysis.periods import Period, recent_quarters
+from hailong.forms.questionnaire import Questionnaire
 from sqlalchemy import Integer, case, func, literal, select
 
-from analysis import indices
-from analysis.charts import Bar
-from analysis.periods import Period, recent_quarters
-from forms.questionnaire import Questionnaire
-
 from ..extensions import db
-from ..models import Response, ServicePoint
+from ..models import ServicePoint, Submission
 from . import patterns, stats
 from . import questionnaires as qsvc
 
@@ -77,18 +76,18 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
     width = max((len(codes) for codes in versions.values()), default=0)
     if not versions or not quarters:
         return [(quarter.label, None) for quarter in quarters]
-    bucket = case(*[(Response.day_key < qt.day_keys()[1], i) for i, qt in enumerate(quarters)], else_=len(quarters))
+    bucket = case(*[(Submission.day_key < qt.day_keys()[1], i) for i, qt in enumerate(quarters)], else_=len(quarters))
     # The shift count is typed INTEGER: PostgreSQL has `bigint >> integer` but no `bigint >> bigint`.
     sums = [func.sum(mask.bitwise_rshift(literal(bit, Integer)).bitwise_and(1))
-            for bit in range(width) for mask in (Response.sat_mask, Response.valid_mask)]
+            for bit in range(width) for mask in (Submission.sat_mask, Submission.valid_mask)]
     query = (
-        select(bucket, Response.questionnaire_id, func.count(), *sums)
-        .where(Response.questionnaire_id.in_(versions), Response.flagged.is_(False),
-               Response.day_key >= quarters[0].day_keys()[0], Response.day_key < quarters[-1].day_keys()[1])
-        .group_by(bucket, Response.questionnaire_id)
+        select(bucket, Submission.questionnaire_id, func.count(), *sums)
+        .where(Submission.questionnaire_id.in_(versions), Submission.flagged.is_(False),
+               Submission.day_key >= quarters[0].day_keys()[0], Submission.day_key < quarters[-1].day_keys()[1])
+        .group_by(bucket, Submission.questionnaire_id)
     )
     if point_ids is not None:
-        query = query.where(Response.point_id.in_(point_ids))
+        query = query.where(Submission.point_id.in_(point_ids))
     totals: dict[int, tuple[int, dict[str, int], dict[str, int]]] = {}
     for row in db.session.execute(query).tuples():
         index, vid, n, values = int(row[0]), int(row[1]), int(row[2]), row[3:]

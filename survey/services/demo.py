@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
-from analysis.periods import TZ
-from forms.encoding import Answers
-from forms.questionnaire import NO_OPINION, Questionnaire, QuestionType
+from hailong.analysis.periods import TZ
+from hailong.forms.encoding import Answers
+from hailong.forms.questionnaire import NO_OPINION, Questionnaire, QuestionType
 
 from ..models import Channel, QuestionnaireVersion, ServicePoint
 from .responses import Draft, write_many

@@ -6,14 +6,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from hailong.analysis import indices
+from hailong.analysis.intervals import Pattern
+from hailong.analysis.periods import Period
 from sqlalchemy import func, select
 
-from analysis import indices
-from analysis.intervals import Pattern
-from analysis.periods import Period
-
 from ..extensions import db
-from ..models import QuestionnaireVersion, Response
+from ..models import QuestionnaireVersion, Submission
 from . import questionnaires as qsvc
 
 
@@ -31,19 +30,19 @@ def results(
     if not versions:
         return {}
     lo, hi = period.day_keys()
-    keys = [Response.point_id] if by_point else []
+    keys = [Submission.point_id] if by_point else []
     query = (
-        select(*keys, Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
+        select(*keys, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask, func.count())
         .where(
-            Response.questionnaire_id.in_(versions),
-            Response.flagged.is_(False),
-            Response.day_key >= lo,
-            Response.day_key < hi,
+            Submission.questionnaire_id.in_(versions),
+            Submission.flagged.is_(False),
+            Submission.day_key >= lo,
+            Submission.day_key < hi,
         )
-        .group_by(*keys, Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
+        .group_by(*keys, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask)
     )
     if point_ids is not None:
-        query = query.where(Response.point_id.in_(point_ids))
+        query = query.where(Submission.point_id.in_(point_ids))
     grouped: dict[int, list[Pattern]] = defaultdict(list)
     # Core rows on the session's connection: no ORM processing for up to one row per response.
     for row in db.session.connection().execute(query).tuples():

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hailong.forms.questionnaire import Questionnaire, QuestionnaireError, bundled
 from sqlalchemy import select
-
-from forms.questionnaire import Questionnaire, QuestionnaireError, bundled
 
 from ..extensions import db
 from ..models import Question, QuestionnaireVersion

@@ -10,18 +10,17 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from hailong.analysis import charts
+from hailong.analysis import report as rp
+from hailong.analysis.indices import LOW_N
+from hailong.analysis.indices import compute as compute_indices
+from hailong.analysis.periods import TZ, Period, parse_period
+from hailong.forms.questionnaire import KINDS, QuestionType
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from analysis import charts
-from analysis import report as rp
-from analysis.indices import LOW_N
-from analysis.indices import compute as compute_indices
-from analysis.periods import TZ, Period, parse_period
-from forms.questionnaire import KINDS, QuestionType
-
 from ..extensions import db
-from ..models import Answer, Organisation, Question, QuestionnaireVersion, Response, ServicePoint, Setting
+from ..models import Answer, Organisation, Question, QuestionnaireVersion, ServicePoint, Setting, Submission
 from . import patterns, stats
 from . import questionnaires as qsvc
 
@@ -240,14 +239,14 @@ def _kind_versions(kinds: Sequence[str]) -> Any:
 def _channels(lo: int, hi: int, kinds: Sequence[str]) -> list[dict[str, Any]]:
     """Responses per channel (flagged ones left out, as in the indices)."""
     rows = db.session.execute(
-        select(Response.channel, func.count())
+        select(Submission.channel, func.count())
         .where(
-            Response.day_key >= lo,
-            Response.day_key < hi,
-            Response.flagged.is_(False),
-            Response.questionnaire_id.in_(_kind_versions(kinds)),
+            Submission.day_key >= lo,
+            Submission.day_key < hi,
+            Submission.flagged.is_(False),
+            Submission.questionnaire_id.in_(_kind_versions(kinds)),
         )
-        .group_by(Response.channel)
+        .group_by(Submission.channel)
     ).tuples()
     counts = dict(rows.all())
     total = sum(counts.values())
@@ -268,11 +267,11 @@ def _flagged(lo: int, hi: int, kinds: Sequence[str]) -> int:
     """Responses of the period set aside as suspicious (not counted anywhere in the report)."""
     return int(
         db.session.scalar(
-            select(func.count(Response.id)).where(
-                Response.day_key >= lo,
-                Response.day_key < hi,
-                Response.flagged.is_(True),
-                Response.questionnaire_id.in_(_kind_versions(kinds)),
+            select(func.count(Submission.id)).where(
+                Submission.day_key >= lo,
+                Submission.day_key < hi,
+                Submission.flagged.is_(True),
+                Submission.questionnaire_id.in_(_kind_versions(kinds)),
             )
         )
         or 0
@@ -325,17 +324,17 @@ def _shares(period: Period) -> dict[str, dict[str, Any]]:
 def _comments(lo: int, hi: int, kinds: Sequence[str]) -> list[dict[str, Any]]:
     """A few recent comments of unflagged responses, masked (phones, e-mails) by analysis.report."""
     rows = db.session.execute(
-        select(Response.comment, Response.day_key, ServicePoint.name, ServicePoint.kind)
-        .join(ServicePoint, ServicePoint.id == Response.point_id)
+        select(Submission.comment, Submission.day_key, ServicePoint.name, ServicePoint.kind)
+        .join(ServicePoint, ServicePoint.id == Submission.point_id)
         .where(
-            Response.day_key >= lo,
-            Response.day_key < hi,
-            Response.flagged.is_(False),
-            Response.comment.is_not(None),
-            Response.comment != "",
+            Submission.day_key >= lo,
+            Submission.day_key < hi,
+            Submission.flagged.is_(False),
+            Submission.comment.is_not(None),
+            Submission.comment != "",
             ServicePoint.kind.in_(kinds),
         )
-        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
         .limit(COMMENT_POOL)
     ).tuples()
     pool = [

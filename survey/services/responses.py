@@ -15,15 +15,14 @@ from typing import IO, Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from hailong.analysis.periods import TZ, day_key
+from hailong.forms.encoding import Answers, decode_value, encode_row
+from hailong.forms.questionnaire import Questionnaire, QuestionType
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from analysis.periods import TZ, day_key
-from forms.encoding import Answers, decode_value, encode_row
-from forms.questionnaire import Questionnaire, QuestionType
-
 from ..extensions import db
-from ..models import Answer, Channel, Question, QuestionnaireVersion, Response, ServicePoint
+from ..models import Answer, Channel, Question, QuestionnaireVersion, ServicePoint, Submission
 from . import questionnaires as qsvc
 from . import spreadsheet
 
@@ -103,7 +102,7 @@ def write_many(drafts: Sequence[Draft]) -> list[int]:
     pairs = [_rows(d) for d in drafts]
     ids = list(
         db.session.scalars(
-            insert(Response).returning(Response.id, sort_by_parameter_order=True),
+            insert(Submission).returning(Submission.id, sort_by_parameter_order=True),
             [r for r, _ in pairs],
         )
     )
@@ -116,7 +115,7 @@ def write_many(drafts: Sequence[Draft]) -> list[int]:
 
 def submit(draft: Draft) -> tuple[int, bool]:
     """Store a citizen's response once and commit; a repeated submission key returns the stored id (created=False)."""
-    existing = db.session.scalar(select(Response.id).filter_by(submission_key=draft.submission_key))
+    existing = db.session.scalar(select(Submission.id).filter_by(submission_key=draft.submission_key))
     if existing is not None:
         return existing, False
     draft.submitted_at = intake_time(draft.submitted_at)
@@ -126,7 +125,7 @@ def submit(draft: Draft) -> tuple[int, bool]:
     except IntegrityError:
         # A second tap raced the first past the check above; the first one's row is the answer.
         db.session.rollback()
-        existing = db.session.scalar(select(Response.id).filter_by(submission_key=draft.submission_key))
+        existing = db.session.scalar(select(Submission.id).filter_by(submission_key=draft.submission_key))
         if existing is None:
             raise
         return existing, False
@@ -136,7 +135,9 @@ def submit(draft: Draft) -> tuple[int, bool]:
 def set_flag(response_id: int, reason: str | None) -> None:
     """Flag (reason given) or unflag (None) a response: excluded from indices but kept. Caller commits."""
     flagged = reason is not None
-    db.session.execute(update(Response).where(Response.id == response_id).values(flagged=flagged, flag_reason=reason))
+    db.session.execute(
+        update(Submission).where(Submission.id == response_id).values(flagged=flagged, flag_reason=reason)
+    )
     db.session.execute(update(Answer).where(Answer.response_id == response_id).values(excluded=flagged))
 
 
@@ -211,10 +212,10 @@ def _service_limits() -> dict[str, int]:
     return {
         "submitted_at": 40,
         "point": _column_length(ServicePoint.__table__.c.code),
-        "channel": _column_length(Response.__table__.c.channel),
+        "channel": _column_length(Submission.__table__.c.channel),
         "questionnaire": _column_length(QuestionnaireVersion.__table__.c.kind) + 10,
         "verified": 5,
-        "flag_reason": _column_length(Response.__table__.c.flag_reason),
+        "flag_reason": _column_length(Submission.__table__.c.flag_reason),
         "comment": COMMENT_FALLBACK_MAX,
     }
 
@@ -532,16 +533,16 @@ def export_rows(
     batch: int = 2000,
 ) -> Iterator[dict[str, str]]:
     """Yield responses as import-compatible text rows, in id order, a batch at a time (spreadsheet guards them)."""
-    query = select(Response, ServicePoint.code, QuestionnaireVersion).join(ServicePoint).join(QuestionnaireVersion)
+    query = select(Submission, ServicePoint.code, QuestionnaireVersion).join(ServicePoint).join(QuestionnaireVersion)
     if day_range:
-        query = query.where(Response.day_key >= day_range[0], Response.day_key < day_range[1])
+        query = query.where(Submission.day_key >= day_range[0], Submission.day_key < day_range[1])
     if kind:
         query = query.where(ServicePoint.kind == kind)
     if point_codes is not None:
         query = query.where(ServicePoint.code.in_(point_codes))
     last_id = 0
     while True:
-        chunk = db.session.execute(query.where(Response.id > last_id).order_by(Response.id).limit(batch)).all()
+        chunk = db.session.execute(query.where(Submission.id > last_id).order_by(Submission.id).limit(batch)).all()
         if not chunk:
             return
         ids = [r.id for r, _, _ in chunk]
@@ -559,7 +560,7 @@ def export_rows(
 
 
 def _export_row(
-    response: Response, point_code: str, q: Questionnaire, answers: list[tuple[str, int]]
+    response: Submission, point_code: str, q: Questionnaire, answers: list[tuple[str, int]]
 ) -> dict[str, str]:
     grouped: dict[str, int | list[int]] = {}
     for code, value in answers:

@@ -24,15 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from hailong.analysis import indices
+from hailong.analysis.periods import Period
+from hailong.forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questionnaire, QuestionType
 from sqlalchemy import Integer, column, func, select, values
 from sqlalchemy.sql import Select
 
-from analysis import indices
-from analysis.periods import Period
-from forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questionnaire, QuestionType
-
 from ..extensions import db
-from ..models import Answer, Question, QuestionnaireVersion, Response, ServicePoint
+from ..models import Answer, Question, QuestionnaireVersion, ServicePoint, Submission
 from . import questionnaires as qsvc
 
 #: Questions outside the statements whose counts analysis/indices.py reads.
@@ -152,34 +151,34 @@ def _grouped_counts(f: Filter, question_ids: Sequence[int]) -> Select[Any]:
 def _verified_counts(f: Filter, qs: _Questions) -> Select[Any]:
     """Answer counts of verified responses: read through the period's responses (a small share of the rows).
 
-    Answer.excluded is a copy of Response.flagged (services.responses keeps them in step), so the flag
+    Answer.excluded is a copy of Submission.flagged (services.responses keeps them in step), so the flag
     is read on the response here.
     """
     lo, hi = f.period.day_keys()
     query = (
         select(Answer.question_id, Answer.value, func.count())
-        .join(Response, Response.id == Answer.response_id)
-        .where(Response.questionnaire_id.in_(qs.versions), Response.day_key >= lo, Response.day_key < hi,
-               Response.flagged.is_(False), Response.verified.is_(True), Answer.question_id.in_(qs.codes))
+        .join(Submission, Submission.id == Answer.response_id)
+        .where(Submission.questionnaire_id.in_(qs.versions), Submission.day_key >= lo, Submission.day_key < hi,
+               Submission.flagged.is_(False), Submission.verified.is_(True), Answer.question_id.in_(qs.codes))
         .group_by(Answer.question_id, Answer.value)
     )
     if f.point_ids is not None:
-        query = query.where(Response.point_id.in_(f.point_ids))
+        query = query.where(Submission.point_id.in_(f.point_ids))
     return query
 
 
 def _pattern_counts(f: Filter, qs: _Questions) -> Select[Any]:
     lo, hi = f.period.day_keys()
     query = (
-        select(Response.questionnaire_id, Response.sat_mask, Response.valid_mask, func.count())
-        .where(Response.questionnaire_id.in_(qs.versions), Response.flagged.is_(False),
-               Response.day_key >= lo, Response.day_key < hi)
-        .group_by(Response.questionnaire_id, Response.sat_mask, Response.valid_mask)
+        select(Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask, func.count())
+        .where(Submission.questionnaire_id.in_(qs.versions), Submission.flagged.is_(False),
+               Submission.day_key >= lo, Submission.day_key < hi)
+        .group_by(Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask)
     )
     if f.point_ids is not None:
-        query = query.where(Response.point_id.in_(f.point_ids))
+        query = query.where(Submission.point_id.in_(f.point_ids))
     if f.verified_only:
-        query = query.where(Response.verified.is_(True))
+        query = query.where(Submission.verified.is_(True))
     return query
 
 

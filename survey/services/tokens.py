@@ -17,7 +17,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Response, ServicePoint, Token
+from ..models import ServicePoint, Submission, Token
 from . import responses as response_svc
 from .points import point_url, qr_svg
 
@@ -101,7 +101,7 @@ def submit_with_token(draft: response_svc.Draft, token: str) -> tuple[int, bool]
 
     Raises TokenUsed when another submission consumed the token first (nothing is stored then).
     """
-    existing = db.session.scalar(select(Response.id).filter_by(submission_key=draft.submission_key))
+    existing = db.session.scalar(select(Submission.id).filter_by(submission_key=draft.submission_key))
     if existing is not None:
         return existing, False
     draft.verified = True
@@ -131,7 +131,7 @@ def submit_with_token(draft: response_svc.Draft, token: str) -> tuple[int, bool]
 
 
 def _already_stored(submission_key: str) -> tuple[int, bool]:
-    existing = db.session.scalar(select(Response.id).filter_by(submission_key=submission_key))
+    existing = db.session.scalar(select(Submission.id).filter_by(submission_key=submission_key))
     if existing is None:
         raise TokenUsed
     return existing, False

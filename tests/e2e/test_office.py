@@ -12,15 +12,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hailong.analysis.periods import TZ, recent_quarters
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import Organisation, User
+from hailong.survey.services import demo as demo_svc
+from hailong.survey.services import points as point_svc
+from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services import users as user_svc
 from werkzeug.security import generate_password_hash
-
-from analysis.periods import TZ, recent_quarters
-from survey.extensions import db as _db
-from survey.models import Organisation, User
-from survey.services import demo as demo_svc
-from survey.services import points as point_svc
-from survey.services import questionnaires as qsvc
-from survey.services import users as user_svc
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORDS = {"admin": "admin-password-1", "viewer": "viewer-password-1"}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hailong.survey.models import Answer, Submission
 from sqlalchemy import func, select
-
-from survey.models import Answer, Response
 
 
 def test_phone_submit_is_stored(app: Any, demo_points: Any, live_server: str, phone: Any) -> None:
@@ -20,10 +19,10 @@ def test_phone_submit_is_stored(app: Any, demo_points: Any, live_server: str, ph
     phone.locator("button[type=submit]").click()
     phone.wait_for_url("**/cam-on")
     assert "Cảm ơn" in phone.locator("h1").inner_text()
-    from survey.extensions import db
+    from hailong.survey.extensions import db
 
     with app.app_context():
-        response = db.session.scalars(select(Response)).one()
+        response = db.session.scalars(select(Submission)).one()
         assert response.comment == "Cán bộ rất nhiệt tình <b>cảm ơn</b>"
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 4
 
@@ -37,7 +36,7 @@ def test_line_breaks_typed_in_the_comment_are_stored_as_typed(app: Any, demo_poi
     assert phone.locator("textarea[name='comment']").input_value() == "Dòng một\nDòng hai"
     phone.locator("button[type=submit]").click()
     phone.wait_for_url("**/cam-on")
-    from survey.extensions import db
+    from hailong.survey.extensions import db
 
     with app.app_context():
-        assert db.session.scalars(select(Response.comment)).one() == "Dòng một\nDòng hai"
+        assert db.session.scalars(select(Submission.comment)).one() == "Dòng một\nDòng hai"

@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hailong.analysis.periods import TZ
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import Organisation, ServicePoint, User
+from hailong.survey.services import points as point_svc
+from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services import responses as response_svc
+from hailong.survey.services import users as user_svc
 from werkzeug.security import generate_password_hash
-
-from analysis.periods import TZ
-from survey.extensions import db as _db
-from survey.models import Organisation, ServicePoint, User
-from survey.services import points as point_svc
-from survey.services import questionnaires as qsvc
-from survey.services import responses as response_svc
-from survey.services import users as user_svc
 
 PASSWORDS = {"admin": "admin-password-1", "reviewer": "reviewer-password-1", "viewer": "viewer-password-1"}
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -7,13 +7,12 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from flask import Flask
+from hailong.analysis.periods import parse_period
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import AuditEvent, Submission
+from hailong.survey.services import comments as comment_svc
+from hailong.survey.services import stats
 from sqlalchemy import select
-
-from analysis.periods import parse_period
-from survey.extensions import db as _db
-from survey.models import AuditEvent, Response
-from survey.services import comments as comment_svc
-from survey.services import stats
 
 from .conftest import Q1_DAY, token
 
@@ -71,14 +70,14 @@ def test_mark_handled_with_note_is_audited(login: Any, app: Flask, add_responses
     handled = client.get(f"/office/comments?{Q1}&status=handled").get_data(as_text=True)
     assert "Phòng chờ nóng" in handled and "Đã lắp thêm quạt" in handled
     with app.app_context():
-        r = _db.session.get(Response, rid)
+        r = _db.session.get(Submission, rid)
         assert r is not None and r.comment_handled and r.comment_note == "Đã lắp thêm quạt"
         event = _db.session.scalars(select(AuditEvent).filter_by(action="comment.handled")).one()
         assert event.actor == "reviewer" and event.target == f"response:{rid}"
     # Reopen.
     client.post(f"/office/comments/{rid}/handled", data={"csrf_token": token(client), "action": "reopen"})
     with app.app_context():
-        r = _db.session.get(Response, rid)
+        r = _db.session.get(Submission, rid)
         assert r is not None and not r.comment_handled
 
 
@@ -118,7 +117,7 @@ def test_flag_excludes_from_indices_reversibly_and_audited(
     client.post(f"/office/responses/{rid}/unflag", data={"csrf_token": token(client)})
     assert responses_counted() == 31
     with app.app_context():
-        kept = _db.session.get(Response, rid)
+        kept = _db.session.get(Submission, rid)
         assert kept is not None and not kept.flagged and kept.comment == "spam spam"
         actions = [e.action for e in _db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
         assert actions[-2:] == ["response.flagged", "response.unflagged"]

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-
-from analysis.charts import Bar, element_bars, trend_line
-from analysis.periods import TZ, parse_period
-from analysis.report import fmt_pct
-from survey.services import stats
+from hailong.analysis.charts import Bar, element_bars, trend_line
+from hailong.analysis.periods import TZ, parse_period
+from hailong.analysis.report import fmt_pct
+from hailong.survey.services import stats
 
 from .conftest import token
 
@@ -157,7 +156,7 @@ def test_report_link_and_pdf(login: Any, filled: None, monkeypatch: pytest.Monke
     client = login("reviewer")
     html = client.get(f"/office/?{Q1}").get_data(as_text=True)
     assert 'href="/office/report?period=2026-Q1&amp;kind=onestop">Tải báo cáo PDF</a>' in html
-    from survey.services import reports
+    from hailong.survey.services import reports
 
     monkeypatch.setattr(reports, "build_pdf", lambda period, kind: b"%PDF-1.7 test " + period.label.encode())
     response = client.get(f"/office/report?{Q1}&kind=onestop")
@@ -167,7 +166,7 @@ def test_report_link_and_pdf(login: Any, filled: None, monkeypatch: pytest.Monke
 
 
 def test_report_failure_is_a_clear_message_not_an_error(login: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from survey.services import reports
+    from hailong.survey.services import reports
 
     def broken(period: Any, kind: Any) -> bytes:
         raise RuntimeError("boom")
@@ -190,19 +189,19 @@ def test_ranking_and_trend_agree_with_stats_compute(app: Flask, points: dict[str
     """The dashboard's one-pass ranking and trend give exactly what stats.compute gives point by point."""
     from datetime import date
 
-    from survey.extensions import db as _db
-    from survey.models import Response, ServicePoint
-    from survey.services import dashboard as results
-    from survey.services import demo as demo_svc
-    from survey.services import questionnaires as qsvc
-    from survey.services import responses as response_svc
+    from hailong.survey.extensions import db as _db
+    from hailong.survey.models import ServicePoint, Submission
+    from hailong.survey.services import dashboard as results
+    from hailong.survey.services import demo as demo_svc
+    from hailong.survey.services import questionnaires as qsvc
+    from hailong.survey.services import responses as response_svc
 
     with app.app_context():
         demo_points = _db.session.query(ServicePoint).order_by(ServicePoint.id).all()
         versions = {k: (qsvc.latest_version(k), qsvc.definition(qsvc.latest_version(k)))
                     for k in ("onestop", "health", "education")}
         demo_svc.generate(demo_points, versions, date(2026, 3, 31))
-        for rid in _db.session.query(Response.id).filter(Response.id % 17 == 0).limit(40):
+        for rid in _db.session.query(Submission.id).filter(Submission.id % 17 == 0).limit(40):
             response_svc.set_flag(rid[0], "test")
         _db.session.commit()
         period = parse_period("2026-Q1")
@@ -226,7 +225,7 @@ def test_ranking_and_trend_agree_with_stats_compute(app: Flask, points: dict[str
 
 def test_overview_is_stats_compute(app: Flask, points: dict[str, int], add_responses: Callable[..., list[int]]) -> None:
     """The dashboard's overview (previous period from patterns) equals stats.compute, change included."""
-    from survey.services import dashboard as results
+    from hailong.survey.services import dashboard as results
 
     add_responses("mc-1", 12, 5)
     add_responses("mc-2", 9, 2)

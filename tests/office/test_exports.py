@@ -8,13 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from hailong.analysis import flat
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import AuditEvent
+from hailong.survey.services import responses as response_svc
 from openpyxl import load_workbook
 from sqlalchemy import select
-
-from analysis import flat
-from survey.extensions import db as _db
-from survey.models import AuditEvent
-from survey.services import responses as response_svc
 
 Q1 = "period=2026-Q1"
 
@@ -110,7 +109,7 @@ def test_csv_exports_quote_line_breaks_and_guard_after_semicolons(
 def test_a_failed_export_is_audited_as_a_failure_and_logs_no_text(
     login: Any, app: Flask, add_responses: Callable[..., list[int]], monkeypatch: Any, caplog: Any
 ) -> None:
-    from survey.services import spreadsheet
+    from hailong.survey.services import spreadsheet
 
     comment = "Cảm ơn chị Lan"
     add_responses("mc-1", 1, 4, comment=comment)

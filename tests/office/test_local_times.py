@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
+from hailong.analysis.periods import TZ
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import AuditEvent
 from sqlalchemy import select
-
-from analysis.periods import TZ
-from survey.extensions import db as _db
-from survey.models import AuditEvent
 
 
 def test_office_pages_show_local_times(

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hailong.survey.extensions import db as _db
+from hailong.survey.extensions import limiter
+from hailong.survey.models import LoginThrottle, User
+from hailong.survey.services import users as user_svc
 from sqlalchemy import select
-
-from survey.extensions import db as _db
-from survey.extensions import limiter
-from survey.models import LoginThrottle, User
-from survey.services import users as user_svc
 
 from .conftest import PASSWORDS, csrf_of, token
 

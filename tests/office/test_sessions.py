@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import User
 from sqlalchemy import select
-
-from survey.extensions import db as _db
-from survey.models import User
 
 from .conftest import sign_in, token
 

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import AuditEvent, User
+from hailong.survey.services import audit
 from sqlalchemy import select
-
-from survey.extensions import db as _db
-from survey.models import AuditEvent, User
-from survey.services import audit
 
 from .conftest import sign_in, token
 

@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 from flask_sqlalchemy import SQLAlchemy
-
-from analysis.periods import TZ
-from survey.services import questionnaires as qsvc
-from survey.services.demo import synthetic_answers
-from survey.services.responses import Draft, write_many
+from hailong.analysis.periods import TZ
+from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services.demo import synthetic_answers
+from hailong.survey.services.responses import Draft, write_many
 
 Seeder = Callable[..., int]
 

@@ -13,12 +13,11 @@ import pytest
 from flask.testing import FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
 from fontTools.ttLib import TTFont
+from hailong.analysis import report as rp
+from hailong.analysis.periods import parse_period
+from hailong.survey.models import Setting
+from hailong.survey.services import reports
 from pypdf import PdfReader
-
-from analysis import report as rp
-from analysis.periods import parse_period
-from survey.models import Setting
-from survey.services import reports
 
 from .conftest import Seeder, pdf_text
 

@@ -6,12 +6,11 @@ import re
 from typing import Any
 
 import pytest
-
-from analysis import indices
-from analysis import report as rp
-from analysis.intervals import DELTA_METHOD, bootstrap_method
-from analysis.periods import parse_period
-from forms.questionnaire import latest
+from hailong.analysis import indices
+from hailong.analysis import report as rp
+from hailong.analysis.intervals import DELTA_METHOD, bootstrap_method
+from hailong.analysis.periods import parse_period
+from hailong.forms.questionnaire import latest
 
 
 def test_numbers_use_the_vietnamese_decimal_comma() -> None:

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hailong.survey.extensions import db
+from hailong.survey.models import Answer, Submission, Token
+from hailong.survey.services import antiabuse
 from sqlalchemy import func, select
 
-from survey.extensions import db
-from survey.models import Answer, Response, Token
-from survey.services import antiabuse
 from tests.conftest import form_tokens
 
 TOKEN_RE = re.compile(r'name="t" value="([^"]+)"')
@@ -54,7 +54,7 @@ class FormPage:
 
     def backdate(self, seconds: int = 120) -> FormPage:
         """Pretend the citizen took `seconds` to answer: a key issued that long ago (the fill-time check is real)."""
-        from survey.services import points as point_svc
+        from hailong.survey.services import points as point_svc
 
         code = self.url.rsplit("/", 1)[-1]
         with self.app.app_context():
@@ -77,14 +77,14 @@ def counts(app: Flask) -> tuple[int, int]:
     """(responses, answers) stored."""
     with app.app_context():
         return (
-            db.session.scalar(select(func.count()).select_from(Response)) or 0,
+            db.session.scalar(select(func.count()).select_from(Submission)) or 0,
             db.session.scalar(select(func.count()).select_from(Answer)) or 0,
         )
 
 
-def stored(app: Flask) -> list[Response]:
+def stored(app: Flask) -> list[Submission]:
     with app.app_context():
-        rows = list(db.session.scalars(select(Response).order_by(Response.id)))
+        rows = list(db.session.scalars(select(Submission).order_by(Submission.id)))
         db.session.expunge_all()
         return rows
 
@@ -99,8 +99,8 @@ def token_rows(app: Flask) -> list[Token]:
 @pytest.fixture
 def points(app: Flask) -> list[str]:
     """The demo points' codes, created outside any lasting app context so each request gets its own."""
-    from survey.models import Organisation
-    from survey.services import points as point_svc
+    from hailong.survey.models import Organisation
+    from hailong.survey.services import points as point_svc
 
     with app.app_context():
         org = db.session.scalars(select(Organisation)).one()

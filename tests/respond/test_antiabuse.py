@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hailong.survey.extensions import db
+from hailong.survey.models import Answer
+from hailong.survey.services import antiabuse
 from sqlalchemy import select
 
-from survey.extensions import db
-from survey.models import Answer
-from survey.services import antiabuse
 from tests.respond.helpers import VALID, counts, open_form, stored
 
 SCHOOL = {"access__teacher_contact": "5", "overall": "4"}
@@ -146,8 +146,8 @@ def test_redis_is_the_limit_storage_when_configured(tmp_path: Path, points: Any,
         client.ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379")
-    from survey import create_app
-    from survey.extensions import limiter
+    from hailong.survey import create_app
+    from hailong.survey.extensions import limiter
 
     prefix = f"hailong-test-{uuid.uuid4().hex}"
     redis_app = create_app({

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hailong.survey.models import ServicePoint, Submission
+from hailong.survey.services import points as point_svc
 from sqlalchemy import select
 
-from survey.models import Response, ServicePoint
-from survey.services import points as point_svc
 from tests.respond.helpers import VALID, counts, open_form, stored
 
 
@@ -281,4 +281,4 @@ def test_rejected_posts_store_nothing_at_all(app: Flask, client: FlaskClient, po
     for data in bad:
         assert 400 <= form.post(data).status_code < 500
     assert counts(app) == (0, 0)
-    assert db.session.scalar(select(Response.id)) is None
+    assert db.session.scalar(select(Submission.id)) is None
