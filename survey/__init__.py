@@ -13,6 +13,7 @@ from . import logs
 from .config import build_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
+#: Where templates, migrations and catalogues live: the checkout, or site-packages/hailong in an installed wheel.
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         "survey",
         template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "survey" / "static"),
+        static_folder=str(Path(__file__).resolve().parent / "static"),
         instance_path=str(ROOT / "instance"),
     )
     app.config.update(build_config(Path(app.instance_path), config))
