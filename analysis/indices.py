@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
 from hailong.forms.questionnaire import (
     NO_OPINION,
     SCALE_VALUES,

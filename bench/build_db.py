@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
 from hailong.survey.services.demo import COMMENTS as DEMO_COMMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -347,11 +348,12 @@ def make_app(url: str) -> Any:
 def prepare(app: Any) -> Layout:
     """Migrate, load the questionnaires, create the ward's onestop points up to N_POINTS; returns the layout."""
     from flask_migrate import upgrade
+    from sqlalchemy import select
+
     from hailong.survey.extensions import db
     from hailong.survey.models import ServicePoint
     from hailong.survey.services import points as point_svc
     from hailong.survey.services import questionnaires as qsvc
-    from sqlalchemy import select
 
     upgrade(directory=app.extensions["migrate"].directory)
     qsvc.sync()
@@ -393,8 +395,9 @@ def layout_of(points: Sequence[Any]) -> Layout:
 
 
 def _dump() -> tuple[list[Any], list[Any]]:
-    from hailong.survey.extensions import db
     from sqlalchemy import text
+
+    from hailong.survey.extensions import db
 
     responses = db.session.execute(text("SELECT * FROM responses ORDER BY id")).all()
     answers = db.session.execute(text("SELECT * FROM answers ORDER BY response_id, question_id, value")).all()
@@ -403,9 +406,10 @@ def _dump() -> tuple[list[Any], list[Any]]:
 
 def check_sample(layout: Layout, size: int = SAMPLE, seed: int = SEED + 1) -> int:
     """Write a sample through write_many, then the same rows through the bulk loader; they must be equal."""
+    from sqlalchemy import text
+
     from hailong.survey.extensions import db
     from hailong.survey.services.responses import write_many
-    from sqlalchemy import text
 
     dialect = db.engine.dialect.name
     (chunk,) = generate(layout, size, seed=seed, chunk=size)
@@ -433,8 +437,9 @@ def check_sample(layout: Layout, size: int = SAMPLE, seed: int = SEED + 1) -> in
 
 
 def _clear() -> None:
-    from hailong.survey.extensions import db
     from sqlalchemy import text
+
+    from hailong.survey.extensions import db
 
     db.session.execute(text("DELETE FROM answers"))
     db.session.execute(text("DELETE FROM responses"))

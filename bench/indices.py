@@ -52,8 +52,9 @@ def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float, float, Any
 
 
 def _db_bytes(url: str) -> int:
-    from hailong.survey.extensions import db
     from sqlalchemy import text
+
+    from hailong.survey.extensions import db
 
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
@@ -64,9 +65,10 @@ def _db_bytes(url: str) -> int:
 def measure(url: str, repeat: int, periods: Sequence[str], config: dict[str, Any], process: bool = True
             ) -> dict[str, Any]:
     """Time the baseline and the command for each period on one database (run in a child process)."""
+    from sqlalchemy import text
+
     from hailong.analysis.periods import parse_period
     from hailong.survey.extensions import db
-    from sqlalchemy import text
 
     app = make_app(url)
     app.config.update(config)

@@ -37,11 +37,12 @@ def _fresh_pg(url: str) -> None:
 
 def _app(url: str) -> Any:
     from flask_migrate import upgrade
+    from werkzeug.security import generate_password_hash
+
     from hailong.survey import create_app
     from hailong.survey.extensions import db
     from hailong.survey.models import User
     from hailong.survey.services import users as user_svc
-    from werkzeug.security import generate_password_hash
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-not-secret",
                       "HAILONG_BASE_URL": "http://bench.invalid", "WTF_CSRF_ENABLED": False,

@@ -42,9 +42,10 @@ def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float, float]:
 
 def _bench_admin() -> str:
     """An admin account for the bench (created once, never used with a password); its Flask-Login session id."""
+    from werkzeug.security import generate_password_hash
+
     from hailong.survey.extensions import db
     from hailong.survey.models import User
-    from werkzeug.security import generate_password_hash
 
     user = db.session.query(User).filter_by(username=BENCH_USER).one_or_none()
     if user is None:
@@ -64,11 +65,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
+    from sqlalchemy import func, select
+
     from hailong.analysis.periods import parse_period
     from hailong.survey.extensions import db
     from hailong.survey.models import ServicePoint, Submission
     from hailong.survey.services import dashboard as results
-    from sqlalchemy import func, select
 
     url = run_build(args.size, args.pg, args.pg_base)
     app = make_app(url)

@@ -63,6 +63,7 @@ def build(size: int, force: bool = False) -> Path:
     path.unlink(missing_ok=True)
     sidecar.unlink(missing_ok=True)
     from flask_migrate import upgrade
+
     from hailong.analysis.periods import TZ, parse_period
     from hailong.survey import create_app
     from hailong.survey.extensions import db
@@ -121,10 +122,11 @@ def build(size: int, force: bool = False) -> Path:
 
 def run(path: Path, runs: int) -> dict[str, Any]:
     """Time build_pdf, and render_html + WeasyPrint separately, `runs` times each after one warm-up."""
+    from weasyprint import HTML
+
     from hailong.analysis.periods import parse_period
     from hailong.survey import create_app
     from hailong.survey.services import reports, stats
-    from weasyprint import HTML
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench"})
     period = parse_period(PERIOD)

@@ -14,11 +14,12 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from flask_babel import gettext as _
 from flask_migrate import upgrade
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+
 from hailong.analysis import flat
 from hailong.analysis.periods import TZ, PeriodError, parse_period
 from hailong.forms.questionnaire import KINDS
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from .commands.base import OUT_FILE, BadInput, CommandFailed, output_file
 from .config import ConfigError

@@ -14,11 +14,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import text
+
 from hailong.survey import create_app
 from hailong.survey.extensions import db as _db
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
-from sqlalchemy import text
 
 PG_URL = os.environ.get("HAILONG_DATABASE_URL", "")
 USE_PG = PG_URL.startswith("postgresql")

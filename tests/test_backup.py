@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+
 from hailong.survey.extensions import db
 from hailong.survey.models import ServicePoint, Submission
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as response_svc
-from sqlalchemy import func, select
-
 from tests.conftest import USE_PG
 from tests.respond.helpers import points
 

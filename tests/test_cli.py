@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hailong.survey.models import AuditEvent, ServicePoint, Submission, Token
 from pypdf import PdfReader
 from sqlalchemy import func, select
+
+from hailong.survey.models import AuditEvent, ServicePoint, Submission, Token
 
 
 def test_init_demo_twice_is_safe(runner: Any, db: Any) -> None:
@@ -65,6 +66,7 @@ def test_qr_posters_pdf(runner: Any, demo_points: Any, tmp_path: Any) -> None:
 def test_a_database_without_schema_gives_one_clear_line(tmp_path: Any) -> None:
     """`hailong indices` before `hailong init`: a message naming the fix and exit 1, not a traceback."""
     from click.testing import CliRunner
+
     from hailong.survey.cli import main
 
     env = {"HAILONG_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "HAILONG_SECRET_KEY": "k" * 32}

@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hailong.analysis import flat
 
+from hailong.analysis import flat
 from tests.test_stats import answers, draft, local, onestop_scenario, write
 
 BOOTSTRAP = "bootstrap-percentile (B=2000, seed=20260101, resampling responses)"

@@ -14,6 +14,10 @@ from urllib.parse import quote, urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
 from hailong.survey import create_app
 from hailong.survey.extensions import db
 from hailong.survey.models import Answer, Organisation, RetiredCode, ServicePoint, Submission, Token, User
@@ -21,10 +25,6 @@ from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import tokens as token_svc
 from hailong.survey.services import users as user_svc
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
-from sqlalchemy import func, select
-
 from tests.conftest import CSRF_RE
 
 EXAMPLES = 100

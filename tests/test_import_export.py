@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
 from hailong.survey.models import Answer, Submission
 from hailong.survey.services import responses as rsvc
 from hailong.survey.services import spreadsheet
-from openpyxl import load_workbook
-from sqlalchemy import func, select
 
 HEADER = "submitted_at,point,channel,access.seating,staff.polite,overall,on_time,expect,comment,g1_expect_pct\n"
 

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
+
 from hailong.analysis.periods import TZ
 from hailong.survey.models import Answer, Submission
 from hailong.survey.services import responses as rsvc
-from sqlalchemy import func, select
 
 HEADER = "submitted_at,point,channel,access.seating,overall,flag_reason,comment\n"
 GOOD = "2026-03-01T09:00:00,mc-1,paper,5,4,,Tốt\n"
@@ -198,8 +199,9 @@ def test_a_database_error_prints_no_citizen_text(app: Any, db: Any, demo_points:
     """Whatever the database refuses, the `hailong` command prints its first line, never the statement's parameters."""
     from click.testing import CliRunner
     from flask.cli import ScriptInfo
-    from hailong.survey.cli import main
     from sqlalchemy.exc import DataError
+
+    from hailong.survey.cli import main
 
     comment = "Cảm ơn chị Lan, 0912 345 678"
 

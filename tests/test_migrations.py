@@ -8,8 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from hailong.survey.extensions import db as _db
 from sqlalchemy import inspect, text
+
+from hailong.survey.extensions import db as _db
 
 
 def _columns(table: str) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from hailong.forms.questionnaire import QUESTIONNAIRE_DIR, QuestionnaireError, load_all, load_file
 
 ONESTOP_CODES = [

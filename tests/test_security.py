@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from hailong.survey.config import ConfigError, build_config
 
+from hailong.survey.config import ConfigError, build_config
 from tests.respond.helpers import open_form, points
 
 __all__ = ["points"]  # the fixture, shared with tests/respond
@@ -103,8 +103,9 @@ def test_a_crash_shows_the_friendly_500_page_without_a_trace(app: Flask, testing
 
 def test_a_database_failure_is_a_friendly_500(app: Flask, client: FlaskClient, points: Any,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from hailong.survey.services import responses as response_svc
     from sqlalchemy.exc import OperationalError
+
+    from hailong.survey.services import responses as response_svc
 
     def down(_draft: Any) -> Any:
         raise OperationalError("INSERT ...", {}, Exception("database is locked"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from hailong.survey.services.spreadsheet import CONTROL_RE, from_cell, to_cell
 from hypothesis import given
 from hypothesis import strategies as st
+
+from hailong.survey.services.spreadsheet import CONTROL_RE, from_cell, to_cell
 
 #: Characters that matter to the guard and the escape, mixed with ordinary text.
 TRICKY = st.text(alphabet=st.sampled_from(list("=+-@'\" ;\t\r\n,aá[]U0B+\x00\x01\x0b\x7f\x85\ufffe")), max_size=12)

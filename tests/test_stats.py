@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from hailong.analysis.periods import TZ, Period, parse_period
 from hailong.forms.questionnaire import KINDS, QuestionType
 from hailong.survey.extensions import db as _db

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import DateTime, func, select
+
 from hailong.analysis.periods import parse_period
 from hailong.survey.models import AuditEvent, Submission, Token, User
 from hailong.survey.services import audit, spreadsheet
 from hailong.survey.services import responses as rsvc
-from sqlalchemy import DateTime, func, select
 
 
 def _export(db: Any) -> list[dict[str, str]]:

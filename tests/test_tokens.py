@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
+
 from hailong.survey.extensions import db
 from hailong.survey.models import ServicePoint, Submission, Token
 from hailong.survey.services import tokens as token_svc
-from sqlalchemy import select
-
 from tests.respond.helpers import VALID, counts, open_form, points, stored, token_rows
 
 __all__ = ["points"]  # the fixture, re-exported for this module

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+
 from hailong.analysis.periods import PeriodError, parse_period
 
 from ..services import reports

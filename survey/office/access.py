@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db, login_manager
-from ..models import Role, ServicePoint, User
+from ..models import Organisation, Role, ServicePoint, User
 
 ADMIN = (Role.ADMIN.value,)
 STAFF = (Role.ADMIN.value, Role.REVIEWER.value)
@@ -38,6 +38,17 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         return cast(F, wrapped)
 
     return decorate
+
+
+def current_ward() -> Organisation:
+    """The ward (organisation) whose data this request may touch; services take it as an argument.
+
+    One ward per database for now: the first one. When wards become tenants it is the signed-in account's.
+    """
+    ward = db.session.scalars(select(Organisation).order_by(Organisation.id).limit(1)).first()
+    if ward is None:
+        abort(404, _("Chưa có phường trong hệ thống; hãy chạy “hailong init”."))
+    return ward
 
 
 def user() -> User:

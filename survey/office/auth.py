@@ -10,7 +10,7 @@ from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from werkzeug.wrappers import Response as WerkzeugResponse
+from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter, login_manager
 from ..services import audit
@@ -33,7 +33,7 @@ def _configure_login(_state: BlueprintSetupState) -> None:
 
 
 @bp.after_request
-def _no_store(response: WerkzeugResponse) -> WerkzeugResponse:
+def _no_store(response: Response) -> Response:
     """Office pages and files hold data about the ward's services: never keep them in a shared cache."""
     response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -82,7 +82,7 @@ def login() -> Any:
 
 @bp.post("/logout")
 @roles_required(*ANYONE)
-def logout() -> WerkzeugResponse:
+def logout() -> Response:
     account = user()
     audit.record(account.username, "logout", f"user:{account.username}")
     # Server-side end: a copy of this session's cookie (or of any other of this account's) stops working too.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.wrappers import Response as WerkzeugResponse
+from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Submission
@@ -48,13 +48,13 @@ def _response(response_id: int) -> Submission:
     return found[0]
 
 
-def _back() -> WerkzeugResponse:
+def _back() -> Response:
     return redirect(safe_next(request.form.get("next")) or url_for(".comments"), code=303)
 
 
 @bp.post("/comments/<row_id:response_id>/handled")
 @roles_required(*STAFF)
-def comment_handled(response_id: int) -> WerkzeugResponse:
+def comment_handled(response_id: int) -> Response:
     response = _response(response_id)
     action = request.form.get("action", "handle")
     if action not in ("handle", "reopen"):
@@ -71,7 +71,7 @@ def comment_handled(response_id: int) -> WerkzeugResponse:
 
 @bp.post("/responses/<row_id:response_id>/flag")
 @roles_required(*STAFF)
-def response_flag(response_id: int) -> WerkzeugResponse:
+def response_flag(response_id: int) -> Response:
     response = _response(response_id)
     try:
         comment_svc.flag(response, user().username, request.form.get("reason", ""))
@@ -85,7 +85,7 @@ def response_flag(response_id: int) -> WerkzeugResponse:
 
 @bp.post("/responses/<row_id:response_id>/unflag")
 @roles_required(*STAFF)
-def response_unflag(response_id: int) -> WerkzeugResponse:
+def response_unflag(response_id: int) -> Response:
     response = _response(response_id)
     comment_svc.unflag(response, user().username)
     db.session.commit()

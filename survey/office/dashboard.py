@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
+
 from hailong.analysis import charts
 from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import KINDS
-from markupsafe import Markup
 
 from ..extensions import db
 from ..services import audit

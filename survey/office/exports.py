@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
+
 from hailong.analysis import flat
 from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import bundled

@@ -9,6 +9,9 @@ from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter
+
 from hailong.analysis.periods import (
     TZ,
     Period,
@@ -20,8 +23,6 @@ from hailong.analysis.periods import (
     whole_year,
 )
 from hailong.forms.questionnaire import KINDS
-from werkzeug.datastructures import MultiDict
-from werkzeug.routing import IntegerConverter
 
 # Query keys every office page accepts (the language switch).
 ALWAYS = frozenset({"lang"})

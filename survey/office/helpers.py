@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request, url_for
 from flask_babel import gettext as _
+
 from hailong.analysis.intervals import DELTA_METHOD, bootstrap_settings
 from hailong.analysis.periods import TZ
 from hailong.analysis.report import fmt_ci, fmt_diff, fmt_int, fmt_num, fmt_pct

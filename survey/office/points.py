@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
 from hailong.forms.questionnaire import KINDS
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..extensions import db
 from ..models import ServicePoint
@@ -71,7 +72,7 @@ def point_rename(point_id: int) -> Any:
 
 @bp.post("/points/<row_id:point_id>/active")
 @roles_required(*ADMIN)
-def point_active(point_id: int) -> WerkzeugResponse:
+def point_active(point_id: int) -> Response:
     point = _point(point_id)
     value = request.form.get("active")
     if value not in ("0", "1"):
@@ -88,7 +89,7 @@ def point_active(point_id: int) -> WerkzeugResponse:
 
 @bp.post("/points/<row_id:point_id>/rotate")
 @roles_required(*ADMIN)
-def point_rotate(point_id: int) -> WerkzeugResponse:
+def point_rotate(point_id: int) -> Response:
     point = _point(point_id)
     old = point.code
     new = manage.rotate(user().username, point)
@@ -100,7 +101,7 @@ def point_rotate(point_id: int) -> WerkzeugResponse:
 
 @bp.get("/points/<row_id:point_id>/qr.<fmt>")
 @roles_required(*ADMIN)
-def point_qr(point_id: int, fmt: str) -> WerkzeugResponse:
+def point_qr(point_id: int, fmt: str) -> Response:
     check_keys(request.args, ())
     point = _point(point_id)
     url = point_svc.point_url(current_app.config["HAILONG_BASE_URL"], point.code)
@@ -118,7 +119,7 @@ def point_qr(point_id: int, fmt: str) -> WerkzeugResponse:
 
 @bp.get("/points/posters.pdf")
 @roles_required(*ADMIN)
-def point_posters() -> WerkzeugResponse:
+def point_posters() -> Response:
     check_keys(request.args, ())
     active = point_svc.all_points(active_only=True)
     pdf = posters.render_pdf(active, current_app.config["HAILONG_BASE_URL"])

@@ -9,11 +9,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
-from hailong.forms.builder import allowed_fields, answers_from_form, field_name, form_class, scale_labels
-from hailong.forms.questionnaire import Questionnaire
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response as WerkzeugResponse
+from werkzeug.wrappers import Response
+
+from hailong.forms.builder import allowed_fields, answers_from_form, field_name, form_class, scale_labels
+from hailong.forms.questionnaire import Questionnaire
 
 from ..errors import http_error_page
 from ..extensions import csrf, db, limiter
@@ -25,7 +26,7 @@ from ..services import responses as response_svc
 from ..services import tokens as token_svc
 from . import bp, pages, posted
 
-Page = str | tuple[str, int] | WerkzeugResponse
+Page = str | tuple[str, int] | Response
 
 
 def _sections() -> list[tuple[str, str]]:

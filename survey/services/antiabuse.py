@@ -30,9 +30,10 @@ from datetime import UTC, datetime
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from hailong.analysis.periods import day_key
 from itsdangerous import BadData, URLSafeSerializer
-from werkzeug.wrappers import Response as WerkzeugResponse
+from werkzeug.wrappers import Response
+
+from hailong.analysis.periods import day_key
 
 DEFAULT_SUBMIT_LIMIT = "400 per minute;3000 per hour"
 #: Seconds a person needs at least to read and answer one question; faster is flagged.
@@ -90,7 +91,7 @@ def _form_key_mac(point_id: int, nonce: str, seconds: str) -> str:
 
 
 def issue_form_key(point_id: int, now: datetime | None = None) -> str:
-    """The submission key of one served form of a point (50 ASCII characters, fits Response.submission_key).
+    """The submission key of one served form of a point (50 ASCII characters, fits Submission.submission_key).
 
     Only the server can make one, and the unique key column stores one response per key, so a form loaded once
     is answered once: a replay of its key is the same response (thanked, not stored again) and a key the server
@@ -131,7 +132,7 @@ def seen_today(cookie: str | None, now: datetime) -> list[int]:
     return [p for p in data[1] if isinstance(p, int)]
 
 
-def remember(response: WerkzeugResponse, point_id: int, cookie: str | None, now: datetime) -> None:
+def remember(response: Response, point_id: int, cookie: str | None, now: datetime) -> None:
     """Mark on the browser that it answered this point today (a signed cookie that expires in a day)."""
     seen = seen_today(cookie, now)
     if point_id not in seen:
@@ -175,7 +176,7 @@ def reasons(signals: Signals, point_id: int, now: datetime) -> list[str]:
 
 
 def flag_reason(found: list[str]) -> str | None:
-    """The stored reason text (fits Response.flag_reason), or None when nothing was found."""
+    """The stored reason text (fits Submission.flag_reason), or None when nothing was found."""
     if not found:
         return None
     text = "; ".join(found)

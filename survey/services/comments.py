@@ -8,8 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import gettext as _
-from hailong.analysis.periods import Period
 from sqlalchemy import Select, func, select
+
+from hailong.analysis.periods import Period
 
 from ..extensions import db
 from ..models import Answer, Question, ServicePoint, Submission

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Integer, case, func, literal, select
+
 from hailong.analysis import indices
 from hailong.analysis.charts import Bar
 from hailong.analysis.periods import Period, recent_quarters
 from hailong.forms.questionnaire import Questionnaire
-from sqlalchemy import Integer, case, func, literal, select
 
 from ..extensions import db
 from ..models import ServicePoint, Submission

@@ -6,10 +6,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import func, select
+
 from hailong.analysis import indices
 from hailong.analysis.intervals import Pattern
 from hailong.analysis.periods import Period
-from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import QuestionnaireVersion, Submission

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hailong.forms.questionnaire import Questionnaire, QuestionnaireError, bundled
 from sqlalchemy import select
+
+from hailong.forms.questionnaire import Questionnaire, QuestionnaireError, bundled
 
 from ..extensions import db
 from ..models import Question, QuestionnaireVersion

@@ -10,14 +10,15 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import func, select
+
 from hailong.analysis import charts
 from hailong.analysis import report as rp
 from hailong.analysis.indices import LOW_N
 from hailong.analysis.indices import compute as compute_indices
 from hailong.analysis.periods import TZ, Period, parse_period
 from hailong.forms.questionnaire import KINDS, QuestionType
-from markupsafe import Markup
-from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Answer, Organisation, Question, QuestionnaireVersion, ServicePoint, Setting, Submission

@@ -15,11 +15,12 @@ from typing import IO, Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
 from hailong.analysis.periods import TZ, day_key
 from hailong.forms.encoding import Answers, decode_value, encode_row
 from hailong.forms.questionnaire import Questionnaire, QuestionType
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Answer, Channel, Question, QuestionnaireVersion, ServicePoint, Submission

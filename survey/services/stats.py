@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import Integer, column, func, select, values
+from sqlalchemy.sql import Select
+
 from hailong.analysis import indices
 from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questionnaire, QuestionType
-from sqlalchemy import Integer, column, func, select, values
-from sqlalchemy.sql import Select
 
 from ..extensions import db
 from ..models import Answer, Question, QuestionnaireVersion, ServicePoint, Submission

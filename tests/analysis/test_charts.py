@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+
 from hailong.analysis.charts import NO_DATA, Bar, element_bars, trend_line
 
 NS = "{http://www.w3.org/2000/svg}"

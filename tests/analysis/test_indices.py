@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from hailong.analysis.indices import compare, compute
 from hailong.analysis.intervals import Pattern, wilson
 from hailong.forms.questionnaire import Questionnaire
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 V1 = ("access.a", "access.b", "staff.a", "staff.b", "staff.c")
 # A later version: other bit order, and a retired statement that the questionnaire no longer has.

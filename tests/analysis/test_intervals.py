@@ -6,6 +6,9 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hailong.analysis import intervals
 from hailong.analysis.intervals import (
     DELTA_METHOD,
@@ -15,8 +18,6 @@ from hailong.analysis.intervals import (
     element_intervals,
     wilson,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 CODES = ("a.x", "a.y", "b.x", "b.y", "b.z")
 GROUPS = [[0, 1], [2, 3, 4]]

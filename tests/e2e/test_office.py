@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.security import generate_password_hash
+
 from hailong.analysis.periods import TZ, recent_quarters
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import Organisation, User
@@ -19,7 +21,6 @@ from hailong.survey.services import demo as demo_svc
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import users as user_svc
-from werkzeug.security import generate_password_hash
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORDS = {"admin": "admin-password-1", "viewer": "viewer-password-1"}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hailong.survey.models import Answer, Submission
 from sqlalchemy import func, select
+
+from hailong.survey.models import Answer, Submission
 
 
 def test_phone_submit_is_stored(app: Any, demo_points: Any, live_server: str, phone: Any) -> None:

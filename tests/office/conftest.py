@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
+
 from hailong.analysis.periods import TZ
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import Organisation, ServicePoint, User
@@ -17,7 +19,6 @@ from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as response_svc
 from hailong.survey.services import users as user_svc
-from werkzeug.security import generate_password_hash
 
 PASSWORDS = {"admin": "admin-password-1", "reviewer": "reviewer-password-1", "viewer": "viewer-password-1"}
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
+
 from hailong.survey.config import build_config
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent, User
 from hailong.survey.services import users as user_svc
-from sqlalchemy import select
 
 from .conftest import PASSWORDS, csrf_of, sign_in, token
 

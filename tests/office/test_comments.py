@@ -7,12 +7,13 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
+
 from hailong.analysis.periods import parse_period
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent, Submission
 from hailong.survey.services import comments as comment_svc
 from hailong.survey.services import stats
-from sqlalchemy import select
 
 from .conftest import Q1_DAY, token
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+
 from hailong.analysis.charts import Bar, element_bars, trend_line
 from hailong.analysis.periods import TZ, parse_period
 from hailong.analysis.report import fmt_pct

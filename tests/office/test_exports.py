@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from openpyxl import load_workbook
+from sqlalchemy import select
+
 from hailong.analysis import flat
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent
 from hailong.survey.services import responses as response_svc
-from openpyxl import load_workbook
-from sqlalchemy import select
 
 Q1 = "period=2026-Q1"
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
+
 from hailong.analysis.periods import TZ
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent
-from sqlalchemy import select
 
 
 def test_office_pages_show_local_times(

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
 from hailong.survey.extensions import db as _db
 from hailong.survey.extensions import limiter
 from hailong.survey.models import LoginThrottle, User
 from hailong.survey.services import users as user_svc
-from sqlalchemy import select
 
 from .conftest import PASSWORDS, csrf_of, token
 

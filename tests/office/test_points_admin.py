@@ -6,10 +6,11 @@ import io
 from typing import Any
 
 from flask import Flask
-from hailong.survey.extensions import db as _db
-from hailong.survey.models import AuditEvent, ServicePoint
 from pypdf import PdfReader
 from sqlalchemy import select
+
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import AuditEvent, ServicePoint
 
 from .conftest import token
 

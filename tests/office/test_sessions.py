@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import User
-from sqlalchemy import select
 
 from .conftest import sign_in, token
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
+
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent, User
 from hailong.survey.services import audit
-from sqlalchemy import select
 
 from .conftest import sign_in, token
 

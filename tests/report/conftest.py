@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask_sqlalchemy import SQLAlchemy
+
 from hailong.analysis.periods import TZ
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services.demo import synthetic_answers

@@ -13,11 +13,12 @@ import pytest
 from flask.testing import FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
 from fontTools.ttLib import TTFont
+from pypdf import PdfReader
+
 from hailong.analysis import report as rp
 from hailong.analysis.periods import parse_period
 from hailong.survey.models import Setting
 from hailong.survey.services import reports
-from pypdf import PdfReader
 
 from .conftest import Seeder, pdf_text
 

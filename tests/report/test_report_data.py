@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+
 from hailong.analysis import indices
 from hailong.analysis import report as rp
 from hailong.analysis.intervals import DELTA_METHOD, bootstrap_method

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
 from hailong.survey.extensions import db
 from hailong.survey.models import Answer, Submission, Token
 from hailong.survey.services import antiabuse
-from sqlalchemy import func, select
-
 from tests.conftest import form_tokens
 
 TOKEN_RE = re.compile(r'name="t" value="([^"]+)"')

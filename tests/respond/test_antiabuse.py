@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
 from hailong.survey.extensions import db
 from hailong.survey.models import Answer
 from hailong.survey.services import antiabuse
-from sqlalchemy import select
-
 from tests.respond.helpers import VALID, counts, open_form, stored
 
 SCHOOL = {"access__teacher_contact": "5", "overall": "4"}

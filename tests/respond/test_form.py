@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from hailong.survey.models import ServicePoint, Submission
-from hailong.survey.services import points as point_svc
 from sqlalchemy import select
 
+from hailong.survey.models import ServicePoint, Submission
+from hailong.survey.services import points as point_svc
 from tests.respond.helpers import VALID, counts, open_form, stored
 
 

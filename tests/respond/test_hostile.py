@@ -14,13 +14,13 @@ from urllib.parse import quote, urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
 from hailong.survey.extensions import db
 from hailong.survey.models import ServicePoint
 from hailong.survey.services import antiabuse
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import tokens as token_svc
-from sqlalchemy import select
-
 from tests.respond.helpers import VALID, FormPage, counts, open_form, stored, token_rows
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
 from hailong.survey.extensions import db
 from hailong.survey.models import ServicePoint
 from hailong.survey.services import tokens as token_svc
-from sqlalchemy import select
-
 from tests.respond.helpers import counts, open_form
 
 
