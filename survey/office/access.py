@@ -47,7 +47,7 @@ def current_ward() -> Organisation:
     """
     ward = db.session.scalars(select(Organisation).order_by(Organisation.id).limit(1)).first()
     if ward is None:
-        abort(404, _("Chưa có phường trong hệ thống; hãy chạy “hailong init”."))
+        abort(404, _("Chưa có phường trong hệ thống; hãy chạy `hailong init`."))
     return ward
 
 
