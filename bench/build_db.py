@@ -5,7 +5,7 @@
 SQLite files go to bench/out/onestop-<size>.db; PostgreSQL databases are named issue3_bench_<size>
 on the server of --pg-base. A database is reused when its sidecar bench/out/*.json says it was built
 with the same size, generator and migration files. Every build first writes a sample through
-survey.services.responses.write_many and checks that the bulk rows are byte-for-byte the same.
+hailong.survey.services.responses.write_many and checks that the bulk rows are byte-for-byte the same.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hailong.survey.services.demo import COMMENTS as DEMO_COMMENTS
+from hailong.hailong.survey.services.demo import COMMENTS as DEMO_COMMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -42,7 +42,7 @@ GENERATOR_VERSION = 2  # bump when the generated rows change, so stored database
 PG_BASE = "postgresql://postgres@127.0.0.1:5432"
 PG_PREFIX = "issue3_bench"
 FLAG_REASON = "Nghi là phiếu trùng lặp"
-MULTI_SLOTS = 3  # a respondent picks 1..3 expectations, as in survey.services.demo
+MULTI_SLOTS = 3  # a respondent picks 1..3 expectations, as in hailong.survey.services.demo
 UTC_OFFSET_MIN = 7 * 60  # Asia/Ho_Chi_Minh has no daylight saving time
 
 Int = npt.NDArray[np.int64]
@@ -127,7 +127,7 @@ def _moments(rng: np.random.Generator, size: int) -> Int:
 
 
 def generate(layout: Layout, size: int, seed: int = SEED, chunk: int = CHUNK, first_id: int = 1) -> Iterator[Chunk]:
-    """Seeded responses in time order, chunk by chunk, with survey.services.demo's correlated answers."""
+    """Seeded responses in time order, chunk by chunk, with hailong.survey.services.demo's correlated answers."""
     rng = np.random.default_rng(seed)
     moments = _moments(rng, size)
     year_days = (date(YEAR + 1, 1, 1) - date(YEAR, 1, 1)).days
@@ -262,10 +262,10 @@ ANSWER_COLUMNS = ("response_id", "question_id", "value", "point_id", "day_key", 
 
 
 def drafts(layout: Layout, chunk: Chunk) -> list[Any]:
-    """The same responses as survey.services.responses.Draft objects, for checking the bulk rows."""
+    """The same responses as hailong.survey.services.responses.Draft objects, for checking the bulk rows."""
+    from hailong.hailong.survey.services.responses import Draft
     from hailong.survey.extensions import db
     from hailong.survey.models import QuestionnaireVersion, ServicePoint
-    from hailong.survey.services.responses import Draft
 
     version = db.session.get_one(QuestionnaireVersion, layout.version_id)
     points = {pid: db.session.get_one(ServicePoint, pid) for pid in layout.point_ids}
@@ -408,8 +408,8 @@ def check_sample(layout: Layout, size: int = SAMPLE, seed: int = SEED + 1) -> in
     """Write a sample through write_many, then the same rows through the bulk loader; they must be equal."""
     from sqlalchemy import text
 
+    from hailong.hailong.survey.services.responses import write_many
     from hailong.survey.extensions import db
-    from hailong.survey.services.responses import write_many
 
     dialect = db.engine.dialect.name
     (chunk,) = generate(layout, size, seed=seed, chunk=size)

@@ -344,9 +344,9 @@ def prepare_hailong_db(db_url: str) -> None:
         Path(db_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     code = (
         "from flask_migrate import upgrade\n"
-        "from survey import create_app\n"
-        "from survey.extensions import db\n"
-        "from survey.services import points, questionnaires\n"
+        "from hailong.survey import create_app\n"
+        "from hailong.survey.extensions import db\n"
+        "from hailong.survey.services import points, questionnaires\n"
         "app = create_app()\n"
         "with app.app_context():\n"
         "    upgrade(directory=app.extensions['migrate'].directory)\n"

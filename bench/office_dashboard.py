@@ -5,7 +5,7 @@
 bench/build_db.py spreads --size responses over the weekdays of 2026 on 10 onestop points, so the default
 400,000 puts about 100,000 in each quarter. The script signs a bench admin in (a session cookie, no form),
 then times, after one warm-up call each:
-  overview / trend / points   the three service calls behind the dashboard (survey.services.dashboard)
+  overview / trend / points   the three service calls behind the dashboard (hailong.survey.services.dashboard)
   GET /office/                the whole page: filters, the three calls, both SVG charts, the template
   GET /office/element/staff   the element drill-down
   GET /office/point/<id>      one point's page (its own indices, trend and all statements)

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.report [--size 100000] [--runs 3] [--force]
 
-The SQLite database is built once under bench/out/report-<size>.db (through survey.services.responses.write_many,
+The SQLite database is built once under bench/out/report-<size>.db (through hailong.survey.services.responses.write_many,
 exactly as the application stores responses) and reused while its sidecar .json matches. Prints the wall time of
 `build_pdf` and, separately, the data + template part (`render_html`) and the WeasyPrint part (`HTML.write_pdf`).
 """
@@ -65,12 +65,12 @@ def build(size: int, force: bool = False) -> Path:
     from flask_migrate import upgrade
 
     from hailong.analysis.periods import TZ, parse_period
+    from hailong.hailong.survey.services.demo import synthetic_answers
+    from hailong.hailong.survey.services.responses import Draft, write_many
     from hailong.survey import create_app
     from hailong.survey.extensions import db
     from hailong.survey.services import points as point_svc
     from hailong.survey.services import questionnaires as qsvc
-    from hailong.survey.services.demo import synthetic_answers
-    from hailong.survey.services.responses import Draft, write_many
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench"})
     started = time.perf_counter()

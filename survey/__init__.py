@@ -42,7 +42,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build an application; `config` overrides defaults and HAILONG_* environment variables."""
     app = Flask(
-        "survey",
+        __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(Path(__file__).resolve().parent / "static"),
         instance_path=str(ROOT / "instance"),

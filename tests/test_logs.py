@@ -31,7 +31,7 @@ SERVER = """
 import sys
 from flask import request
 from sqlalchemy import text
-import hailong.survey
+from hailong import survey
 
 _create_app = survey.create_app
 

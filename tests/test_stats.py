@@ -12,12 +12,12 @@ import pytest
 
 from hailong.analysis.periods import TZ, Period, parse_period
 from hailong.forms.questionnaire import KINDS, QuestionType
+from hailong.hailong.survey.services.responses import Draft
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import ServicePoint
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as rsvc
 from hailong.survey.services import stats
-from hailong.survey.services.responses import Draft
 
 Values = dict[str, int | list[int] | None]
 
@@ -226,7 +226,7 @@ def test_sql_counts_equal_python_counts_on_generated_data(db: Any, demo_points: 
 
 
 def test_bench_bulk_rows_equal_write_many_rows(db: Any, demo_points: Any) -> None:
-    """The benchmark's fast loader stores exactly what survey.services.responses.write_many stores."""
+    """The benchmark's fast loader stores exactly what hailong.survey.services.responses.write_many stores."""
     from bench.build_db import check_sample, layout_of
 
     layout = layout_of([p for p in demo_points if p.kind == "onestop"])
