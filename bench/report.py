@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.report [--size 100000] [--runs 3] [--force]
 
-The SQLite database is built once under bench/out/report-<size>.db (through hailong.survey.services.responses.write_many,
+The SQLite database is built once under bench/out/report-<size>.db (through
+hailong.survey.services.responses.write_many,
 exactly as the application stores responses) and reused while its sidecar .json matches. Prints the wall time of
 `build_pdf` and, separately, the data + template part (`render_html`) and the WeasyPrint part (`HTML.write_pdf`).
 """
