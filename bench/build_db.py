@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hailong.hailong.survey.services.demo import COMMENTS as DEMO_COMMENTS
+from hailong.survey.services.demo import COMMENTS as DEMO_COMMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -263,9 +263,9 @@ ANSWER_COLUMNS = ("response_id", "question_id", "value", "point_id", "day_key", 
 
 def drafts(layout: Layout, chunk: Chunk) -> list[Any]:
     """The same responses as hailong.survey.services.responses.Draft objects, for checking the bulk rows."""
-    from hailong.hailong.survey.services.responses import Draft
     from hailong.survey.extensions import db
     from hailong.survey.models import QuestionnaireVersion, ServicePoint
+    from hailong.survey.services.responses import Draft
 
     version = db.session.get_one(QuestionnaireVersion, layout.version_id)
     points = {pid: db.session.get_one(ServicePoint, pid) for pid in layout.point_ids}
@@ -408,8 +408,8 @@ def check_sample(layout: Layout, size: int = SAMPLE, seed: int = SEED + 1) -> in
     """Write a sample through write_many, then the same rows through the bulk loader; they must be equal."""
     from sqlalchemy import text
 
-    from hailong.hailong.survey.services.responses import write_many
     from hailong.survey.extensions import db
+    from hailong.survey.services.responses import write_many
 
     dialect = db.engine.dialect.name
     (chunk,) = generate(layout, size, seed=seed, chunk=size)

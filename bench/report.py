@@ -66,12 +66,12 @@ def build(size: int, force: bool = False) -> Path:
     from flask_migrate import upgrade
 
     from hailong.analysis.periods import TZ, parse_period
-    from hailong.hailong.survey.services.demo import synthetic_answers
-    from hailong.hailong.survey.services.responses import Draft, write_many
     from hailong.survey import create_app
     from hailong.survey.extensions import db
     from hailong.survey.services import points as point_svc
     from hailong.survey.services import questionnaires as qsvc
+    from hailong.survey.services.demo import synthetic_answers
+    from hailong.survey.services.responses import Draft, write_many
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench"})
     started = time.perf_counter()

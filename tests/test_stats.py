@@ -12,12 +12,12 @@ import pytest
 
 from hailong.analysis.periods import TZ, Period, parse_period
 from hailong.forms.questionnaire import KINDS, QuestionType
-from hailong.hailong.survey.services.responses import Draft
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import ServicePoint
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as rsvc
 from hailong.survey.services import stats
+from hailong.survey.services.responses import Draft
 
 Values = dict[str, int | list[int] | None]
 

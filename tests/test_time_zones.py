@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import DateTime, func, select
 
 from hailong.analysis.periods import parse_period
-from hailong.survey.models import AuditEvent, Submission, Token, User
+from hailong.survey.models import AuditEvent, LoginThrottle, Submission, Token, User
 from hailong.survey.services import audit, spreadsheet
 from hailong.survey.services import responses as rsvc
 
@@ -56,8 +56,8 @@ def test_every_datetime_column_reads_back_aware_utc(
     moment = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
     rsvc.import_csv(b"submitted_at,point,overall\n2026-10-01T10:00:00+07:00,mc-1,5\n")
     audit.record("test", "thing.done", "x")
-    db.session.add(User(username="u", password_hash="x", role="admin", active=True, failed_logins=0,
-                        locked_until=moment))
+    db.session.add(User(username="u", password_hash="x", role="admin", active=True))
+    db.session.add(LoginThrottle(key="k", account="a", failures=1, last_failed_at=moment, blocked_until=moment))
     db.session.commit()
     db.session.expire_all()
 
@@ -65,7 +65,8 @@ def test_every_datetime_column_reads_back_aware_utc(
     assert response.submitted_at == moment
     assert response.submitted_at.utcoffset() == timedelta(0)
     user = db.session.scalars(select(User)).one()
-    assert user.locked_until == moment and user.locked_until.utcoffset() == timedelta(0)
+    throttle = db.session.scalars(select(LoginThrottle)).one()
+    assert throttle.blocked_until == moment and throttle.blocked_until.utcoffset() == timedelta(0)
     assert user.created_at.utcoffset() == timedelta(0)
     event = db.session.scalars(select(AuditEvent)).one()
     assert event.at.utcoffset() == timedelta(0)
