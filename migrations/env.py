@@ -9,8 +9,9 @@ config = context.config
 migrate_ext = current_app.extensions["migrate"]
 engine = migrate_ext.db.engine
 target_metadata = migrate_ext.db.metadata
-# render_as_batch (set in create_app) lets ALTER TABLE work on SQLite by copying the table.
-configure_args = dict(migrate_ext.configure_args)
+# render_as_batch (set in create_app) lets ALTER TABLE work on SQLite by copying the table. Autogenerate and
+# `hailong db check` compare column types (a TypeDecorator such as UTCDateTime by its impl) and server defaults.
+configure_args = {"compare_type": True, "compare_server_default": True, **migrate_ext.configure_args}
 
 
 def run_migrations_offline() -> None:

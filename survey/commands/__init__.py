@@ -1,17 +1,18 @@
-"""CLI command groups beyond the core ones in survey/cli.py; each module exposes `commands`."""
+"""The `hailong` commands: one module per area, each exposing `commands`; survey/cli.py registers them.
+
+To add an area: write `survey/commands/<area>.py` with `commands = [...]`, import it below and add it to MODULES.
+"""
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
-# One module per area; add a line when adding a module.
-MODULES: tuple[str, ...] = ("tokens", "backup", "users", "report")
+from . import backup, indices, points, posters, report, responses, setup, tokens, users
+
+#: Every command module; `hailong --help` lists their commands by name.
+MODULES = (setup, points, posters, responses, indices, report, tokens, backup, users)
 
 
 def all_commands() -> list[click.Command]:
-    commands: list[click.Command] = []
-    for name in MODULES:
-        commands.extend(importlib.import_module(f"{__name__}.{name}").commands)
-    return commands
+    """Every command of every module, in MODULES order."""
+    return [command for module in MODULES for command in module.commands]

@@ -1,8 +1,15 @@
-"""What every `hailong` command shares: one-line errors with the right exit status, and output files."""
+"""What every `hailong` command shares: one-line errors with the right exit status, output files, the ward, the actor.
+
+One way to fail: `BadInput` (a click.UsageError, exit status 2) when an argument or option is wrong — malformed,
+or naming nothing that exists (an unknown point, account or ward); `CommandFailed` (a click.ClickException, exit
+status 1) when the command was well formed but the action could not be done (a code already taken, a file's
+contents refused, a file not written, the database refusing). Either prints one line, "Lỗi: …", on stderr.
+"""
 
 from __future__ import annotations
 
 import os
+import pwd
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +17,11 @@ from typing import IO, Any
 
 import click
 from flask_babel import gettext as _
+
+from hailong.forms.questionnaire import KINDS
+
+from ..models import Organisation
+from ..services import points as point_svc
 
 
 def _show(message: str, file: IO[Any] | None) -> None:
@@ -29,6 +41,9 @@ class BadInput(click.UsageError):
     """Bad input (an option, a path, an environment variable): one line on stderr, exit status 2."""
 
     exit_code = 2
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(f"{option}: {message}" if option else message)
 
     def show(self, file: IO[Any] | None = None) -> None:
         _show(self.format_message(), file)
@@ -79,3 +94,45 @@ def output_file(path: Path) -> Iterator[Path]:
         raise write_failed(path, exc) from None
     finally:
         part.unlink(missing_ok=True)
+
+
+def cli_actor() -> str:
+    """The audit log's actor for a command: "cli:" and the system account running it (its effective user id).
+
+    The effective user, not $USER, which the caller can set to anything; office user names hold no ":".
+    """
+    uid = os.geteuid()
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:  # a container's user without a passwd entry
+        name = f"uid-{uid}"
+    return f"cli:{name}"
+
+
+def check_kind(kind: str, option: str = "--kind") -> str:
+    """A service kind as typed, or BadInput listing the kinds."""
+    if kind not in KINDS:
+        raise BadInput(f"{_('Loại điểm không hợp lệ.')} ({', '.join(KINDS)})", option=option)
+    return kind
+
+
+#: `--ward CODE` for commands whose work belongs to one ward; resolve it with `ward_of()`.
+ward_option = click.option("--ward", "ward_code", metavar="CODE",
+                           help="The ward's code (default: the only ward in the database).")
+
+
+def ward_of(code: str | None) -> Organisation:
+    """The ward named by --ward, or the only ward when the option is left out."""
+    wards = point_svc.wards()
+    if code is not None:
+        for ward in wards:
+            if ward.code == code.strip():
+                return ward
+        raise BadInput(_("Không có phường “%(code)s” (có: %(codes)s).", code=code,
+                         codes=", ".join(w.code for w in wards) or "-"), option="--ward")
+    if not wards:
+        raise CommandFailed(_("Chưa có phường trong hệ thống; hãy chạy `hailong init`."))
+    if len(wards) > 1:
+        raise BadInput(_("Cơ sở dữ liệu có %(n)s phường (%(codes)s); hãy chọn một bằng --ward.", n=len(wards),
+                         codes=", ".join(w.code for w in wards)), option="--ward")
+    return wards[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -12,13 +11,7 @@ from flask_babel import gettext as _
 from hailong.analysis.periods import PeriodError, parse_period
 
 from ..services import reports
-from .base import OUT_FILE, output_file
-
-
-def _fail(message: str) -> None:
-    """A usage error in Vietnamese on stderr, exit status 2 (like click's own usage errors)."""
-    click.echo(_("Lỗi: %(message)s", message=message), err=True)
-    sys.exit(2)
+from .base import OUT_FILE, BadInput, output_file
 
 
 @click.command("report")
@@ -36,18 +29,12 @@ def report(period: str, kind: str | None, out_path: Path | None) -> None:
     try:
         parsed = parse_period(period)
     except PeriodError:
-        _fail(
-            _(
-                "Kỳ báo cáo “%(text)s” không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026 hoặc 2026-01-01..2026-03-31.",
-                text=period,
-            )
-        )
-        return
+        raise BadInput(_("Kỳ báo cáo “%(text)s” không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026 hoặc "
+                         "2026-01-01..2026-03-31.", text=period), option="--period") from None
     try:
         kind = reports.parse_kind(kind)
     except reports.ReportError as exc:
-        _fail(str(exc))
-        return
+        raise BadInput(str(exc), option="--kind") from None
     path = out_path or Path(reports.default_filename(parsed, kind))
     pdf = reports.build_pdf(parsed, kind)
     with output_file(path) as part:

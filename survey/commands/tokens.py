@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..services import points as point_svc
 from ..services import tokens as token_svc
-from .base import OUT_FILE, CommandFailed, output_file
+from .base import OUT_FILE, BadInput, output_file
 
 
 @click.group("tokens")
@@ -29,7 +29,8 @@ def issue(point_code: str, count: int, out_path: Path) -> None:
     """Create COUNT one-time codes for a point and print them as A4 slips (PDF, 10 per page)."""
     point = point_svc.find_active(point_code.strip().lower())
     if point is None:
-        raise CommandFailed(_("Không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code))
+        raise BadInput(_("Không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code),
+                       option="--point")
     tokens = token_svc.issue(point, count)
     try:
         pdf = token_svc.render_slips(point, tokens, current_app.config["HAILONG_BASE_URL"])
@@ -39,7 +40,7 @@ def issue(point_code: str, count: int, out_path: Path) -> None:
         # No slips printed: keep no unprintable codes either.
         db.session.rollback()
         raise
-    db.session.commit()
+    db.session.commit()  # boundary
     click.echo(_("Đã tạo %(n)s mã dùng một lần cho %(name)s: %(path)s", n=count, name=point.name, path=str(out_path)))
 
 

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Role, User
 from ..services import audit
 from ..services import users as user_svc
+from .base import BadInput, CommandFailed, cli_actor
 
 
 @click.group("users")
@@ -32,7 +33,7 @@ def _password() -> tuple[str, bool]:
 def _account(username: str) -> User:
     account = user_svc.find(username)
     if account is None:
-        raise click.ClickException(_("Không có tài khoản “%(name)s”.", name=username))
+        raise BadInput(_("Không có tài khoản “%(name)s”.", name=username))
     return account
 
 
@@ -48,10 +49,10 @@ def users_create(username: str, role: str, unit: str | None) -> None:
         account = user_svc.create(username, password, role, unit)
     except user_svc.UserError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc)) from None
-    audit.record("cli", "user.created", f"user:{account.username}",
+        raise CommandFailed(str(exc)) from None
+    audit.record(cli_actor(), "user.created", f"user:{account.username}",
                  f"{account.role}{'; ' + account.unit if account.unit else ''}")
-    db.session.commit()
+    db.session.commit()  # boundary
     click.echo(_("Đã tạo tài khoản %(name)s (%(role)s).", name=account.username, role=account.role))
     if generated:
         click.echo(_("Mật khẩu (chỉ hiện một lần): %(password)s", password=password))
@@ -81,9 +82,9 @@ def users_password(username: str) -> None:
         user_svc.set_password(account, password)
     except user_svc.UserError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc)) from None
-    audit.record("cli", "user.password_reset", f"user:{account.username}")
-    db.session.commit()
+        raise CommandFailed(str(exc)) from None
+    audit.record(cli_actor(), "user.password_reset", f"user:{account.username}")
+    db.session.commit()  # boundary
     click.echo(_("Đã đặt mật khẩu mới cho %(name)s; các phiên đăng nhập cũ đã kết thúc.", name=account.username))
     if generated:
         click.echo(_("Mật khẩu (chỉ hiện một lần): %(password)s", password=password))
@@ -101,11 +102,11 @@ def users_role(username: str, role: str, unit: str | None) -> None:
         changed = user_svc.set_role(account, role, unit)
     except user_svc.UserError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
     if changed:
-        audit.record("cli", "user.role_changed", f"user:{account.username}",
+        audit.record(cli_actor(), "user.role_changed", f"user:{account.username}",
                      f"{account.role}{'; ' + account.unit if account.unit else ''}")
-    db.session.commit()
+    db.session.commit()  # boundary
     click.echo(_("Tài khoản %(name)s: %(role)s%(unit)s.", name=account.username, role=account.role,
                  unit=f" ({account.unit})" if account.unit else ""))
 
@@ -117,8 +118,8 @@ def users_unlock(username: str) -> None:
     """Clear the sign-in delays after wrong passwords, on every network."""
     account = _account(username)
     user_svc.unlock(account)
-    audit.record("cli", "user.unlocked", f"user:{account.username}")
-    db.session.commit()
+    audit.record(cli_actor(), "user.unlocked", f"user:{account.username}")
+    db.session.commit()  # boundary
     click.echo(_("Đã mở khóa tài khoản %(name)s.", name=account.username))
 
 

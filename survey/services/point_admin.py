@@ -13,9 +13,10 @@ from . import points as point_svc
 NAME_MAX = 200
 
 
-def create(actor: str, code: str, name: str, kind: str, unit: str | None) -> ServicePoint:
-    """Create a point in the ward and audit it. Caller commits."""
-    org = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
+def create(actor: str, code: str, name: str, kind: str, unit: str | None,
+           ward: Organisation | None = None) -> ServicePoint:
+    """Create a point in the ward (the first ward when none is given) and audit it. Caller commits."""
+    org = ward or db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
     if org is None:
         raise point_svc.PointError(_("Chưa có phường trong hệ thống; hãy chạy `hailong init`."))
     unit = (unit or "").strip()

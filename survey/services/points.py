@@ -23,6 +23,10 @@ class PointError(ValueError):
     """A point cannot be created or changed as asked; the message is for the user."""
 
 
+class CodeTaken(PointError):
+    """The code is (or was) another point's: the input is well formed, the database already holds it."""
+
+
 @dataclass(frozen=True)
 class PointSpec:
     code: str
@@ -67,7 +71,7 @@ def create(org: Organisation, code: str, name: str, kind: str, unit: str | None 
         raise PointError(_("Loại điểm không hợp lệ."))
     taken = db.session.scalar(select(ServicePoint.id).filter_by(code=code)) or db.session.get(RetiredCode, code)
     if taken:
-        raise PointError(_("Mã điểm “%(code)s” đã được dùng.", code=code))
+        raise CodeTaken(_("Mã điểm “%(code)s” đã được dùng.", code=code))
     point = ServicePoint(organisation=org, code=code, name=name, kind=kind, unit=(unit or code).strip())
     db.session.add(point)
     db.session.flush()
@@ -108,11 +112,27 @@ def rotate(point: ServicePoint) -> str:
     return point.code
 
 
-def all_points(active_only: bool = False) -> list[ServicePoint]:
+def all_points(active_only: bool = False, ward: Organisation | None = None) -> list[ServicePoint]:
+    """Points by kind and code; only one ward's when `ward` is given."""
     query = select(ServicePoint).order_by(ServicePoint.kind, ServicePoint.code)
     if active_only:
         query = query.where(ServicePoint.active.is_(True))
+    if ward is not None:
+        query = query.where(ServicePoint.organisation_id == ward.id)
     return list(db.session.scalars(query))
+
+
+def find(ward: Organisation, code: str) -> ServicePoint | None:
+    """A ward's point by its current code, active or not; None for an unknown or malformed code."""
+    code = code.strip().lower()
+    if not CODE_RE.match(code):
+        return None
+    return db.session.scalar(select(ServicePoint).filter_by(organisation_id=ward.id, code=code))
+
+
+def wards() -> list[Organisation]:
+    """Every ward in the database, by code."""
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.code)))
 
 
 def point_url(base_url: str, code: str) -> str:

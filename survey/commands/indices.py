@@ -1,0 +1,58 @@
+"""`hailong indices`: the SIPAS indices of a period as JSON or a flat CSV table."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import click
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+
+from hailong.analysis import flat
+from hailong.analysis.periods import PeriodError, parse_period
+
+from ..services import spreadsheet, stats
+from .base import BadInput, check_kind
+
+
+@click.command("indices")
+@click.option("--period", required=True, help="2026-Q1, 2026-H1, 2026 or 2026-01-01..2026-03-31")
+@click.option("--kind", help="onestop, health or education (default: each kind)")
+@click.option("--point", "point_code", help="One service point's code.")
+@click.option("--verified-only", is_flag=True, help="Only responses that came with a one-time receipt code.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the default).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print a flat table instead.")
+@with_appcontext
+def indices_command(period: str, kind: str | None, point_code: str | None, verified_only: bool,
+                    as_json: bool, as_csv: bool) -> None:
+    """SIPAS indices per statement, element and overall, with n, 95% intervals and the change.
+
+    Bad input prints a Vietnamese message and exits with status 2. The SQL counts run on up to
+    HAILONG_STATS_WORKERS connections at once (config or environment; default: the CPU count, at most 4).
+    """
+    try:
+        parsed = parse_period(period)
+    except PeriodError:
+        raise BadInput(_("Kỳ không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026 hoặc 2026-01-01..2026-03-31."),
+                       option="--period") from None
+    if kind is not None:
+        check_kind(kind)
+    try:
+        stats.resolve_points(kind, point_code)
+    except LookupError:
+        raise BadInput(_("Không có điểm khảo sát “%(code)s”.", code=point_code), option="--point") from None
+    except ValueError:
+        raise BadInput(_("Điểm “%(code)s” không thuộc loại %(kind)s.", code=point_code, kind=kind),
+                       option="--point") from None
+    results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers())
+    if as_csv:
+        out = io.StringIO()
+        spreadsheet.write_csv_rows(out, flat.COLUMNS, (row for result in results for row in flat.rows(result)))
+        click.echo(out.getvalue(), nl=False)
+        return
+    payload: object = results[0] if kind or point_code else results
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+commands = [indices_command]
