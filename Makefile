@@ -20,6 +20,8 @@ translations: $(VENV)/.installed
 
 install: system $(VENV)/.installed translations
 
+# The demo keeps its database and secret key in the checkout's instance/ (installed, the default is per user).
+demo: export HAILONG_INSTANCE_PATH ?= $(CURDIR)/instance
 demo: install
 	$(VENV)/bin/hailong init --demo
 	@echo "Open http://$(HOST):$(PORT)/s/mc-1 (citizen form) and http://$(HOST):$(PORT)/office/ (office)"

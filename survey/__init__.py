@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from sqlalchemy import event
 
 from . import logs
-from .config import build_config
+from . import settings as settings_model
+from .config import flask_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 #: Where templates, migrations and catalogues live: the checkout, or site-packages/hailong in an installed wheel.
@@ -21,7 +21,7 @@ def select_locale() -> str:
     """Vietnamese unless the visitor chose English with ?lang=en (remembered in the session)."""
     if not has_request_context():
         # The CLI speaks Vietnamese unless HAILONG_LANG=en.
-        return "en" if os.environ.get("HAILONG_LANG", "").startswith("en") else "vi"
+        return "en" if has_app_context() and current_app.config.get("HAILONG_LANG") == "en" else "vi"
     lang = request.args.get("lang")
     if lang in ("vi", "en"):
         session["lang"] = lang
@@ -40,14 +40,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build an application; `config` overrides defaults and HAILONG_* environment variables."""
+    """Build an application; `config` overrides defaults and HAILONG_* environment variables.
+
+    The settings are read here, once (survey/settings.py): a bad value raises ConfigError, one line naming it.
+    Keys of `config` named like a setting (`HAILONG_BASE_URL`, or Flask's `SECRET_KEY` and
+    `SQLALCHEMY_DATABASE_URI`) are validated as settings; the others go to Flask's config as they are.
+    """
+    settings = settings_model.load(config)
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(Path(__file__).resolve().parent / "static"),
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(settings.instance_folder()),
     )
-    app.config.update(build_config(Path(app.instance_path), config))
+    app.config.update(flask_config(settings, config))
+    app.extensions["hailong.settings"] = settings
     engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     # A database error's text must not quote the statement's values: they can be a citizen's comment.
     engine_options.setdefault("hide_parameters", True)

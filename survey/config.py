@@ -1,31 +1,20 @@
-"""Configuration: laptop defaults, a testing profile and HAILONG_* environment overrides."""
+"""Flask configuration: fixed defaults, plus what the settings model (survey/settings.py) read from HAILONG_*."""
 
 from __future__ import annotations
 
-import os
-import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
 
+from .settings import FLASK_ALIASES, ConfigError, Settings, field_of, load, variable
 
-class ConfigError(RuntimeError):
-    """The configuration cannot run safely (for example production without a secret key).
+__all__ = ["DEFAULTS", "ConfigError", "build_config", "flask_config"]
 
-    The message is one line in Vietnamese naming the variable; the CLI prints it as is.
-    """
-
-
+#: Flask and extension settings that are not deployment choices (no environment variable sets them).
 DEFAULTS: dict[str, Any] = {
-    "HAILONG_ENV": "development",
-    "HAILONG_BASE_URL": "http://127.0.0.1:5000",
-    "HAILONG_REDIS_URL": "",
-    "HAILONG_WARD_CODE": "an-tuong",
-    "HAILONG_WARD_NAME": "Phường An Tường",
-    "HAILONG_PROVINCE": "Tuyên Quang",
-    "HAILONG_PROXY_HOPS": "0",
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
     "BABEL_DEFAULT_LOCALE": "vi",
@@ -44,19 +33,15 @@ DEFAULTS: dict[str, Any] = {
     "WTF_I18N_ENABLED": False,
 }
 
-# Settings read from the environment; the variable name is the config key.
-ENV_KEYS = (
-    "HAILONG_ENV",
-    "HAILONG_BASE_URL",
-    "HAILONG_REDIS_URL",
-    "HAILONG_WARD_CODE",
-    "HAILONG_WARD_NAME",
-    "HAILONG_PROVINCE",
-    "HAILONG_PROXY_HOPS",
-    "HAILONG_RATELIMIT_SUBMIT",
-    "HAILONG_MIN_FILL_SECONDS",
-    "HAILONG_STATS_WORKERS",
-)
+
+def _instance(folder: Path) -> Path:
+    """The instance folder, created (owner only: it holds the secret key and the database) when first needed."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(_("Không tạo được thư mục %(path)s (%(error)s): đặt HAILONG_INSTANCE_PATH là một thư mục "
+                            "ghi được.", path=str(folder), error=exc.strerror or type(exc).__name__)) from None
+    return folder
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -64,51 +49,39 @@ def _secret_key(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    _instance(instance_path)
     key = secrets.token_urlsafe(48)
     path.write_text(key)
     path.chmod(0o600)
     return key
 
 
-def _whole_number(cfg: dict[str, Any], key: str) -> int:
-    """A setting that must be a whole number >= 0, or a ConfigError naming its variable."""
-    text = str(cfg[key]).strip()
-    if not re.fullmatch(r"[0-9]{1,6}", text):
-        raise ConfigError(_("%(name)s phải là một số nguyên từ 0 trở lên, không phải “%(value)s”.",
-                            name=key, value=text[:40]))
-    return int(text)
+def flask_config(settings: Settings, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The app's config: the defaults, each setting under its variable's name, then the plain Flask overrides.
 
-
-def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Merge defaults, the environment and explicit overrides, and refuse unsafe production settings."""
+    Code reads a setting as `current_app.config["HAILONG_..."]`, typed (an int, a bool, None when unset).
+    """
     cfg: dict[str, Any] = dict(DEFAULTS)
-    for key in ENV_KEYS:
-        if key in os.environ:
-            cfg[key] = os.environ[key]
-    overrides = dict(overrides or {})
-    cfg.update(overrides)
-
-    db_url = overrides.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("HAILONG_DATABASE_URL")
-    if not db_url:
-        instance_path.mkdir(parents=True, exist_ok=True)
-        db_url = f"sqlite:///{instance_path / 'hailong.db'}"
-    if db_url.startswith("postgresql://"):
-        db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
-    cfg["SQLALCHEMY_DATABASE_URI"] = db_url
-
-    production = cfg["HAILONG_ENV"] == "production"
-    secret = overrides.get("SECRET_KEY") or os.environ.get("HAILONG_SECRET_KEY")
-    if not secret:
-        if production:
-            raise ConfigError(_("Thiếu HAILONG_SECRET_KEY: bắt buộc khi HAILONG_ENV=production (tạo một khóa bằng "
-                                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."))
-        secret = _secret_key(instance_path)
+    for field in Settings.model_fields:
+        if field not in FLASK_ALIASES.values():  # the URL and the key are read under Flask's own names
+            cfg[variable(field)] = getattr(settings, field)
+    instance = settings.instance_folder()
+    cfg["HAILONG_INSTANCE_PATH"] = instance
+    cfg["SQLALCHEMY_DATABASE_URI"] = settings.database_url or f"sqlite:///{_instance(instance) / 'hailong.db'}"
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else _secret_key(instance)
     cfg["SECRET_KEY"] = secret
-    if production:
+    if settings.env == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
-    cfg["HAILONG_PROXY_HOPS"] = _whole_number(cfg, "HAILONG_PROXY_HOPS")
-    cfg["RATELIMIT_STORAGE_URI"] = cfg["HAILONG_REDIS_URL"] or "memory://"
-    cfg["HAILONG_BASE_URL"] = str(cfg["HAILONG_BASE_URL"]).rstrip("/")
+    cfg["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
+    # The settings among the overrides were validated by the model: the others are plain Flask config (TESTING).
+    cfg.update({k: v for k, v in (overrides or {}).items() if field_of(k) is None})
     return cfg
+
+
+def build_config(instance_path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Read the settings (with `overrides`) and return the Flask config; `instance_path` stands for the variable."""
+    overrides = dict(overrides or {})
+    if instance_path is not None:
+        overrides.setdefault("HAILONG_INSTANCE_PATH", instance_path)
+    return flask_config(load(overrides), overrides)

@@ -18,7 +18,7 @@ LEVEL = 6
 def gzip_response(response: Response) -> Response:
     """Compress a whole 200 text response in place if the client sent Accept-Encoding: gzip."""
     if (
-        not current_app.config.get("HAILONG_GZIP", True)
+        not current_app.config["HAILONG_GZIP"]
         or response.status_code != 200
         or response.mimetype not in COMPRESSIBLE
         or "Content-Encoding" in response.headers

@@ -5,7 +5,7 @@ Suspicious responses are stored with a reason (flagged, excluded from indices un
 The only network-level state is a keyed hash of the address with a key that changes every day; the raw
 address is never stored (Decree 13/2023).
 
-Rate limit on POST /s/<code>, per (address hash, point): DEFAULT_SUBMIT_LIMIT. A school's parents share one
+Rate limit on POST /s/<code>, per (address hash, point): HAILONG_RATELIMIT_SUBMIT. A school's parents share one
 Wi-Fi address, and a school often holds every class's parent meeting at the same hour. `python -m bench.load
 --school` simulates a meeting where everyone scans within two minutes and fills in for a log-normal time
 (median 3 minutes): the busiest minute holds about 166 submissions for 600 parents, 260 for 1,000 and 385
@@ -14,7 +14,7 @@ one address through while still stopping a script that floods a point; 3000 per 
 twice over. A refused citizen gets the form back with every answer kept (respond.views.refused).
 Stuffing at lower rates is caught by the form keys (a loaded form stores one response: posting it again with
 made-up keys is refused), the flags and the one-time receipt codes, not by the rate limit.
-Override with HAILONG_RATELIMIT_SUBMIT (the load bench sets it high: all its respondents come from 127.0.0.1).
+Its default is in survey/settings.py (the load bench sets it high: all its respondents come from 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -35,31 +34,19 @@ from werkzeug.wrappers import Response
 
 from hailong.analysis.periods import day_key
 
-DEFAULT_SUBMIT_LIMIT = "400 per minute;3000 per hour"
-#: Seconds a person needs at least to read and answer one question; faster is flagged.
-DEFAULT_MIN_FILL_SECONDS = 5
 SEEN_COOKIE = "hl_seen"
 SEEN_SALT = "hailong.seen"
 MAX_SEEN_POINTS = 64
 
 
-def _setting(key: str, default: str) -> str:
-    value = current_app.config.get(key)
-    if value is None or value == "":
-        value = os.environ.get(key)
-    return str(value) if value not in (None, "") else default
-
-
 def submit_limit() -> str:
     """The Flask-Limiter limit for submissions (read per request so config and tests can change it)."""
-    return _setting("HAILONG_RATELIMIT_SUBMIT", DEFAULT_SUBMIT_LIMIT)
+    return str(current_app.config["HAILONG_RATELIMIT_SUBMIT"])
 
 
 def min_fill_seconds() -> int:
-    try:
-        return max(0, int(_setting("HAILONG_MIN_FILL_SECONDS", str(DEFAULT_MIN_FILL_SECONDS))))
-    except ValueError:
-        return DEFAULT_MIN_FILL_SECONDS
+    """Seconds between serving a form and its answer below which the answer is flagged as too fast."""
+    return int(current_app.config["HAILONG_MIN_FILL_SECONDS"])
 
 
 def _secret() -> bytes:

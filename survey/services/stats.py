@@ -202,11 +202,11 @@ def _answer_queries(f: Filter, qs: _Questions, parts: int, derive: bool) -> list
 
 
 def configured_workers() -> int:
-    """Connections to count on at once: HAILONG_STATS_WORKERS, else the CPU count (at most 4); 1 when unreadable."""
-    setting = str(current_app.config.get("HAILONG_STATS_WORKERS") or "").strip()
-    if not setting:
+    """Connections to count on at once: HAILONG_STATS_WORKERS, else the CPU count (at most 4)."""
+    setting = current_app.config.get("HAILONG_STATS_WORKERS")
+    if setting is None:
         return min(4, os.cpu_count() or 1)
-    return int(setting) if setting.isdigit() and int(setting) > 0 else 1
+    return max(1, int(setting))
 
 
 def _parallel_ok() -> bool:
