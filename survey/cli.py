@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
 from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import func, select
@@ -21,6 +23,7 @@ from hailong.analysis import flat
 from hailong.analysis.periods import TZ, PeriodError, parse_period
 from hailong.forms.questionnaire import KINDS
 
+from . import transaction
 from .commands.base import OUT_FILE, BadInput, CommandFailed, output_file
 from .config import ConfigError
 from .extensions import db
@@ -54,22 +57,40 @@ class _Group(FlaskGroup):
         return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except OSError as exc:  # a file that cannot be read or written, whichever command met it
-            raise CommandFailed(_("Lỗi tệp %(path)s: %(error)s", path=str(exc.filename or "?"),
-                                  error=exc.strerror or type(exc).__name__)) from None
-        except (OperationalError, ProgrammingError) as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
-            raise CommandFailed(_(
-                "Không đọc được cơ sở dữ liệu (%(reason)s). Nếu cơ sở dữ liệu còn mới hoặc vừa nâng cấp "
-                "phần mềm, hãy chạy “hailong init” trước; nếu không, kiểm tra HAILONG_DATABASE_URL.",
-                reason=reason)) from None
-        except DBAPIError as exc:
-            # The statement's parameters may hold citizens' text: only the database's first line is shown.
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
-            raise CommandFailed(_("Cơ sở dữ liệu từ chối thao tác, không có gì được lưu: %(reason)s",
-                                  reason=reason)) from None
+        return _invoke(ctx, super().invoke)
+
+
+class _AppCommands(AppGroup):
+    """`app.cli`, which tests invoke: the same transaction and one-line errors as the `hailong` group."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return _invoke(ctx, super().invoke)
+
+
+def _invoke(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> Any:
+    """Run a command in one transaction on the app's context (survey/transaction.py): it commits when the command
+    returns and rolls back when it fails; a file or database error is one line."""
+    try:
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        with ExitStack() as stack:
+            if not current_app or current_app._get_current_object() is not app:  # type: ignore[attr-defined]
+                stack.enter_context(app.app_context())
+            with transaction.boundary():
+                return invoke(ctx)
+    except OSError as exc:  # a file that cannot be read or written, whichever command met it
+        raise CommandFailed(_("Lỗi tệp %(path)s: %(error)s", path=str(exc.filename or "?"),
+                              error=exc.strerror or type(exc).__name__)) from None
+    except (OperationalError, ProgrammingError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        raise CommandFailed(_(
+            "Không đọc được cơ sở dữ liệu (%(reason)s). Nếu cơ sở dữ liệu còn mới hoặc vừa nâng cấp "
+            "phần mềm, hãy chạy “hailong init” trước; nếu không, kiểm tra HAILONG_DATABASE_URL.",
+            reason=reason)) from None
+    except DBAPIError as exc:
+        # The statement's parameters may hold citizens' text: only the database's first line is shown.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        raise CommandFailed(_("Cơ sở dữ liệu từ chối thao tác, không có gì được lưu: %(reason)s",
+                              reason=reason)) from None
 
 
 @click.group(cls=_Group, create_app=_create_app, add_default_commands=True, add_version_option=False)
@@ -80,6 +101,9 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     from .commands import all_commands
 
+    commands = _AppCommands(app.cli.name)
+    commands.commands.update(app.cli.commands)
+    app.cli = commands
     for command in (init, serve, qr, points_group, responses_group, indices_command, *all_commands()):
         app.cli.add_command(command)
 
@@ -102,7 +126,6 @@ def init(demo: bool) -> None:
             latest = {v.kind: v for v in sorted(versions, key=lambda v: v.version)}
             pairs = {kind: (v, qsvc.definition(v)) for kind, v in latest.items()}
             added = demo_svc.generate(points, pairs, datetime.now(TZ).date())
-    db.session.commit()
     click.echo(f"Database ready: {len(versions)} questionnaire version(s), ward {org.name}.")
     if demo:
         click.echo(f"Demo: {len(point_svc.all_points())} service points, {added} new responses.")
@@ -235,12 +258,11 @@ def responses_export(fmt: str, out_path: Path) -> None:
             else:
                 count = spreadsheet.write_xlsx(part, rows, columns)
     except Exception as exc:
-        db.session.rollback()
+        transaction.start_over()
         audit.record("cli", "export.responses.failed", "all", f"{fmt}; {type(exc).__name__}")
-        db.session.commit()
+        transaction.keep_on_error()
         raise
     audit.record("cli", "export.responses", "all", f"{fmt}; {count} responses")
-    db.session.commit()
     click.echo(_("Đã xuất %(n)s phiếu ra %(path)s.", n=count, path=str(out_path)))
 
 

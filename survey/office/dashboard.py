@@ -12,7 +12,7 @@ from hailong.analysis import charts
 from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import KINDS
 
-from ..extensions import db
+from .. import transaction
 from ..services import audit
 from ..services import dashboard as results
 from . import bp
@@ -116,11 +116,10 @@ def report() -> Any:
         pdf = reports.build_pdf(period, kind)
     except Exception:
         current_app.logger.exception("report PDF failed for %s %s", period.label, kind)
-        db.session.rollback()
+        transaction.start_over()
         flash(_("Chưa tạo được báo cáo PDF cho kỳ này. Vui lòng thử lại sau hoặc báo cho quản trị viên."), "error")
         return redirect(url_for(".dashboard", period=period.label, kind=kind or "onestop"), code=303)
     audit.record(user().username, "report.pdf", period.label, kind or "all")
-    db.session.commit()
     name = f"bao-cao-{period.label}{'-' + kind if kind else ''}.pdf"
     return current_app.response_class(
         pdf, mimetype="application/pdf",

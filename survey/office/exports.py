@@ -14,7 +14,7 @@ from hailong.analysis import flat
 from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import bundled
 
-from ..extensions import db
+from .. import transaction
 from ..services import audit, spreadsheet, stats
 from ..services import responses as response_svc
 from . import bp
@@ -108,14 +108,13 @@ def export() -> Any:
     except Exception as exc:
         # Audited as what happened: a failure, not an export. The exception's message may quote a citizen's
         # comment, so the log gets its type and where it was raised, never its text.
-        db.session.rollback()
+        transaction.start_over()
         audit.record(actor, f"export.{what}.failed", period.label, f"{detail}; {type(exc).__name__}")
-        db.session.commit()
+        transaction.keep_on_error()
         current_app.logger.error("export failed: %s\n%s", type(exc).__name__,
                                  "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         abort(500)
     audit.record(actor, f"export.{what}", period.label, detail)
-    db.session.commit()
     return built
 
 

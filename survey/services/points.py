@@ -56,7 +56,7 @@ def ensure_organisation(code: str, name: str, province: str) -> Organisation:
 
 
 def create(org: Organisation, code: str, name: str, kind: str, unit: str | None = None) -> ServicePoint:
-    """Create a point after checking its code, name and kind. Caller commits."""
+    """Create a point after checking its code, name and kind."""
     code = code.strip().lower()
     name = name.strip()
     if not CODE_RE.match(code):
@@ -101,7 +101,7 @@ def find_retired(code: str) -> ServicePoint | None:
 
 
 def rotate(point: ServicePoint) -> str:
-    """Give a point a new code so old printed QR codes stop opening the form. Caller commits."""
+    """Give a point a new code so old printed QR codes stop opening the form."""
     db.session.add(RetiredCode(code=point.code, point_id=point.id))
     point.code = f"{point.code.split('~')[0][:30]}-{secrets.token_hex(3)}"
     db.session.flush()

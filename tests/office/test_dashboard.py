@@ -14,8 +14,7 @@ from hailong.analysis.charts import Bar, element_bars, trend_line
 from hailong.analysis.periods import TZ, parse_period
 from hailong.analysis.report import fmt_pct
 from hailong.survey.services import stats
-
-from .conftest import token
+from tests.fixtures.office import token
 
 Q1 = "period=2026-Q1"
 

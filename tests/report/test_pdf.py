@@ -19,8 +19,7 @@ from hailong.analysis import report as rp
 from hailong.analysis.periods import parse_period
 from hailong.survey.models import Setting
 from hailong.survey.services import reports
-
-from .conftest import Seeder, pdf_text
+from tests.fixtures.report import Seeder, pdf_text
 
 A4 = (595.28, 841.89)  # points
 
