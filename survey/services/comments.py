@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Answer, Question, ServicePoint, Submission
 from . import audit
 from . import responses as response_svc
+from .periods import within
 
 NOTE_MAX = 500
 REASON_MAX = 200
@@ -69,11 +70,10 @@ def like_pattern(text: str) -> str:
 def _query(
     period: Period, kinds: Sequence[str] | None, point_ids: Sequence[int] | None, search: str, status: Status
 ) -> Select[tuple[Submission, ServicePoint]]:
-    lo, hi = period.day_keys()
     query = (
         select(Submission, ServicePoint)
         .join(ServicePoint, ServicePoint.id == Submission.point_id)
-        .where(Submission.day_key >= lo, Submission.day_key < hi)
+        .where(within(Submission.day_key, period))
         .where(Submission.comment.is_not(None), Submission.comment != "")
     )
     if kinds is not None:

@@ -12,11 +12,12 @@ import qrcode.image.svg
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from hailong.forms.questionnaire import KINDS
+
 from ..extensions import db
 from ..models import Organisation, RetiredCode, ServicePoint
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-KINDS = ("onestop", "health", "education")
 
 
 class PointError(ValueError):

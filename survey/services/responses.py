@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import Answer, Channel, Question, QuestionnaireVersion, ServicePoint, Submission
 from . import questionnaires as qsvc
 from . import spreadsheet, tokens
+from .periods import within
 
 SERVICE_COLUMNS = ("submitted_at", "point", "channel", "questionnaire", "verified", "flag_reason", "comment")
 
@@ -554,7 +555,7 @@ def export_rows(
     """Yield responses as import-compatible text rows, in id order, a batch at a time (spreadsheet guards them)."""
     query = select(Submission, ServicePoint.code, QuestionnaireVersion).join(ServicePoint).join(QuestionnaireVersion)
     if day_range:
-        query = query.where(Submission.day_key >= day_range[0], Submission.day_key < day_range[1])
+        query = query.where(within(Submission.day_key, day_range))
     if kind:
         query = query.where(ServicePoint.kind == kind)
     if point_codes is not None:
