@@ -22,7 +22,7 @@ from tests.fixtures.stats import answers, draft, local, onestop_scenario, point,
 
 
 def _count(period: str, kind: str = "onestop", points: list[str] | None = None, verified: bool = False
-           ) -> stats.Counts:
+           ) -> stats.FilterCounts:
     ids = [point(c).id for c in points] if points is not None else None
     return stats.count(stats.Filter(parse_period(period), kind, ids, verified))
 

@@ -288,7 +288,3 @@ def unlock(user: User) -> None:
 def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.role, User.username)))
 
-
-def unit_point_ids(unit: str) -> list[int]:
-    """Ids of the points a viewer bound to `unit` may see."""
-    return list(db.session.scalars(select(ServicePoint.id).where(ServicePoint.unit == unit)))
