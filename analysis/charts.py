@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from .report import fmt_int, fmt_pct
+from .formatting import fmt_int, fmt_pct
 
 NO_DATA = "không có dữ liệu"
 LOW_N_MARK = "n nhỏ"

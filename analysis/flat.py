@@ -66,7 +66,9 @@ def rows(result: Mapping[str, Any]) -> Iterator[list[Any]]:
 
 
 def frame(results: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """All rows of several kinds' results as one table (pandas shapes it for CSV and further analysis)."""
+    """All rows of several kinds' results as one table in COLUMNS order (pandas shapes it; the writers of CSV and
+    XLSX guard its cells). Object columns keep each cell's own value: a count stays an int, a blank stays ""."""
     import pandas as pd  # imported here: it adds 0.3 s to every command and worker start, and few need it
 
-    return pd.DataFrame([row for result in results for row in rows(result)], columns=list(COLUMNS))
+    table = [row for result in results for row in rows(result)]
+    return pd.DataFrame(table, columns=list(COLUMNS), dtype=object)

@@ -26,18 +26,19 @@ from .intervals import (
     wilson,
 )
 
-Counts = Mapping[int, int]
+#: How many answers one question got, by stored value.
+ValueCounts = Mapping[int, int]
 LOW_N = 30
 EXPECT_CODE = "expect"
 OVERALL_CODE = "overall"
 G1_CODE = "g1_expect_pct"
 G2_CODE = "g2_return"
-_EMPTY: Counts = {}
+_EMPTY: ValueCounts = {}
 
 
 def compute(
     questionnaire: Questionnaire,
-    question_counts: Mapping[str, Counts],
+    question_counts: Mapping[str, ValueCounts],
     patterns: Iterable[Pattern],
     responses: int,
     *,
@@ -75,7 +76,7 @@ def compare(current: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str
     }
 
 
-def scale_summary(counts: Counts) -> tuple[int, float | None, float | None]:
+def scale_summary(counts: ValueCounts) -> tuple[int, float | None, float | None]:
     """(valid answers 1..5, % of them that are 4 or 5, mean score) of one scale question."""
     n = sum(counts.get(v, 0) for v in SCALE_VALUES)
     if n == 0:
@@ -85,7 +86,7 @@ def scale_summary(counts: Counts) -> tuple[int, float | None, float | None]:
     return n, 100.0 * satisfied / n, mean
 
 
-def _element_index(element: Element, question_counts: Mapping[str, Counts]) -> float | None:
+def _element_index(element: Element, question_counts: Mapping[str, ValueCounts]) -> float | None:
     """Plain mean of the item indices of the statements that have answers (SIPAS element index)."""
     items = [scale_summary(question_counts.get(s.code, _EMPTY))[1] for s in element.statements]
     return _mean([x for x in items if x is not None])
@@ -93,7 +94,7 @@ def _element_index(element: Element, question_counts: Mapping[str, Counts]) -> f
 
 def _element(
     element: Element,
-    question_counts: Mapping[str, Counts],
+    question_counts: Mapping[str, ValueCounts],
     estimate: float | None,
     ci: Interval | None,
     answered: int,
@@ -111,7 +112,7 @@ def _element(
     }
 
 
-def _item(statement: Statement, counts: Counts, low_n: int) -> dict[str, Any]:
+def _item(statement: Statement, counts: ValueCounts, low_n: int) -> dict[str, Any]:
     """One statement's row: n, item index with its Wilson interval, mean score and distribution."""
     n, index, mean = scale_summary(counts)
     satisfied = counts.get(4, 0) + counts.get(5, 0)
@@ -134,7 +135,7 @@ def _overall(
     ci: Interval | None,
     method: str,
     table: PatternTable,
-    question_counts: Mapping[str, Counts],
+    question_counts: Mapping[str, ValueCounts],
     responses: int,
     low_n: int,
 ) -> dict[str, Any]:
@@ -154,7 +155,7 @@ def _overall(
 
 
 def _expectations(
-    questionnaire: Questionnaire, question_counts: Mapping[str, Counts], responses: int
+    questionnaire: Questionnaire, question_counts: Mapping[str, ValueCounts], responses: int
 ) -> list[dict[str, Any]]:
     """Each expectation option with its count and % of responses, most chosen first."""
     question = questionnaire.question(EXPECT_CODE)
@@ -169,7 +170,7 @@ def _expectations(
     return sorted(rows, key=lambda r: (-r["count"], r["code"]))
 
 
-def _health(question_counts: Mapping[str, Counts]) -> dict[str, Any]:
+def _health(question_counts: Mapping[str, ValueCounts]) -> dict[str, Any]:
     """Health extras: mean % of expectations met (g1) and % who would return (g2, 'other' excluded)."""
     g1 = question_counts.get(G1_CODE, _EMPTY)
     g1_n = sum(g1.values())

@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .intervals import DELTA_METHOD, bootstrap_settings
-from .periods import Period, parse_period
-
-if TYPE_CHECKING:  # charts imports the formatters below, so Bar is imported where it is used
-    from .charts import Bar
-
-
-def fmt_num(value: float | None, digits: int = 2, *, blank: str = "–") -> str:
-    """A number the Vietnamese way (decimal comma, dot thousands): the one formatter for tables and text."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return blank
-    text = f"{float(value):,.{digits}f}" if digits else f"{round(float(value)):,d}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-def fmt_int(value: int | None, *, blank: str = "–") -> str:
-    """A count with Vietnamese thousands dots ("100.000")."""
-    return blank if value is None else fmt_num(value, 0)
-
-
-def fmt_pct(value: float | None, digits: int = 2, *, blank: str = "–") -> str:
-    """A percentage like "87,16%"."""
-    return blank if value is None else f"{fmt_num(value, digits)}%"
-
-
-def fmt_diff(value: float | None, digits: int = 2, *, blank: str = "–") -> str:
-    """A signed difference in points like "+1,25" or "−0,40" (a zero has no sign)."""
-    if value is None:
-        return blank
-    text = fmt_num(abs(value), digits)
-    if round(value, digits) == 0:
-        return text
-    return f"+{text}" if value > 0 else f"−{text}"
+from .charts import Bar
+from .formatting import fmt_int, fmt_num, fmt_pct
+from .periods import Period
+from .targets import target_gap
+from .wording import ci_method_name, kind_name, period_name
 
 
 def change_phrase(diff: float, digits: int = 2) -> str:
@@ -55,78 +25,15 @@ def inline_name(name: str) -> str:
     return re.sub(r"^(Phường|Xã|Thị trấn)\b", lambda m: m[1].lower(), name)
 
 
-def fmt_ci(bounds: list[float] | tuple[float, float] | None, digits: int = 2, *, blank: str = "–") -> str:
-    """A 95% interval like "85,10–89,02"."""
-    if not bounds:
-        return blank
-    return f"{fmt_num(bounds[0], digits)}–{fmt_num(bounds[1], digits)}"
-
-
-# --- names ------------------------------------------------------------------------------------
-
-#: The 2026 plan's targets (domain.md): at least 90% satisfaction with public health and education.
-TARGETS: dict[str, float] = {"health": 90.0, "education": 90.0}
-
-#: How each kind is named inside a sentence ("đối với …").
-KIND_NAMES: dict[str, str] = {
-    "onestop": "dịch vụ hành chính công tại Trung tâm Phục vụ hành chính công",
-    "health": "dịch vụ y tế công",
-    "education": "dịch vụ giáo dục công",
-}
-
-#: Section headings per kind.
-KIND_TITLES: dict[str, str] = {
-    "onestop": "Dịch vụ hành chính công (Trung tâm Phục vụ hành chính công)",
-    "health": "Dịch vụ y tế công",
-    "education": "Dịch vụ giáo dục công",
-}
-
-#: Short names for table cells.
-KIND_SHORT: dict[str, str] = {"onestop": "Hành chính công", "health": "Y tế", "education": "Giáo dục"}
-
-CHANNEL_NAMES: dict[str, str] = {
-    "qr": "Quét mã QR, trả lời trên điện thoại",
-    "paper": "Phiếu giấy (khảo sát trực tiếp), nhập lại vào hệ thống",
-    "kiosk": "Máy khảo sát đặt tại điểm phục vụ",
-    "import": "Nhập từ tệp dữ liệu",
-}
-
-_ROMAN = ("I", "II", "III", "IV")
-
-
-def period_name(period: Period) -> str:
-    """The period as written in a Vietnamese report: "quý I năm 2026", "6 tháng đầu năm 2026", …"""
-    label = period.label
-    if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
-        return f"quý {_ROMAN[int(m[2]) - 1]} năm {m[1]}"
-    if m := re.fullmatch(r"(\d{4})-H([12])", label):
-        return f"6 tháng {'đầu' if m[2] == '1' else 'cuối'} năm {m[1]}"
-    if re.fullmatch(r"\d{4}", label):
-        return f"năm {label}"
-    last = period.end - timedelta(days=1)
-    return f"từ ngày {period.start:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
+# --- methods -----------------------------------------------------------------------------------
 
 
 def method_rows(methods: Iterable[tuple[str, str | None]]) -> list[tuple[str, str]]:
     """(kinds, method in Vietnamese) with kinds that share a method on one row."""
     grouped: dict[str, list[str]] = {}
-    for kind_name, method in methods:
-        grouped.setdefault(ci_method_name(method), []).append(kind_name)
+    for name, method in methods:
+        grouped.setdefault(ci_method_name(method, detailed=True), []).append(name)
     return [(", ".join(names), text) for text, names in grouped.items()]
-
-
-def ci_method_name(method: str | None) -> str:
-    """The element/overall interval method in Vietnamese, from the ci_method string of the indices."""
-    if not method:
-        return "không tính được (chưa đủ dữ liệu)"
-    if settings := bootstrap_settings(method):
-        return (
-            f"bootstrap phân vị: lấy mẫu lại theo phiếu {fmt_int(settings[0])} lần "
-            f"(hạt giống ngẫu nhiên {settings[1]}), lấy phân vị 2,5% và 97,5%"
-        )
-    if method == DELTA_METHOD:
-        return "xấp xỉ chuẩn theo phương pháp delta (dùng khi số mẫu trả lời khác nhau quá nhiều để chạy bootstrap)"
-    return method
 
 
 # --- per-kind pieces --------------------------------------------------------------------------
@@ -149,19 +56,7 @@ def bars(result: Mapping[str, Any]) -> list[Bar]:
 
 
 def _bar(label: str, value: float | None, ci: list[float] | None, n: int, low_n: bool) -> Bar:
-    from .charts import Bar
-
     return Bar(label, value, ci[0] if ci else None, ci[1] if ci else None, int(n), low_n)
-
-
-def target_gap(kind: str, index: float | None) -> dict[str, Any] | None:
-    """Whether a kind's overall index meets its target, and by how many points it falls short."""
-    target = TARGETS.get(kind)
-    if target is None:
-        return None
-    if index is None:
-        return {"target": target, "met": None, "gap": None}
-    return {"target": target, "met": index >= target, "gap": round(max(target - index, 0.0), 2)}
 
 
 def lowest_statements(results: Sequence[Mapping[str, Any]], limit: int = 5) -> list[dict[str, Any]]:
@@ -250,7 +145,7 @@ def summary(
 ) -> str:
     """A short Vietnamese paragraph of the main findings; every number goes through the table formatters."""
     total = sum(int(r["responses"]) for r in results)
-    when = period_name(period)
+    when = period_name(period, in_sentence=True)
     if total == 0:
         return (
             f"Trong {when}, {inline_name(ward)} chưa ghi nhận phiếu khảo sát hợp lệ nào, "
@@ -265,13 +160,13 @@ def summary(
     if lowest:
         worst = lowest[0]
         sentences.append(
-            f"Nhận định có chỉ số thấp nhất là “{worst['text']}” ({KIND_SHORT.get(worst['kind'], worst['kind'])}, "
+            f"Nhận định có chỉ số thấp nhất là “{worst['text']}” ({kind_name(worst['kind'], form='short')}, "
             f"{fmt_pct(worst['index'])}, n = {fmt_int(worst['n'])})."
         )
     if shares:
         sentences.extend(_shares_sentence(shares))
     expectations = [
-        f"{KIND_SHORT.get(r['kind'], r['kind']).lower()}: “{top[0]['label']}” ({fmt_pct(top[0]['pct'])} số phiếu)"
+        f"{kind_name(r['kind'], form='short').lower()}: “{top[0]['label']}” ({fmt_pct(top[0]['pct'])} số phiếu)"
         for r in results
         if (top := top_expectations(r, 1))
     ]
@@ -283,7 +178,7 @@ def summary(
 def _kind_sentence(result: Mapping[str, Any]) -> str:
     """One kind's overall index with n, interval, target and change from the previous period."""
     kind = result["kind"]
-    name = KIND_NAMES.get(kind, kind)
+    name = kind_name(kind, form="in_sentence")
     overall = result["overall"]
     index = overall.get("index")
     if not result["responses"] or index is None:
@@ -300,7 +195,7 @@ def _kind_sentence(result: Mapping[str, Any]) -> str:
     previous = result.get("previous") or {}
     prev = previous.get("overall") or {}
     if prev.get("index") is not None and prev.get("diff") is not None:
-        when = period_name(parse_period(previous["period"]))
+        when = period_name(previous["period"], in_sentence=True)
         change = f"{change_phrase(prev['diff'])} so với {when} ({fmt_pct(prev['index'])})"
         if prev.get("ci_overlap") and round(prev["diff"], 2) != 0:
             change += ", chưa rõ rệt (khoảng tin cậy hai kỳ còn giao nhau)"

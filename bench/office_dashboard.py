@@ -71,14 +71,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     from hailong.survey.extensions import db
     from hailong.survey.models import ServicePoint, Submission
     from hailong.survey.services import dashboard as results
+    from hailong.survey.services.periods import within
 
     url = run_build(args.size, args.pg, args.pg_base)
     app = make_app(url)
     period = parse_period(args.period)
-    lo, hi = period.day_keys()
     with app.app_context():
         n = db.session.scalar(select(func.count()).select_from(Submission).where(
-            Submission.day_key >= lo, Submission.day_key < hi))
+            within(Submission.day_key, period)))
         point_id = db.session.scalar(select(ServicePoint.id).filter_by(code="mc-1"))
         session_id = _bench_admin()
         print(f"{db.engine.dialect.name}: {n:,} responses in {period.label} ({args.size:,} in the database)")

@@ -7,13 +7,16 @@ import tomllib
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 QUESTIONNAIRE_DIR = Path(__file__).parent / "questionnaires"
 
-KINDS = ("onestop", "health", "education")
+#: The kinds of service, in the order every list shows them: questionnaires, service points, the filters and the
+#: database's CHECK constraint (survey/models.py) all take them from here.
+Kind = Literal["onestop", "health", "education"]
+KINDS: tuple[str, ...] = get_args(Kind)
 CODE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$"
 Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
 
@@ -134,7 +137,7 @@ class Questionnaire(BaseModel):
     """One version of one kind's questionnaire, exactly as the file says."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal["onestop", "health", "education"]
+    kind: Kind
     version: int = Field(ge=1)
     title: Text
     intro: Text

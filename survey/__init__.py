@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from sqlalchemy import event
 
-from . import logs
+from . import logs, transaction
 from . import settings as settings_model
 from .config import flask_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -71,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
+    transaction.register(app)  # first: its after-request hook commits after every other hook ran
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))

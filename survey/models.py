@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hailong.forms.questionnaire import KINDS
+
 from .extensions import db
 
 
@@ -121,7 +123,8 @@ class ServicePoint(db.Model):  # type: ignore[name-defined]
     """A counter, a health station or a school: where a QR code is posted."""
 
     __tablename__ = "service_points"
-    __table_args__ = (CheckConstraint("kind IN ('onestop', 'health', 'education')", name="kind"),)
+    # The text the migration created: "kind IN ('onestop', 'health', 'education')".
+    __table_args__ = (CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     code: Mapped[str] = mapped_column(String(40), unique=True)

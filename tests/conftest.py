@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -14,15 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from hailong.survey import create_app
 from hailong.survey.extensions import db as _db
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
-
-PG_URL = os.environ.get("HAILONG_DATABASE_URL", "")
-USE_PG = PG_URL.startswith("postgresql")
+from tests.fixtures.database import PG_URL, USE_PG
 
 
 def _config(url: str, instance: Path) -> dict[str, Any]:
@@ -117,18 +114,16 @@ def demo_points(db: SQLAlchemy) -> list[Any]:
     return points
 
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-KEY_RE = re.compile(r'name="submission_key" type="hidden" value="([^"]+)"')
+@pytest.fixture
+def points(app: Flask) -> dict[str, int]:
+    """The An Tường demo points by code -> id, made outside any lasting app context so each request gets its own."""
+    from hailong.survey.models import Organisation
 
-
-def form_tokens(html: str) -> dict[str, str]:
-    """The hidden service fields of a served form (CSRF token and submission key)."""
-    tokens = {}
-    if m := CSRF_RE.search(html):
-        tokens["csrf_token"] = m.group(1)
-    if m := KEY_RE.search(html):
-        tokens["submission_key"] = m.group(1)
-    return tokens
+    with app.app_context():
+        org = _db.session.scalars(select(Organisation)).one()
+        created = {p.code: p.id for p in point_svc.ensure_demo_points(org)}
+        _db.session.commit()
+    return created
 
 
 #: Server time zones a test runs under (`server_tz`): what is stored and shown must not depend on them.

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from hailong.analysis import flat
-from tests.test_stats import answers, draft, local, onestop_scenario, write
+from tests.fixtures.stats import answers, draft, local, onestop_scenario, write
 
 BOOTSTRAP = "bootstrap-percentile (B=2000, seed=20260101, resampling responses)"
 ROUNDED = {"index", "mean", "pct", "comprehensive", "diff", "g1_mean", "g2_return_pct"}
@@ -250,6 +250,7 @@ def test_periods_are_local_time(runner: Any, db: Any, demo_points: Any) -> None:
         "2025-12-31T16:59:59Z,mc-3,3,3\n"  # 2025-12-31 23:59:59: 2025-Q4
     )
     assert rsvc.import_csv(csv_text.encode()) == 4
+    db.session.commit()  # the import's caller commits (the command does, through the boundary)
 
     def seating(*args: str) -> tuple[int, dict[str, int]]:
         data = run(runner, *args, "--point", "mc-3")

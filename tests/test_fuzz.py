@@ -25,7 +25,7 @@ from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import tokens as token_svc
 from hailong.survey.services import users as user_svc
-from tests.conftest import CSRF_RE
+from tests.fixtures.pages import CSRF_RE
 
 EXAMPLES = 100
 ARG_RE = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
@@ -163,7 +163,7 @@ CITIZEN_FIELDS = sorted({code.replace(".", "__") for code in qsvc.bundled()["one
 def test_citizen_form_with_hostile_answers(app: Flask, world: dict[str, Any], data: Any) -> None:
     """A served form posted with answers changed at random (control characters, file parts, multipart): never a
     500; a refusal stores nothing, a stored response holds no control character."""
-    from tests.respond.helpers import VALID, open_form
+    from tests.fixtures.citizen import VALID, open_form
 
     app.config["HAILONG_MIN_FILL_SECONDS"] = 0
     form = open_form(app, app.test_client(), "/s/mc-1")

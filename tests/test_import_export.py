@@ -233,7 +233,7 @@ def test_stored_control_characters_do_not_break_exports(
     db: Any, demo_points: Any, runner: Any, tmp_path: Path
 ) -> None:
     """A comment stored with U+0001, U+000B (and NUL where the database keeps it) exports in a visible form."""
-    from tests.conftest import USE_PG
+    from tests.fixtures.database import USE_PG
 
     comments = ["Tốt\x01lắm", "a\x0bb"] + ([] if USE_PG else ["c\x00d"])
     _store_comments(db, comments)

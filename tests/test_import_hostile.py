@@ -123,6 +123,7 @@ def test_the_window_runs_from_2015_to_the_end_of_tomorrow(db: Any, demo_points: 
 
 
 def _refused_keep(db: Any, text: str) -> list[rsvc.RowError]:
+    db.session.commit()  # the imports before: each command commits its own
     before = _count(db)
     with pytest.raises(rsvc.ImportRefused) as err:
         rsvc.import_csv(text.encode())

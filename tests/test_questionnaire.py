@@ -76,3 +76,19 @@ def test_checksum_ignores_comments(tmp_path: Path) -> None:
     original = load_file(QUESTIONNAIRE_DIR / "health.v1.toml")
     commented = load_file(_write(tmp_path, "health.v1.toml", "# tidied\n" + text))
     assert commented.checksum == original.checksum
+
+
+def test_the_kinds_have_one_home() -> None:
+    """Questionnaires, service points and the database's CHECK take the kinds from forms.questionnaire.KINDS."""
+    from sqlalchemy import CheckConstraint
+
+    from hailong.forms.questionnaire import KINDS, Questionnaire
+    from hailong.survey.models import ServicePoint
+    from hailong.survey.services import points as point_svc
+
+    (check,) = [c for c in ServicePoint.__table__.constraints if isinstance(c, CheckConstraint)]
+    assert str(check.sqltext) == "kind IN ('onestop', 'health', 'education')"
+    migration = Path(__file__).resolve().parent.parent / "migrations/versions/0001_initial_schema.py"
+    assert f'"{check.sqltext}"' in migration.read_text(encoding="utf-8")  # the same text: no schema change
+    assert point_svc.KINDS is KINDS
+    assert set(Questionnaire.model_fields["kind"].annotation.__args__) == set(KINDS)

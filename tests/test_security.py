@@ -11,9 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hailong.survey.config import ConfigError, build_config
-from tests.respond.helpers import open_form, points
-
-__all__ = ["points"]  # the fixture, shared with tests/respond
+from tests.fixtures.citizen import open_form
 
 PAGES = ["/", "/s/mc-1", "/s/mc-1/cam-on", "/s/khong-co", "/static/site.css", "/s/mc-1?t=forged"]
 
@@ -107,7 +105,7 @@ def test_a_database_failure_is_a_friendly_500(app: Flask, client: FlaskClient, p
 
     from hailong.survey.services import responses as response_svc
 
-    def down(_draft: Any) -> Any:
+    def down(_draft: Any, _token: str | None = None) -> Any:
         raise OperationalError("INSERT ...", {}, Exception("database is locked"))
 
     form = open_form(app, client).backdate()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,97 +12,17 @@ import pytest
 
 from hailong.analysis.periods import TZ, Period, parse_period
 from hailong.forms.questionnaire import KINDS, QuestionType
-from hailong.survey.extensions import db as _db
-from hailong.survey.models import ServicePoint
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as rsvc
 from hailong.survey.services import stats
 from hailong.survey.services.responses import Draft
-
-Values = dict[str, int | list[int] | None]
-
-
-# --- helpers shared with tests/test_cli_indices.py -------------------------------------------------
-
-
-def point(code: str) -> ServicePoint:
-    found = _db.session.query(ServicePoint).filter_by(code=code).one()
-    assert isinstance(found, ServicePoint)
-    return found
-
-
-def statements(kind: str) -> list[str]:
-    return [s.code for s in qsvc.definition(qsvc.latest_version(kind)).statements]
-
-
-def answers(kind: str, default: int | None, **overrides: int | list[str] | None) -> Values:
-    """Every statement of a kind at `default` (None = skipped), then overrides by code (dots as __)."""
-    q = qsvc.definition(qsvc.latest_version(kind))
-    values: Values = {code: default for code in statements(kind)}
-    for key, value in overrides.items():
-        code = key.replace("__", ".")
-        if isinstance(value, list):  # multi question given by option codes
-            question = q.question(code)
-            assert question is not None
-            values[code] = [v for v in (question.option_value(o) for o in value) if v is not None]
-        else:
-            values[code] = value
-    return values
-
-
-def elements_na(kind: str, *codes: str) -> dict[str, int]:
-    """Every statement of the given elements answered "no opinion" (stored 0)."""
-    return {s: 0 for s in statements(kind) if s.split(".")[0] in codes}
-
-
-def local(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=TZ)
-
-
-def draft(code: str, when: datetime, values: Mapping[str, int | list[int] | None], *, verified: bool = False
-          ) -> Draft:
-    p = point(code)
-    clean = {k: v for k, v in values.items() if v is not None}
-    return Draft(point=p, version=qsvc.latest_version(p.kind), answers=clean, submitted_at=when, verified=verified)
-
-
-def write(drafts: list[Draft]) -> list[int]:
-    ids = rsvc.write_many(drafts)
-    _db.session.commit()
-    return ids
-
-
-def onestop_scenario() -> dict[str, int]:
-    """The hand-computed design of tests/test_cli_indices.py: four counted responses in 2026-Q1 at mc-1/mc-2,
-    one flagged response, and two responses in 2025-Q4."""
-    na = elements_na("onestop", "feedback")
-    r1 = {**answers("onestop", 5, overall=5, expect=["more_online", "shorter_time"]), **na, "result.accurate": 0}
-    r2 = {**answers("onestop", 4, overall=4, expect=["shorter_time"]), **na, "result.accurate": 0,
-          "access.seating": 2}
-    r3 = {**answers("onestop", 3, overall=3), **na, "result.accurate": None, "access.seating": 5, "staff.polite": 1}
-    r4 = answers("onestop", None, access__seating=4, overall=2, expect=["lower_fees"])
-    r6 = answers("onestop", 1, overall=1, expect=["better_feedback"])
-    p1 = answers("onestop", 4, overall=4)
-    p2 = answers("onestop", 2, overall=2)
-    ids = write([
-        draft("mc-1", local("2026-02-10T09:00"), r1, verified=True),
-        draft("mc-1", local("2026-02-11T10:00"), r2),
-        draft("mc-2", local("2026-03-02T14:00"), r3),
-        draft("mc-2", local("2026-03-20T08:00"), r4, verified=True),
-        draft("mc-1", local("2026-02-12T11:00"), r6),
-        draft("mc-1", local("2025-11-05T09:00"), p1),
-        draft("mc-2", local("2025-12-15T15:00"), p2),
-    ])
-    rsvc.set_flag(ids[4], "Phiếu thử của cán bộ")
-    _db.session.commit()
-    return {"r1": ids[0], "r2": ids[1], "r3": ids[2], "r4": ids[3], "flagged": ids[4]}
-
+from tests.fixtures.stats import answers, draft, local, onestop_scenario, point, statements, write
 
 # --- counting ------------------------------------------------------------------------------------
 
 
 def _count(period: str, kind: str = "onestop", points: list[str] | None = None, verified: bool = False
-           ) -> stats.Counts:
+           ) -> stats.FilterCounts:
     ids = [point(c).id for c in points] if points is not None else None
     return stats.count(stats.Filter(parse_period(period), kind, ids, verified))
 

@@ -17,9 +17,7 @@ from sqlalchemy import select
 from hailong.survey.extensions import db
 from hailong.survey.models import ServicePoint, Submission, Token
 from hailong.survey.services import tokens as token_svc
-from tests.respond.helpers import VALID, counts, open_form, points, stored, token_rows
-
-__all__ = ["points"]  # the fixture, re-exported for this module
+from tests.fixtures.citizen import VALID, counts, open_form, stored, token_rows
 
 
 def _issue(app: Flask, code: str = "mc-1", count: int = 3) -> list[str]:
@@ -164,6 +162,7 @@ def test_submit_with_token_rolls_back_when_the_insert_fails(app: Flask, points: 
     """Consuming the token and storing the response are one commit: a failed insert leaves the token unused."""
     from datetime import UTC, datetime
 
+    from hailong.survey import transaction
     from hailong.survey.services import questionnaires as qsvc
     from hailong.survey.services import responses as response_svc
 
@@ -177,9 +176,10 @@ def test_submit_with_token_rolls_back_when_the_insert_fails(app: Flask, points: 
         draft = response_svc.Draft(point=point, version=qsvc.latest_version("onestop"), answers={"overall": 4},
                                    submitted_at=datetime.now(UTC))
         monkeypatch.setattr(response_svc, "write_many", boom)
-        with contextlib.suppress(RuntimeError):
-            token_svc.submit_with_token(draft, token)
+        with contextlib.suppress(RuntimeError), transaction.boundary():
+            response_svc.submit(draft, token)
         monkeypatch.undo()
         assert db.session.scalar(select(Token.used_at)) is None
-        rid, created = token_svc.submit_with_token(draft, token)
+        with transaction.boundary():
+            rid, created = response_svc.submit(draft, token)
         assert created and db.session.get(Submission, rid).verified

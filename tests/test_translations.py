@@ -8,7 +8,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-METHODS = [("survey/**.py", "python"), ("forms/**.py", "python"), ("templates/**.html", "jinja2")]
+METHODS = [("survey/**.py", "python"), ("forms/**.py", "python"), ("analysis/**.py", "python"),
+           ("templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 
 

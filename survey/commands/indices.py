@@ -48,7 +48,8 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
     results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers())
     if as_csv:
         out = io.StringIO()
-        spreadsheet.write_csv_rows(out, flat.COLUMNS, (row for result in results for row in flat.rows(result)))
+        table = flat.frame(results)
+        spreadsheet.write_csv_rows(out, list(table.columns), table.itertuples(index=False, name=None))
         click.echo(out.getvalue(), nl=False)
         return
     payload: object = results[0] if kind or point_code else results

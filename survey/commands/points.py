@@ -14,7 +14,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..models import Organisation, ServicePoint
 from ..services import point_admin
 from ..services import points as point_svc
@@ -73,7 +72,6 @@ def points_add(code: str, kind: str, name: str, unit: str | None, ward_code: str
         raise CommandFailed(str(exc)) from None
     except point_svc.PointError as exc:  # a malformed code, unit or name
         raise BadInput(str(exc)) from None
-    db.session.commit()  # boundary
     click.echo(_("Đã tạo điểm khảo sát “%(name)s” (mã %(code)s).", name=point.name, code=point.code))
     click.echo(point_svc.point_url(current_app.config["HAILONG_BASE_URL"], point.code))
 
@@ -90,7 +88,6 @@ def points_rename(code: str, name: str, ward_code: str | None) -> None:
         point_admin.rename(cli_actor(), point, name)
     except point_svc.PointError as exc:
         raise BadInput(str(exc)) from None
-    db.session.commit()  # boundary
     click.echo(_("Đã đổi tên điểm thành “%(name)s”.", name=point.name))
 
 
@@ -101,7 +98,6 @@ def _set_active(code: str, ward_code: str | None, active: bool) -> None:
                    _("Điểm “%(code)s” đã ngừng từ trước; không có gì thay đổi.", code=point.code))
         return
     point_admin.set_active(cli_actor(), point, active)
-    db.session.commit()  # boundary
     if active:
         click.echo(_("Đã mở lại điểm “%(name)s”: mã QR hoạt động trở lại.", name=point.name))
     else:
@@ -136,7 +132,6 @@ def points_rotate(code: str, ward_code: str | None) -> None:
     point = _point(ward_of(ward_code), code)
     old = point.code
     new = point_admin.rotate(cli_actor(), point)
-    db.session.commit()  # boundary
     click.echo(_("Đã đổi mã điểm từ %(old)s sang %(new)s. Mã QR cũ không còn mở phiếu; hãy in và dán mã QR mới.",
                  old=old, new=new))
 

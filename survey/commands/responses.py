@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from ..extensions import db
+from .. import transaction
 from ..services import audit, spreadsheet
 from ..services import responses as response_svc
 from .base import OUT_FILE, CommandFailed, cli_actor, output_file
@@ -56,12 +56,11 @@ def responses_export(fmt: str, out_path: Path) -> None:
                 count = spreadsheet.write_xlsx(part, rows, columns)
     except Exception as exc:
         # The failure is audited on its own, after whatever the export had in the session is dropped.
-        db.session.rollback()
+        transaction.start_over()
         audit.record(cli_actor(), "export.responses.failed", "all", f"{fmt}; {type(exc).__name__}")
-        db.session.commit()  # boundary
+        transaction.keep_on_error()
         raise
     audit.record(cli_actor(), "export.responses", "all", f"{fmt}; {count} responses")
-    db.session.commit()  # boundary
     click.echo(_("Đã xuất %(n)s phiếu ra %(path)s.", n=count, path=str(out_path)))
 
 

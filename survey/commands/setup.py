@@ -38,7 +38,6 @@ def init(demo: bool) -> None:
             latest = {v.kind: v for v in sorted(versions, key=lambda v: v.version)}
             pairs = {kind: (v, qsvc.definition(v)) for kind, v in latest.items()}
             added = demo_svc.generate(points, pairs, datetime.now(TZ).date())
-    db.session.commit()  # boundary
     click.echo(f"Database ready: {len(versions)} questionnaire version(s), ward {org.name}.")
     if demo:
         click.echo(f"Demo: {len(point_svc.all_points())} service points, {added} new responses.")

@@ -9,7 +9,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..services import points as point_svc
 from ..services import tokens as token_svc
 from .base import OUT_FILE, BadInput, output_file
@@ -32,15 +31,10 @@ def issue(point_code: str, count: int, out_path: Path) -> None:
         raise BadInput(_("Không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code),
                        option="--point")
     tokens = token_svc.issue(point, count)
-    try:
-        pdf = token_svc.render_slips(point, tokens, current_app.config["HAILONG_BASE_URL"])
-        with output_file(out_path) as part:
-            part.write_bytes(pdf)
-    except Exception:
-        # No slips printed: keep no unprintable codes either.
-        db.session.rollback()
-        raise
-    db.session.commit()  # boundary
+    # Stored only when the slips are written: a failure here rolls the command back, leaving no unprinted codes.
+    pdf = token_svc.render_slips(point, tokens, current_app.config["HAILONG_BASE_URL"])
+    with output_file(out_path) as part:
+        part.write_bytes(pdf)
     click.echo(_("Đã tạo %(n)s mã dùng một lần cho %(name)s: %(path)s", n=count, name=point.name, path=str(out_path)))
 
 

@@ -9,7 +9,6 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..models import Role, User
 from ..services import audit
 from ..services import users as user_svc
@@ -48,11 +47,9 @@ def users_create(username: str, role: str, unit: str | None) -> None:
     try:
         account = user_svc.create(username, password, role, unit)
     except user_svc.UserError as exc:
-        db.session.rollback()
         raise CommandFailed(str(exc)) from None
     audit.record(cli_actor(), "user.created", f"user:{account.username}",
                  f"{account.role}{'; ' + account.unit if account.unit else ''}")
-    db.session.commit()  # boundary
     click.echo(_("Đã tạo tài khoản %(name)s (%(role)s).", name=account.username, role=account.role))
     if generated:
         click.echo(_("Mật khẩu (chỉ hiện một lần): %(password)s", password=password))
@@ -81,10 +78,8 @@ def users_password(username: str) -> None:
     try:
         user_svc.set_password(account, password)
     except user_svc.UserError as exc:
-        db.session.rollback()
         raise CommandFailed(str(exc)) from None
     audit.record(cli_actor(), "user.password_reset", f"user:{account.username}")
-    db.session.commit()  # boundary
     click.echo(_("Đã đặt mật khẩu mới cho %(name)s; các phiên đăng nhập cũ đã kết thúc.", name=account.username))
     if generated:
         click.echo(_("Mật khẩu (chỉ hiện một lần): %(password)s", password=password))
@@ -101,12 +96,10 @@ def users_role(username: str, role: str, unit: str | None) -> None:
     try:
         changed = user_svc.set_role(account, role, unit)
     except user_svc.UserError as exc:
-        db.session.rollback()
         raise CommandFailed(str(exc)) from None
     if changed:
         audit.record(cli_actor(), "user.role_changed", f"user:{account.username}",
                      f"{account.role}{'; ' + account.unit if account.unit else ''}")
-    db.session.commit()  # boundary
     click.echo(_("Tài khoản %(name)s: %(role)s%(unit)s.", name=account.username, role=account.role,
                  unit=f" ({account.unit})" if account.unit else ""))
 
@@ -119,7 +112,6 @@ def users_unlock(username: str) -> None:
     account = _account(username)
     user_svc.unlock(account)
     audit.record(cli_actor(), "user.unlocked", f"user:{account.username}")
-    db.session.commit()  # boundary
     click.echo(_("Đã mở khóa tài khoản %(name)s.", name=account.username))
 
 

@@ -64,11 +64,9 @@ def user_create() -> tuple[str, int]:
     try:
         account = user_svc.create(form["username"], password, form["role"], form["unit"] or None)
     except user_svc.UserError as exc:
-        db.session.rollback()
         return _users_page(400, str(exc), form)
     audit.record(user().username, "user.created", f"user:{account.username}",
                  f"{account.role}{'; ' + account.unit if account.unit else ''}")
-    db.session.commit()
     # The password is shown once on this page and never stored in clear or put in a cookie.
     return _users_page(201, created=(account, password))
 
@@ -82,7 +80,6 @@ def user_action(user_id: int, action: str) -> Any:
         password = user_svc.generate_password()
         user_svc.set_password(account, password)  # ends the account's sessions
         audit.record(actor.username, "user.password_reset", f"user:{account.username}")
-        db.session.commit()
         if account.id == actor.id:
             # A new session for this browser only; copies of the old cookie stay ended.
             login_user(account)
@@ -101,5 +98,4 @@ def user_action(user_id: int, action: str) -> Any:
               else _("Đã ngừng tài khoản %(name)s.", name=account.username), "success")
     else:
         abort(404)
-    db.session.commit()
     return redirect(url_for(".users"), code=303)

@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..extensions import db, limiter, login_manager
+from .. import transaction
+from ..extensions import limiter, login_manager
 from ..services import audit
 from ..services import users as user_svc
 from . import bp
@@ -66,14 +67,13 @@ def login() -> Any:
     if result.user is None:
         # Known and unknown names get the same page and status; only the audit log (admins) tells them apart.
         audit.record(result.known, "login.failed", f"user:{result.known or '(không có)'}", result.failure)
-        db.session.commit()
+        transaction.keep_on_error()  # the refusal is stored: its throttle count and its audit event
         page = render_template("office/login.html", next_url=next_url, username=username, error=result.message())
         if result.failure == user_svc.LoginFailure.THROTTLED:
             return page, 429, {"Retry-After": str(result.retry_after)}
         return page, 401
     account = result.user
     audit.record(account.username, "login", f"user:{account.username}", account.role)
-    db.session.commit()
     _fresh_session()
     login_user(account)
     session.permanent = True
@@ -87,7 +87,6 @@ def logout() -> Response:
     audit.record(account.username, "logout", f"user:{account.username}")
     # Server-side end: a copy of this session's cookie (or of any other of this account's) stops working too.
     user_svc.end_sessions(account)
-    db.session.commit()
     logout_user()
     _fresh_session()
     flash(_("Ông/Bà đã đăng xuất."), "info")

@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ..extensions import db
 from ..models import Submission
 from ..services import comments as comment_svc
 from . import bp
@@ -62,9 +61,7 @@ def comment_handled(response_id: int) -> Response:
     try:
         comment_svc.mark_handled(response, user().username, request.form.get("note", ""), handled=action == "handle")
     except comment_svc.CommentError as exc:
-        db.session.rollback()
         abort(400, str(exc))
-    db.session.commit()
     flash(_("Đã đánh dấu ý kiến là đã xử lý.") if action == "handle" else _("Đã mở lại ý kiến."), "success")
     return _back()
 
@@ -76,9 +73,7 @@ def response_flag(response_id: int) -> Response:
     try:
         comment_svc.flag(response, user().username, request.form.get("reason", ""))
     except comment_svc.CommentError as exc:
-        db.session.rollback()
         abort(400, str(exc))
-    db.session.commit()
     flash(_("Đã gắn cờ phiếu: phiếu được giữ lại nhưng không tính vào chỉ số."), "success")
     return _back()
 
@@ -88,6 +83,5 @@ def response_flag(response_id: int) -> Response:
 def response_unflag(response_id: int) -> Response:
     response = _response(response_id)
     comment_svc.unflag(response, user().username)
-    db.session.commit()
     flash(_("Đã bỏ gắn cờ: phiếu được tính lại vào chỉ số."), "success")
     return _back()

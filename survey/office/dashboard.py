@@ -8,11 +8,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from hailong.analysis import charts
+from hailong.analysis import charts, targets
 from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import KINDS
 
-from ..extensions import db
+from .. import transaction
 from ..services import audit
 from ..services import dashboard as results
 from . import bp
@@ -54,7 +54,7 @@ def dashboard() -> str:
     period, kind = _filters()
     ids = _kind_ids(kind)
     result = results.overview(period, kind, ids)
-    goal = results.target(kind)
+    goal = targets.target(kind)
     trend = results.trend(period, kind, ids)
     return render_template(
         "office/dashboard.html",
@@ -92,7 +92,7 @@ def point(point_id: int) -> str:
     point = require_point(point_id)
     period = period_arg(request.args)
     result = results.overview(period, point.kind, [point.id])
-    goal = results.target(point.kind)
+    goal = targets.target(point.kind)
     trend = results.trend(period, point.kind, [point.id])
     return render_template(
         "office/point.html", period=period, kind=point.kind, point=point, result=result, target=goal,
@@ -116,12 +116,11 @@ def report() -> Any:
         pdf = reports.build_pdf(period, kind)
     except Exception:
         current_app.logger.exception("report PDF failed for %s %s", period.label, kind)
-        db.session.rollback()
+        transaction.start_over()
         flash(_("Chưa tạo được báo cáo PDF cho kỳ này. Vui lòng thử lại sau hoặc báo cho quản trị viên."), "error")
         return redirect(url_for(".dashboard", period=period.label, kind=kind or "onestop"), code=303)
     audit.record(user().username, "report.pdf", period.label, kind or "all")
-    db.session.commit()
-    name = f"bao-cao-{period.label}{'-' + kind if kind else ''}.pdf"
+    name = reports.default_filename(period, kind)
     return current_app.response_class(
         pdf, mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import io
 import traceback
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
@@ -14,13 +13,16 @@ from hailong.analysis import flat
 from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import bundled
 
-from ..extensions import db
+from .. import transaction
 from ..services import audit, spreadsheet, stats
 from ..services import responses as response_svc
 from . import bp
 from .access import ANYONE, roles_required, scope, user, visible_points
 from .dashboard import allowed_kinds
 from .filters import check_keys, choice_arg, kind_arg, period_arg, period_options
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WHAT = ("responses", "indices")
@@ -74,8 +76,8 @@ def _point_codes(kind: str | None) -> list[str] | None:
     return [p.code for p in visible_points(kind)] if scope().limited else None
 
 
-def _index_rows(period: Period, kind: str | None) -> list[list[Any]]:
-    """flat rows of the ward (staff) or of each of the viewer's points."""
+def _index_table(period: Period, kind: str | None) -> pd.DataFrame:
+    """The flat table (analysis.flat) of the ward (staff) or of each of the viewer's points."""
     results: list[dict[str, Any]] = []
     if scope().limited:
         for p in visible_points(kind):
@@ -84,7 +86,7 @@ def _index_rows(period: Period, kind: str | None) -> list[list[Any]]:
         kinds = [kind] if kind else allowed_kinds()
         for k in kinds:
             results.extend(stats.indices_for(period, k))
-    return [row for result in results for row in flat.rows(result)]
+    return flat.frame(results)
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -108,30 +110,29 @@ def export() -> Any:
     except Exception as exc:
         # Audited as what happened: a failure, not an export. The exception's message may quote a citizen's
         # comment, so the log gets its type and where it was raised, never its text.
-        db.session.rollback()
+        transaction.start_over()
         audit.record(actor, f"export.{what}.failed", period.label, f"{detail}; {type(exc).__name__}")
-        db.session.commit()
+        transaction.keep_on_error()
         current_app.logger.error("export failed: %s\n%s", type(exc).__name__,
                                  "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         abort(500)
     audit.record(actor, f"export.{what}", period.label, detail)
-    db.session.commit()
     return built
 
 
 def _build(what: str, fmt: str, period: Period, kind: str | None, codes: list[str] | None, name: str) -> Any:
     """The export's whole file as a response, built before anything is audited."""
     if what == "indices":
-        rows = _index_rows(period, kind)
+        table = _index_table(period, kind)
         if fmt == "csv":
             out = io.StringIO()
-            spreadsheet.write_csv_rows(out, flat.COLUMNS, rows)
+            spreadsheet.write_csv_rows(out, list(table.columns), table.itertuples(index=False, name=None))
             return current_app.response_class("\ufeff" + out.getvalue(), mimetype="text/csv",
                                               headers=_attachment(name))
         buf = io.BytesIO()
         # Numbers stay numbers in the sheet; texts (codes we generated) are guarded like every other cell.
-        cells: Iterator[dict[str, Any]] = (dict(zip(flat.COLUMNS, row, strict=True)) for row in rows)
-        spreadsheet.write_xlsx(buf, cells, list(flat.COLUMNS), index_labels())
+        cells = cast(list[dict[str, Any]], table.to_dict("records"))
+        spreadsheet.write_xlsx(buf, cells, list(table.columns), index_labels())
         return current_app.response_class(buf.getvalue(), mimetype=XLSX_MIME, headers=_attachment(name))
 
     columns = response_svc.export_columns([kind] if kind else None)

@@ -22,6 +22,7 @@ from hailong.analysis.periods import (
     recent_quarters,
     whole_year,
 )
+from hailong.analysis.wording import period_name
 from hailong.forms.questionnaire import KINDS
 
 # Query keys every office page accepts (the language switch).
@@ -36,16 +37,6 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, url_map: Any) -> None:
         super().__init__(url_map, min=1, max=MAX_ROW_ID)
-
-
-def kind_label(kind: str) -> str:
-    """The Vietnamese name of a kind of service."""
-    labels = {
-        "onestop": _("Hành chính công (một cửa)"),
-        "health": _("Y tế"),
-        "education": _("Giáo dục"),
-    }
-    return labels.get(kind, kind)
 
 
 def today() -> date:
@@ -118,30 +109,6 @@ class PeriodOption:
     label: str
 
 
-def period_label(label: str) -> str:
-    """A period label in Vietnamese words: "Quý I/2026", "6 tháng đầu năm 2026", "Năm 2026"."""
-    try:
-        period = parse_period(label)
-    except PeriodError:
-        return label
-    roman = {"1": "I", "2": "II", "3": "III", "4": "IV"}
-    if "-Q" in period.label:
-        year, n = period.label.split("-Q")
-        return _("Quý %(n)s/%(year)s", n=roman[n], year=year)
-    if "-H" in period.label:
-        year, n = period.label.split("-H")
-        return _("6 tháng đầu năm %(year)s", year=year) if n == "1" else _("6 tháng cuối năm %(year)s", year=year)
-    if ".." in period.label:
-        first, last = period.label.split("..")
-        return _("Từ %(first)s đến %(last)s", first=_vn_date(first), last=_vn_date(last))
-    return _("Năm %(year)s", year=period.label)
-
-
-def _vn_date(iso: str) -> str:
-    d = date.fromisoformat(iso)
-    return f"{d.day:02d}/{d.month:02d}/{d.year}"
-
-
 def period_options(selected: Period) -> list[PeriodOption]:
     """The periods offered in the filter: the last six quarters, the halves and the years; plus the chosen one."""
     now = today()
@@ -151,4 +118,4 @@ def period_options(selected: Period) -> list[PeriodOption]:
     labels = [p.label for p in periods]
     if selected.label not in labels:
         labels.insert(0, selected.label)
-    return [PeriodOption(label, period_label(label)) for label in labels]
+    return [PeriodOption(label, period_name(label, _)) for label in labels]

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from flask import request, url_for
 from flask_babel import gettext as _
 
-from hailong.analysis.intervals import DELTA_METHOD, bootstrap_settings
+from hailong.analysis import wording
+from hailong.analysis.formatting import fmt_ci, fmt_diff, fmt_int, fmt_num, fmt_pct
 from hailong.analysis.periods import TZ
-from hailong.analysis.report import fmt_ci, fmt_diff, fmt_int, fmt_num, fmt_pct
 
 from . import bp
-from .filters import kind_label, period_label
 
 SCALE_LEVELS = ("5", "4", "3", "2", "1")
 
@@ -30,18 +30,6 @@ def scale_label(value: int | str) -> str:
         "1": _("Rất không hài lòng"), "na": _("Không có ý kiến"),
     }
     return labels.get(str(value), str(value))
-
-
-def ci_method_label(method: str | None) -> str:
-    """The interval method of an indices result in the reader's language (the JSON keeps the English name)."""
-    if not method:
-        return ""
-    if method == DELTA_METHOD:
-        return _("xấp xỉ chuẩn theo phương pháp delta")
-    if settings := bootstrap_settings(method):
-        return _("bootstrap phân vị, %(b)s lần lấy mẫu lại theo phiếu, hạt giống %(seed)s",
-                 b=settings[0], seed=settings[1])
-    return method
 
 
 def local_time(value: datetime | None) -> str:
@@ -80,8 +68,10 @@ def page_url(page: int) -> str:
 def _office_helpers() -> dict[str, Any]:
     return {
         "fmt_pct": fmt_pct, "fmt_ci": fmt_ci, "fmt_int": fmt_int, "fmt_num": fmt_num, "fmt_diff": fmt_diff,
-        "kind_label": kind_label, "period_label": period_label, "role_label": role_label,
-        "scale_label": scale_label, "ci_method_label": ci_method_label, "scale_levels": SCALE_LEVELS,
+        # The wording of kinds, periods and interval methods, in the reader's language (analysis/wording.py).
+        "kind_label": partial(wording.kind_name, _=_), "period_label": partial(wording.period_name, _=_),
+        "ci_method_label": partial(wording.ci_method_name, _=_),
+        "role_label": role_label, "scale_label": scale_label, "scale_levels": SCALE_LEVELS,
         "local_time": local_time, "share": share,
         "lang_url": lang_url, "page_url": page_url,
     }

@@ -49,9 +49,7 @@ def point_create() -> Any:
     try:
         point = manage.create(user().username, form["code"], form["name"], form["kind"], form["unit"])
     except point_svc.PointError as exc:
-        db.session.rollback()
         return _page(400, str(exc), form)
-    db.session.commit()
     flash(_("Đã tạo điểm khảo sát “%(name)s” (mã %(code)s).", name=point.name, code=point.code), "success")
     return redirect(url_for(".points"), code=303)
 
@@ -63,9 +61,7 @@ def point_rename(point_id: int) -> Any:
     try:
         manage.rename(user().username, point, request.form.get("name", ""))
     except point_svc.PointError as exc:
-        db.session.rollback()
         return _page(400, str(exc))
-    db.session.commit()
     flash(_("Đã đổi tên điểm thành “%(name)s”.", name=point.name), "success")
     return redirect(url_for(".points"), code=303)
 
@@ -78,7 +74,6 @@ def point_active(point_id: int) -> Response:
     if value not in ("0", "1"):
         abort(400, _("Thao tác không hợp lệ."))
     manage.set_active(user().username, point, value == "1")
-    db.session.commit()
     if point.active:
         flash(_("Đã mở lại điểm “%(name)s”: mã QR hoạt động trở lại.", name=point.name), "success")
     else:
@@ -93,7 +88,6 @@ def point_rotate(point_id: int) -> Response:
     point = _point(point_id)
     old = point.code
     new = manage.rotate(user().username, point)
-    db.session.commit()
     flash(_("Đã đổi mã điểm từ %(old)s sang %(new)s. Mã QR cũ không còn mở phiếu; hãy in và dán mã QR mới.",
             old=old, new=new), "success")
     return redirect(url_for(".points"), code=303)
@@ -124,7 +118,6 @@ def point_posters() -> Response:
     active = point_svc.all_points(active_only=True)
     pdf = posters.render_pdf(active, current_app.config["HAILONG_BASE_URL"])
     audit.record(user().username, "posters.pdf", None, f"{len(active)} điểm")
-    db.session.commit()
     return current_app.response_class(
         pdf, mimetype="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="ma-qr-cac-diem.pdf"', "Cache-Control": "no-store"},

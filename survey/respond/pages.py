@@ -61,8 +61,3 @@ def keep(key: Hashable, page: str) -> str:
     _remember(_static, key, (time.monotonic(), page))
     return page
 
-
-def forget() -> None:
-    """Drop every kept page (tests; a template change needs a restart anyway)."""
-    _forms.clear()
-    _static.clear()

@@ -9,7 +9,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -17,8 +16,8 @@ from hailong.forms.builder import allowed_fields, answers_from_form, field_name,
 from hailong.forms.questionnaire import Questionnaire
 
 from ..errors import http_error_page
-from ..extensions import csrf, db, limiter
-from ..models import QuestionnaireVersion, ServicePoint, Submission
+from ..extensions import csrf, limiter
+from ..models import QuestionnaireVersion, ServicePoint
 from ..services import antiabuse
 from ..services import points as point_svc
 from ..services import questionnaires as qsvc
@@ -55,12 +54,12 @@ def _token_page(state: token_svc.TokenState) -> tuple[str, int]:
 
 def _token_gate(token: str, point: ServicePoint) -> Page | None:
     """A page instead of the form when the receipt code is forged or already used; None when it is valid."""
-    state = token_svc.check(token, point).state
+    state = token_svc.check(token, point)
     if state == token_svc.TokenState.VALID:
         return None
     if state == token_svc.TokenState.USED and request.method == "POST":
         key = request.form.get("submission_key", "")[:64]  # a key the server issued (checked before)
-        if key and db.session.scalar(select(Submission.id).filter_by(submission_key=key)) is not None:
+        if key and response_svc.find_by_key(key) is not None:
             # A double tap: the first tap stored the response and used the code.
             return redirect(url_for(".thanks", code=point.code), code=303)
     return _token_page(state)
@@ -102,7 +101,7 @@ def questionnaire(code: str) -> Page:
 def _old_code_page(former: ServicePoint) -> Page:
     """A retired code: a receipt slip printed before the change opens the form at the new code; else a notice."""
     token = request.args.get("t")
-    state = token_svc.check(token, former).state if token else token_svc.TokenState.INVALID
+    state = token_svc.check(token, former) if token else token_svc.TokenState.INVALID
     if state == token_svc.TokenState.VALID:
         # Only a valid slip of this point is sent on, so the old poster does not lead to the new code.
         return redirect(url_for(".questionnaire", code=former.code, t=token), code=302)
@@ -138,14 +137,14 @@ def _submit(point: ServicePoint, old_code: bool, version: QuestionnaireVersion, 
         point=point, version=version, answers=answers, comment=comment, submitted_at=now, submission_key=key,
         verified=token is not None, flag_reason=antiabuse.flag_reason(antiabuse.reasons(signals, point.id, now)),
     )
-    point_id, point_code = point.id, point.code  # read before the commit expires the object
     try:
-        token_svc.submit_with_token(draft, token) if token else response_svc.submit(draft)
+        response_svc.submit(draft, token)
     except token_svc.TokenUsed:
         return _token_page(token_svc.TokenState.USED)
-    done = redirect(url_for(".thanks", code=point_code), code=303)
+    # The request's one commit follows this view (survey/transaction.py): the thank-you leaves only once stored.
+    done = redirect(url_for(".thanks", code=point.code), code=303)
     if token is None:
-        antiabuse.remember(done, point_id, seen, now)
+        antiabuse.remember(done, point.id, seen, now)
     return done
 
 

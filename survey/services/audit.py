@@ -15,7 +15,7 @@ TARGET_MAX = 200
 
 
 def record(actor: str | None, action: str, target: str | None = None, detail: str | None = None) -> AuditEvent:
-    """Add one event to the session; the caller commits it with the change it describes."""
+    """Add one event to the session: stored with the change it describes, in the same transaction."""
     event = AuditEvent(
         actor=actor[:80] if actor else None,
         action=action[:40],

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Answer, Question, ServicePoint, Submission
 from . import audit
 from . import responses as response_svc
+from .periods import within
 
 NOTE_MAX = 500
 REASON_MAX = 200
@@ -69,11 +70,10 @@ def like_pattern(text: str) -> str:
 def _query(
     period: Period, kinds: Sequence[str] | None, point_ids: Sequence[int] | None, search: str, status: Status
 ) -> Select[tuple[Submission, ServicePoint]]:
-    lo, hi = period.day_keys()
     query = (
         select(Submission, ServicePoint)
         .join(ServicePoint, ServicePoint.id == Submission.point_id)
-        .where(Submission.day_key >= lo, Submission.day_key < hi)
+        .where(within(Submission.day_key, period))
         .where(Submission.comment.is_not(None), Submission.comment != "")
     )
     if kinds is not None:
@@ -146,7 +146,7 @@ def get(response_id: int) -> tuple[Submission, ServicePoint] | None:
 
 
 def mark_handled(response: Submission, actor: str, note: str, handled: bool = True) -> None:
-    """Mark a comment handled (with a short note) or open again; audited. Caller commits."""
+    """Mark a comment handled (with a short note) or open again; audited."""
     note = note.strip()
     if len(note) > NOTE_MAX:
         raise CommentError(_("Ghi chú tối đa %(n)s ký tự.", n=NOTE_MAX))
@@ -158,7 +158,7 @@ def mark_handled(response: Submission, actor: str, note: str, handled: bool = Tr
 
 
 def flag(response: Submission, actor: str, reason: str) -> None:
-    """Flag a response as suspicious: kept, but excluded from every index; audited. Caller commits."""
+    """Flag a response as suspicious: kept, but excluded from every index; audited."""
     reason = reason.strip()
     if not reason:
         raise CommentError(_("Vui lòng ghi lý do gắn cờ."))
@@ -170,7 +170,7 @@ def flag(response: Submission, actor: str, reason: str) -> None:
 
 
 def unflag(response: Submission, actor: str) -> None:
-    """Remove a flag so the response counts again; audited. Caller commits."""
+    """Remove a flag so the response counts again; audited."""
     before = response.flag_reason
     response_svc.set_flag(response.id, None)
     db.session.expire(response)

@@ -18,15 +18,9 @@ from ..extensions import db
 from ..models import ServicePoint, Submission
 from . import patterns, stats
 from . import questionnaires as qsvc
+from .periods import within
 
-#: The ward's 2026 plan: at least 90% satisfaction with public health and education services.
-TARGETS = {"health": 90.0, "education": 90.0}
 TREND_QUARTERS = 6
-
-
-def target(kind: str) -> float | None:
-    """The plan's target index for a kind, if it has one."""
-    return TARGETS.get(kind)
 
 
 def overview(period: Period, kind: str, point_ids: Sequence[int] | None,
@@ -84,7 +78,7 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
     query = (
         select(bucket, Submission.questionnaire_id, func.count(), *sums)
         .where(Submission.questionnaire_id.in_(versions), Submission.flagged.is_(False),
-               Submission.day_key >= quarters[0].day_keys()[0], Submission.day_key < quarters[-1].day_keys()[1])
+               within(Submission.day_key, (quarters[0].day_keys()[0], quarters[-1].day_keys()[1])))
         .group_by(bucket, Submission.questionnaire_id)
     )
     if point_ids is not None:

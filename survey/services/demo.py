@@ -92,7 +92,7 @@ def generate(
     seed: int = 2026,
     start: date | None = None,
 ) -> int:
-    """Write responses from the start of the quarter a year before `today` up to today. Caller commits."""
+    """Write responses from the start of the quarter a year before `today` up to today."""
     rng = random.Random(seed)
     start = start or date(today.year - 1, ((today.month - 1) // 3) * 3 + 1, 1)
     days = (today - start).days + 1

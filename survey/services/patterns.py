@@ -15,6 +15,7 @@ from hailong.analysis.periods import Period
 from ..extensions import db
 from ..models import QuestionnaireVersion, Submission
 from . import questionnaires as qsvc
+from .periods import within
 
 
 def version_bits(kind: str) -> dict[int, tuple[str, ...]]:
@@ -30,15 +31,13 @@ def results(
     versions = version_bits(kind)
     if not versions:
         return {}
-    lo, hi = period.day_keys()
     keys = [Submission.point_id] if by_point else []
     query = (
         select(*keys, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask, func.count())
         .where(
             Submission.questionnaire_id.in_(versions),
             Submission.flagged.is_(False),
-            Submission.day_key >= lo,
-            Submission.day_key < hi,
+            within(Submission.day_key, period),
         )
         .group_by(*keys, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask)
     )

@@ -15,7 +15,7 @@ NAME_MAX = 200
 
 def create(actor: str, code: str, name: str, kind: str, unit: str | None,
            ward: Organisation | None = None) -> ServicePoint:
-    """Create a point in the ward (the first ward when none is given) and audit it. Caller commits."""
+    """Create a point in the ward (the first ward when none is given) and audit it."""
     org = ward or db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
     if org is None:
         raise point_svc.PointError(_("Chưa có phường trong hệ thống; hãy chạy `hailong init`."))
@@ -28,7 +28,7 @@ def create(actor: str, code: str, name: str, kind: str, unit: str | None,
 
 
 def rename(actor: str, point: ServicePoint, name: str) -> None:
-    """Change a point's name (its code and QR code stay). Caller commits."""
+    """Change a point's name (its code and QR code stay)."""
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise point_svc.PointError(_("Tên điểm không được để trống và tối đa 200 ký tự."))
@@ -44,7 +44,7 @@ def set_active(actor: str, point: ServicePoint, active: bool) -> None:
 
 
 def rotate(actor: str, point: ServicePoint) -> str:
-    """Give a point a new code; old printed QR codes then show the 'code changed' page. Caller commits."""
+    """Give a point a new code; old printed QR codes then show the 'code changed' page."""
     old = point.code
     new = point_svc.rotate(point)
     audit.record(actor, "point.rotated", f"point:{new}", f"{old} → {new}")

@@ -12,11 +12,12 @@ import qrcode.image.svg
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from hailong.forms.questionnaire import KINDS
+
 from ..extensions import db
 from ..models import Organisation, RetiredCode, ServicePoint
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-KINDS = ("onestop", "health", "education")
 
 
 class PointError(ValueError):
@@ -60,7 +61,7 @@ def ensure_organisation(code: str, name: str, province: str) -> Organisation:
 
 
 def create(org: Organisation, code: str, name: str, kind: str, unit: str | None = None) -> ServicePoint:
-    """Create a point after checking its code, name and kind. Caller commits."""
+    """Create a point after checking its code, name and kind."""
     code = code.strip().lower()
     name = name.strip()
     if not CODE_RE.match(code):
@@ -105,7 +106,7 @@ def find_retired(code: str) -> ServicePoint | None:
 
 
 def rotate(point: ServicePoint) -> str:
-    """Give a point a new code so old printed QR codes stop opening the form. Caller commits."""
+    """Give a point a new code so old printed QR codes stop opening the form."""
     db.session.add(RetiredCode(code=point.code, point_id=point.id))
     point.code = f"{point.code.split('~')[0][:30]}-{secrets.token_hex(3)}"
     db.session.flush()

@@ -13,17 +13,26 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from hailong.analysis import charts
+from hailong.analysis import charts, formatting, indices, targets
 from hailong.analysis import report as rp
-from hailong.analysis.indices import LOW_N
-from hailong.analysis.indices import compute as compute_indices
-from hailong.analysis.periods import TZ, Period, parse_period
+from hailong.analysis.periods import TZ, Period
+from hailong.analysis.wording import channel_name, kind_name, period_name
 from hailong.forms.questionnaire import KINDS, QuestionType
 
 from ..extensions import db
-from ..models import Answer, Organisation, Question, QuestionnaireVersion, ServicePoint, Setting, Submission
+from ..models import (
+    Answer,
+    Channel,
+    Organisation,
+    Question,
+    QuestionnaireVersion,
+    ServicePoint,
+    Setting,
+    Submission,
+)
 from . import patterns, stats
 from . import questionnaires as qsvc
+from .periods import within
 
 #: Settings read from the `settings` table; a missing one is printed as a blank to fill in by hand.
 SETTING_KEYS = (
@@ -75,10 +84,9 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     kind = parse_kind(kind)
     kinds = [kind] if kind else list(KINDS)
     results = stats.indices_for(period, kind, workers=stats.configured_workers())
-    lo, hi = period.day_keys()
     per_point = _point_rows(period, kinds)
-    channels = _channels(lo, hi, kinds)
-    flagged = _flagged(lo, hi, kinds)
+    channels = _channels(period, kinds)
+    flagged = _flagged(period, kinds)
     total = sum(int(r["responses"]) for r in results)
     shares = _shares(period) if "onestop" in kinds else {}
     lowest = rp.lowest_statements(results)
@@ -98,9 +106,9 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     )
     return {
         "period": period,
-        "period_name": rp.period_name(period),
+        "period_name": period_name(period, in_sentence=True),
         "period_last": period.end - timedelta(days=1),
-        "kind_list": "; ".join(rp.KIND_NAMES[k] for k in kinds),
+        "kind_list": "; ".join(kind_name(k, form="in_sentence") for k in kinds),
         "kind": kind,
         "kinds": kinds,
         "total": total,
@@ -111,24 +119,24 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
         "channels": channels,
         "shares": shares,
         "lowest": lowest,
-        "comments": _comments(lo, hi, kinds),
+        "comments": _comments(period, kinds),
         "summary": summary,
         "methods": rp.method_rows(
-            (rp.KIND_SHORT[s["kind"]], s["overall"]["ci_method"]) for s in sections if s["has_data"]
+            (kind_name(s["kind"], form="short"), s["overall"]["ci_method"]) for s in sections if s["has_data"]
         ),
-        "low_n": LOW_N,
+        "low_n": indices.LOW_N,
         "header": _header(ward, province),
         "fmt": {
-            "num": rp.fmt_num,
-            "int": rp.fmt_int,
-            "pct": rp.fmt_pct,
-            "diff": rp.fmt_diff,
-            "ci": rp.fmt_ci,
+            "num": formatting.fmt_num,
+            "int": formatting.fmt_int,
+            "pct": formatting.fmt_pct,
+            "diff": formatting.fmt_diff,
+            "ci": formatting.fmt_ci,
             "change": rp.change_phrase,
         },
-        "kind_titles": rp.KIND_TITLES,
-        "kind_short": rp.KIND_SHORT,
-        "kind_names": rp.KIND_NAMES,
+        "kind_titles": {k: kind_name(k, form="title") for k in KINDS},
+        "kind_short": {k: kind_name(k, form="short") for k in KINDS},
+        "kind_names": {k: kind_name(k, form="in_sentence") for k in KINDS},
     }
 
 
@@ -184,16 +192,16 @@ def _section(result: dict[str, Any], points: list[dict[str, Any]]) -> dict[str, 
     has_data = bool(result["responses"]) and result["overall"]["index"] is not None
     chart = None
     if has_data:
-        target = rp.TARGETS.get(kind)
-        chart = Markup(charts.element_bars(rp.bars(result), target=target, title=rp.KIND_TITLES[kind]))  # noqa: S704
+        chart = Markup(charts.element_bars(rp.bars(result), target=targets.target(kind),  # noqa: S704
+                                           title=kind_name(kind, form="title")))
     previous = result.get("previous") or {}
     prev_elements = {e["code"]: e for e in previous.get("elements", [])}
     return {
         **result,
         "has_data": has_data,
         "chart": chart,
-        "gap": rp.target_gap(kind, result["overall"]["index"]),
-        "prev_name": rp.period_name(parse_period(previous["period"])) if previous.get("period") else "",
+        "gap": targets.target_gap(kind, result["overall"]["index"]),
+        "prev_name": period_name(previous["period"], in_sentence=True) if previous.get("period") else "",
         "prev_elements": prev_elements,
         "expect_top": rp.top_expectations(result, 5),
         "point_rows": points,
@@ -210,7 +218,7 @@ def _point_rows(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
     for kind in kinds:
         found.update(patterns.results(period, kind, by_point=True))
     # A point without responses gets the empty result: null index, never 0.
-    empty = {kind: compute_indices(qsvc.definition(qsvc.latest_version(kind)), {}, [], 0) for kind in kinds}
+    empty = {kind: indices.compute(qsvc.definition(qsvc.latest_version(kind)), {}, [], 0) for kind in kinds}
     out = []
     for p in points:
         result = found.get(p.id)
@@ -237,13 +245,12 @@ def _kind_versions(kinds: Sequence[str]) -> Any:
     return select(QuestionnaireVersion.id).where(QuestionnaireVersion.kind.in_(kinds))
 
 
-def _channels(lo: int, hi: int, kinds: Sequence[str]) -> list[dict[str, Any]]:
+def _channels(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
     """Responses per channel (flagged ones left out, as in the indices)."""
     rows = db.session.execute(
         select(Submission.channel, func.count())
         .where(
-            Submission.day_key >= lo,
-            Submission.day_key < hi,
+            within(Submission.day_key, period),
             Submission.flagged.is_(False),
             Submission.questionnaire_id.in_(_kind_versions(kinds)),
         )
@@ -251,11 +258,12 @@ def _channels(lo: int, hi: int, kinds: Sequence[str]) -> list[dict[str, Any]]:
     ).tuples()
     counts = dict(rows.all())
     total = sum(counts.values())
-    order = list(rp.CHANNEL_NAMES) + sorted(set(counts) - set(rp.CHANNEL_NAMES))
+    known = [c.value for c in Channel]
+    order = known + sorted(set(counts) - set(known))
     return [
         {
             "code": c,
-            "name": rp.CHANNEL_NAMES.get(c, c),
+            "name": channel_name(c),
             "count": counts[c],
             "pct": round(100.0 * counts[c] / total, 2) if total else None,
         }
@@ -264,13 +272,12 @@ def _channels(lo: int, hi: int, kinds: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
-def _flagged(lo: int, hi: int, kinds: Sequence[str]) -> int:
+def _flagged(period: Period, kinds: Sequence[str]) -> int:
     """Responses of the period set aside as suspicious (not counted anywhere in the report)."""
     return int(
         db.session.scalar(
             select(func.count(Submission.id)).where(
-                Submission.day_key >= lo,
-                Submission.day_key < hi,
+                within(Submission.day_key, period),
                 Submission.flagged.is_(True),
                 Submission.questionnaire_id.in_(_kind_versions(kinds)),
             )
@@ -281,7 +288,6 @@ def _flagged(lo: int, hi: int, kinds: Sequence[str]) -> int:
 
 def _shares(period: Period) -> dict[str, dict[str, Any]]:
     """Answers of the one-stop extra_payment and harassment questions, option by option."""
-    lo, hi = period.day_keys()
     versions = {v.id: v for v in db.session.scalars(select(QuestionnaireVersion).filter_by(kind="onestop"))}
     if not versions:
         return {}
@@ -304,7 +310,7 @@ def _shares(period: Period) -> dict[str, dict[str, Any]]:
         return {}
     rows = db.session.execute(
         select(Answer.question_id, Answer.value, func.count())
-        .where(Answer.question_id.in_(meta), Answer.day_key >= lo, Answer.day_key < hi, Answer.excluded.is_(False))
+        .where(Answer.question_id.in_(meta), within(Answer.day_key, period), Answer.excluded.is_(False))
         .group_by(Answer.question_id, Answer.value)
     ).tuples()
     counts: dict[str, dict[str, int]] = {code: {} for code in SHARE_QUESTIONS}
@@ -322,14 +328,13 @@ def _shares(period: Period) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _comments(lo: int, hi: int, kinds: Sequence[str]) -> list[dict[str, Any]]:
+def _comments(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
     """A few recent comments of unflagged responses, masked (phones, e-mails) by analysis.report."""
     rows = db.session.execute(
         select(Submission.comment, Submission.day_key, ServicePoint.name, ServicePoint.kind)
         .join(ServicePoint, ServicePoint.id == Submission.point_id)
         .where(
-            Submission.day_key >= lo,
-            Submission.day_key < hi,
+            within(Submission.day_key, period),
             Submission.flagged.is_(False),
             Submission.comment.is_not(None),
             Submission.comment != "",

@@ -25,7 +25,8 @@ from hailong.forms.questionnaire import Questionnaire, QuestionType
 from ..extensions import db
 from ..models import Answer, Channel, Question, QuestionnaireVersion, ServicePoint, Submission
 from . import questionnaires as qsvc
-from . import spreadsheet
+from . import spreadsheet, tokens
+from .periods import within
 
 SERVICE_COLUMNS = ("submitted_at", "point", "channel", "questionnaire", "verified", "flag_reason", "comment")
 
@@ -97,7 +98,7 @@ def _rows(draft: Draft) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def write_many(drafts: Sequence[Draft]) -> list[int]:
-    """Insert drafts in bulk without committing (the caller owns the transaction); returns the ids."""
+    """Insert drafts in bulk in the caller's transaction; returns the ids."""
     if not drafts:
         return []
     pairs = [_rows(d) for d in drafts]
@@ -114,27 +115,50 @@ def write_many(drafts: Sequence[Draft]) -> list[int]:
     return ids
 
 
-def submit(draft: Draft) -> tuple[int, bool]:
-    """Store a citizen's response once and commit; a repeated submission key returns the stored id (created=False)."""
-    existing = db.session.scalar(select(Submission.id).filter_by(submission_key=draft.submission_key))
+def find_by_key(submission_key: str) -> int | None:
+    """The id of the response stored with a submission key, if there is one."""
+    return db.session.scalar(select(Submission.id).where(Submission.submission_key == submission_key))
+
+
+def submit(draft: Draft, token: str | None = None) -> tuple[int, bool]:
+    """Store a citizen's response once; a repeated submission key returns the stored id (created=False).
+
+    With a receipt code (`token`) the response is verified and the code used up with it, in one transaction;
+    tokens.TokenUsed is raised when another response used the code first (nothing is stored then). The write
+    runs in a savepoint, so a second tap that raced the first undoes only itself.
+    """
+    existing = find_by_key(draft.submission_key)
     if existing is not None:
         return existing, False
     draft.submitted_at = intake_time(draft.submitted_at)
+    draft.verified = draft.verified or token is not None
     try:
-        (rid,) = write_many([draft])
-        db.session.commit()
+        with db.session.begin_nested():
+            # The token first: its conditional UPDATE is the lock that makes a second use lose.
+            if token is not None and not tokens.claim(token):
+                return _stored_before(draft.submission_key)
+            (rid,) = write_many([draft])
+            if token is not None:
+                tokens.attach(token, rid)
     except IntegrityError:
         # A second tap raced the first past the check above; the first one's row is the answer.
-        db.session.rollback()
-        existing = db.session.scalar(select(Submission.id).filter_by(submission_key=draft.submission_key))
+        existing = find_by_key(draft.submission_key)
         if existing is None:
             raise
         return existing, False
     return rid, True
 
 
+def _stored_before(submission_key: str) -> tuple[int, bool]:
+    """The response that used this form's receipt code (a double tap), or TokenUsed when another form used it."""
+    existing = find_by_key(submission_key)
+    if existing is None:
+        raise tokens.TokenUsed
+    return existing, False
+
+
 def set_flag(response_id: int, reason: str | None) -> None:
-    """Flag (reason given) or unflag (None) a response: excluded from indices but kept. Caller commits."""
+    """Flag (reason given) or unflag (None) a response: excluded from indices but kept."""
     flagged = reason is not None
     db.session.execute(
         update(Submission).where(Submission.id == response_id).values(flagged=flagged, flag_reason=reason)
@@ -467,10 +491,10 @@ def _opened(source: bytes | Path | IO[bytes]) -> Iterator[IO[bytes]]:
 
 def import_csv(source: bytes | Path | IO[bytes], *, max_bytes: int | None = None,
                channel_default: str = Channel.IMPORT.value) -> int:
-    """Import a whole CSV or nothing; commits once and returns the number of responses.
+    """Import a whole CSV or nothing (in the caller's one transaction); returns the number of responses.
 
     The file is read twice, as a stream: first every row is checked (nothing written, every error collected),
-    then, only if there was none, the rows are written in batches in one transaction. Memory stays small
+    then, only if there was none, the rows are written in batches. Memory stays small
     whatever the file's size; the file may not be larger than `max_bytes` (default: MAX_IMPORT_BYTES).
     `source` is the file's bytes, its path, or a seekable binary file.
     """
@@ -490,22 +514,17 @@ def import_csv(source: bytes | Path | IO[bytes], *, max_bytes: int | None = None
             raise ImportRefused(errors)
         binary.seek(start)
         count = 0
-        try:
-            batch: list[Draft] = []
-            for draft in _drafts(binary, plan, errors):
-                batch.append(draft)
-                if len(batch) >= WRITE_BATCH:
-                    write_many(batch)
-                    count += len(batch)
-                    batch = []
-            write_many(batch)
-            count += len(batch)
-            if errors:  # the file changed between the passes
-                raise ImportRefused(errors)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
+        batch: list[Draft] = []
+        for draft in _drafts(binary, plan, errors):
+            batch.append(draft)
+            if len(batch) >= WRITE_BATCH:
+                write_many(batch)
+                count += len(batch)
+                batch = []
+        write_many(batch)
+        count += len(batch)
+        if errors:  # the file changed between the passes: the caller's rollback drops the batches written
+            raise ImportRefused(errors)
     return count
 
 
@@ -536,7 +555,7 @@ def export_rows(
     """Yield responses as import-compatible text rows, in id order, a batch at a time (spreadsheet guards them)."""
     query = select(Submission, ServicePoint.code, QuestionnaireVersion).join(ServicePoint).join(QuestionnaireVersion)
     if day_range:
-        query = query.where(Submission.day_key >= day_range[0], Submission.day_key < day_range[1])
+        query = query.where(within(Submission.day_key, day_range))
     if kind:
         query = query.where(ServicePoint.kind == kind)
     if point_codes is not None:

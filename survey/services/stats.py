@@ -34,6 +34,7 @@ from hailong.forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questio
 from ..extensions import db
 from ..models import Answer, Question, QuestionnaireVersion, ServicePoint, Submission
 from . import questionnaires as qsvc
+from .periods import within
 
 #: Questions outside the statements whose counts analysis/indices.py reads.
 EXTRA_CODES = (indices.OVERALL_CODE, indices.EXPECT_CODE, indices.G1_CODE, indices.G2_CODE)
@@ -54,7 +55,7 @@ class Filter:
 
 
 @dataclass(frozen=True)
-class Counts:
+class FilterCounts:
     """The SQL aggregates of one filter, enough for every index."""
 
     question_counts: dict[str, dict[int, int]]
@@ -126,8 +127,7 @@ def _questions(kind: str) -> _Questions:
 
 
 def _answer_filters(f: Filter) -> list[Any]:
-    lo, hi = f.period.day_keys()
-    conditions = [Answer.day_key >= lo, Answer.day_key < hi, Answer.excluded.is_(False)]
+    conditions = [within(Answer.day_key, f.period), Answer.excluded.is_(False)]
     if f.point_ids is not None:
         conditions.append(Answer.point_id.in_(f.point_ids))
     return conditions
@@ -155,11 +155,10 @@ def _verified_counts(f: Filter, qs: _Questions) -> Select[Any]:
     Answer.excluded is a copy of Submission.flagged (services.responses keeps them in step), so the flag
     is read on the response here.
     """
-    lo, hi = f.period.day_keys()
     query = (
         select(Answer.question_id, Answer.value, func.count())
         .join(Submission, Submission.id == Answer.response_id)
-        .where(Submission.questionnaire_id.in_(qs.versions), Submission.day_key >= lo, Submission.day_key < hi,
+        .where(Submission.questionnaire_id.in_(qs.versions), within(Submission.day_key, f.period),
                Submission.flagged.is_(False), Submission.verified.is_(True), Answer.question_id.in_(qs.codes))
         .group_by(Answer.question_id, Answer.value)
     )
@@ -169,11 +168,10 @@ def _verified_counts(f: Filter, qs: _Questions) -> Select[Any]:
 
 
 def _pattern_counts(f: Filter, qs: _Questions) -> Select[Any]:
-    lo, hi = f.period.day_keys()
     query = (
         select(Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask, func.count())
         .where(Submission.questionnaire_id.in_(qs.versions), Submission.flagged.is_(False),
-               Submission.day_key >= lo, Submission.day_key < hi)
+               within(Submission.day_key, f.period))
         .group_by(Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask)
     )
     if f.point_ids is not None:
@@ -260,12 +258,13 @@ def _question_counts(qs: _Questions, rows: Iterable[Iterable[Any]]) -> dict[str,
     return dict(counts)
 
 
-def count_many(filters: Sequence[Filter], workers: int = 1, answers: Sequence[bool] | None = None) -> list[Counts]:
+def count_many(filters: Sequence[Filter], workers: int = 1, answers: Sequence[bool] | None = None
+               ) -> list[FilterCounts]:
     """Counts of several filters of one kind; answers[i] False skips filter i's answer counts (patterns only)."""
     return [c for c, _ in _count_with_totals(filters, workers, answers)]
 
 
-def count(f: Filter, workers: int = 1) -> Counts:
+def count(f: Filter, workers: int = 1) -> FilterCounts:
     """Answers by (question, value) and responses by (version, masks) of one filter."""
     return count_many([f], workers)[0]
 
@@ -274,7 +273,7 @@ MaskTotals = indices.MaskTotals
 
 
 def _count_with_totals(filters: Sequence[Filter], workers: int, answers: Sequence[bool] | None
-                       ) -> list[tuple[Counts, MaskTotals]]:
+                       ) -> list[tuple[FilterCounts, MaskTotals]]:
     if not filters:
         return []
     kind = filters[0].kind
@@ -282,7 +281,7 @@ def _count_with_totals(filters: Sequence[Filter], workers: int, answers: Sequenc
         raise ValueError("count_many needs filters of one kind")
     qs = _questions(kind)
     if not qs.versions:
-        return [(Counts({}, [], 0), ({}, {})) for _ in filters]
+        return [(FilterCounts({}, [], 0), ({}, {})) for _ in filters]
     wanted = list(answers) if answers is not None else [True] * len(filters)
     out = _count_many(qs, filters, wanted, workers, derive=True)
     if any(c is None for c, _ in out):  # answers and masks disagree: count every value instead
@@ -291,7 +290,7 @@ def _count_with_totals(filters: Sequence[Filter], workers: int, answers: Sequenc
 
 
 def _count_many(qs: _Questions, filters: Sequence[Filter], wanted: Sequence[bool], workers: int,
-                derive: bool) -> list[tuple[Counts | None, MaskTotals]]:
+                derive: bool) -> list[tuple[FilterCounts | None, MaskTotals]]:
     # Pattern queries first (each is one long GROUP BY), then the answer counts split in 2 x workers parts,
     # so that parallel workers finish together.
     queries: list[Select[Any]] = [_pattern_counts(f, qs) for f in filters]
@@ -301,7 +300,7 @@ def _count_many(qs: _Questions, filters: Sequence[Filter], wanted: Sequence[bool
         slices.append((len(queries), len(mine), derive and with_answers and not f.verified_only))
         queries.extend(mine)
     rows = _fetch(queries, workers)
-    out: list[tuple[Counts | None, MaskTotals]] = []
+    out: list[tuple[FilterCounts | None, MaskTotals]] = []
     for i, (start, n, derived) in enumerate(slices):
         raw = rows[i]
         totals = indices.mask_totals(qs.bit_codes, raw)
@@ -309,7 +308,8 @@ def _count_many(qs: _Questions, filters: Sequence[Filter], wanted: Sequence[bool
         question_counts: dict[str, dict[int, int]] | None = _question_counts(qs, rows[start : start + n])
         if derived and question_counts is not None:
             question_counts = _add_derived(qs, question_counts, totals)
-        counts = None if question_counts is None else Counts(question_counts, patterns, sum(p[3] for p in patterns))
+        responses = sum(p[3] for p in patterns)
+        counts = None if question_counts is None else FilterCounts(question_counts, patterns, responses)
         out.append((counts, totals))
     return out
 

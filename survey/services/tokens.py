@@ -14,11 +14,9 @@ from urllib.parse import quote
 from flask import current_app, render_template
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import ServicePoint, Submission, Token
-from . import responses as response_svc
+from ..models import ServicePoint, Token
 from .points import point_url, qr_svg
 
 SALT = "hailong.receipt-token"
@@ -37,12 +35,6 @@ class TokenUsed(Exception):
     """The token was consumed by another response before this one could be stored."""
 
 
-@dataclass(frozen=True)
-class TokenCheck:
-    state: TokenState
-    token_id: int | None = None
-
-
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
@@ -53,7 +45,7 @@ def token_hash(token: str) -> str:
 
 
 def issue(point: ServicePoint, count: int) -> list[str]:
-    """Create `count` tokens for a point and store their hashes; caller commits. Returns the tokens."""
+    """Create `count` tokens for a point and add their hashes to the session. Returns the tokens."""
     if not 1 <= count <= MAX_ISSUE:
         raise ValueError(f"count must be 1..{MAX_ISSUE}")
     serializer = _serializer()
@@ -78,63 +70,39 @@ def well_formed(token: str | None) -> bool:
     return token is not None and 0 < len(token) <= MAX_TOKEN_LENGTH and token.isascii() and token.isprintable()
 
 
-def check(token: str, point: ServicePoint) -> TokenCheck:
+def check(token: str, point: ServicePoint) -> TokenState:
     """Whether a token presented at a point is valid, already used, or forged/unknown/for another point."""
     if not well_formed(token):
-        return TokenCheck(TokenState.INVALID)
+        return TokenState.INVALID
     try:
         payload = _serializer().loads(token)
     except BadData:
-        return TokenCheck(TokenState.INVALID)
+        return TokenState.INVALID
     if not (isinstance(payload, list) and len(payload) == 2 and payload[0] == point.id):
-        return TokenCheck(TokenState.INVALID)
+        return TokenState.INVALID
     row = db.session.execute(
-        select(Token.id, Token.point_id, Token.used_at).filter_by(token_hash=token_hash(token))
+        select(Token.point_id, Token.used_at).filter_by(token_hash=token_hash(token))
     ).first()
     if row is None or row.point_id != point.id:
-        return TokenCheck(TokenState.INVALID)
-    return TokenCheck(TokenState.USED if row.used_at is not None else TokenState.VALID, row.id)
+        return TokenState.INVALID
+    return TokenState.USED if row.used_at is not None else TokenState.VALID
 
 
-def submit_with_token(draft: response_svc.Draft, token: str) -> tuple[int, bool]:
-    """Store a verified response and consume its token in one commit; a repeated submission key is not new.
+def claim(token: str) -> bool:
+    """Mark an unused token used, in the caller's transaction; False when another response used it first.
 
-    Raises TokenUsed when another submission consumed the token first (nothing is stored then).
+    The conditional UPDATE is the lock: of two submissions racing for one token, the second finds it used.
     """
-    existing = db.session.scalar(select(Submission.id).filter_by(submission_key=draft.submission_key))
-    if existing is not None:
-        return existing, False
-    draft.verified = True
-    draft.submitted_at = response_svc.intake_time(draft.submitted_at)
-    digest = token_hash(token)
-    try:
-        # Claim the token first: the conditional UPDATE is the lock that makes a second use lose.
-        claimed = cast(CursorResult[Any], db.session.execute(
-            update(Token)
-            .where(Token.token_hash == digest, Token.used_at.is_(None))
-            .values(used_at=datetime.now(UTC))
-        )).rowcount
-        if claimed != 1:
-            db.session.rollback()
-            return _already_stored(draft.submission_key)
-        (rid,) = response_svc.write_many([draft])
-        db.session.execute(update(Token).where(Token.token_hash == digest).values(response_id=rid))
-        db.session.commit()
-    except IntegrityError:
-        # The same form was submitted twice at once and the other request won: its row is the answer.
-        db.session.rollback()
-        return _already_stored(draft.submission_key)
-    except Exception:
-        db.session.rollback()
-        raise
-    return rid, True
+    claimed = cast(CursorResult[Any], db.session.execute(
+        update(Token).where(Token.token_hash == token_hash(token), Token.used_at.is_(None))
+        .values(used_at=datetime.now(UTC))
+    )).rowcount
+    return claimed == 1
 
 
-def _already_stored(submission_key: str) -> tuple[int, bool]:
-    existing = db.session.scalar(select(Submission.id).filter_by(submission_key=submission_key))
-    if existing is None:
-        raise TokenUsed
-    return existing, False
+def attach(token: str, response_id: int) -> None:
+    """Link a claimed token to the response it verified."""
+    db.session.execute(update(Token).where(Token.token_hash == token_hash(token)).values(response_id=response_id))
 
 
 @dataclass(frozen=True)

@@ -97,8 +97,11 @@ def load_user(user_id: str) -> User | None:
 
 
 def end_sessions(user: User) -> None:
-    """End every session of an account, copied cookies included, by raising its session version. Caller commits."""
+    """End every session of an account, copied cookies included, by raising its session version."""
     user.session_version = User.session_version + 1
+    # Raised in SQL (two changes at once both count); the flush reads the new version back for a sign-in that
+    # follows in the same request (an admin's new password for their own account).
+    db.session.flush()
 
 
 def generate_password() -> str:
@@ -127,7 +130,7 @@ def _check_role_and_unit(role: str, unit: str | None) -> None:
 
 
 def create(username: str, password: str, role: str, unit: str | None = None) -> User:
-    """Create an account after checking its name, role, unit and password. Caller commits."""
+    """Create an account after checking its name, role, unit and password."""
     username = username.strip().lower()
     unit = (unit or "").strip() or None
     if not USERNAME_RE.match(username):
@@ -144,7 +147,7 @@ def create(username: str, password: str, role: str, unit: str | None = None) -> 
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace a password, end the account's sessions and clear its sign-in delays. Caller commits."""
+    """Replace a password, end the account's sessions and clear its sign-in delays."""
     check_password_rules(password)
     user.password_hash = generate_password_hash(password, method=HASH_METHOD)
     end_sessions(user)
@@ -152,7 +155,7 @@ def set_password(user: User, password: str) -> None:
 
 
 def set_role(user: User, role: str, unit: str | None = None) -> bool:
-    """Change an account's role and unit; a change ends its sessions. Whether anything changed. Caller commits."""
+    """Change an account's role and unit; a change ends its sessions. Whether anything changed."""
     unit = (unit or "").strip() or None
     _check_role_and_unit(role, unit)
     if (user.role, user.unit) == (role, unit):
@@ -163,7 +166,7 @@ def set_role(user: User, role: str, unit: str | None = None) -> bool:
 
 
 def set_active(user: User, active: bool) -> None:
-    """Deactivate or re-activate an account; either way its old sessions stay ended. Caller commits."""
+    """Deactivate or re-activate an account; either way its old sessions stay ended."""
     if user.active != active:
         user.active = active
         end_sessions(user)
@@ -241,7 +244,7 @@ def _record_failure(key: str, account: str, now: datetime) -> int:
 
 
 def verify(username: str, password: str, network: str, now: datetime | None = None) -> LoginResult:
-    """Check a password from one network (network_hash), with growing delays per (name, network). Caller commits.
+    """Check a password from one network (network_hash), with growing delays per (name, network).
 
     Known and unknown names take the same path: one scrypt check (against a dummy hash when there is no active
     account), the same throttle for the typed name, the same answer.
@@ -277,7 +280,7 @@ def throttled(users: Iterable[User], now: datetime | None = None) -> set[int]:
 
 
 def unlock(user: User) -> None:
-    """Clear the sign-in delays of an account on every network. Caller commits."""
+    """Clear the sign-in delays of an account on every network."""
     table = LoginThrottle.__table__
     db.session.execute(delete(table).where(table.c.account == _account_key(user.username)))
 
@@ -285,7 +288,3 @@ def unlock(user: User) -> None:
 def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.role, User.username)))
 
-
-def unit_point_ids(unit: str) -> list[int]:
-    """Ids of the points a viewer bound to `unit` may see."""
-    return list(db.session.scalars(select(ServicePoint.id).where(ServicePoint.unit == unit)))

@@ -15,6 +15,7 @@ from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from hailong.analysis.periods import TZ, recent_quarters
+from hailong.forms.questionnaire import KINDS
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import Organisation, User
 from hailong.survey.services import demo as demo_svc
@@ -40,7 +41,7 @@ def office(app: Flask) -> dict[str, int]:
     with app.app_context():
         org = _db.session.query(Organisation).one()
         points = point_svc.ensure_demo_points(org)
-        versions = {v.kind: (v, qsvc.definition(v)) for v in (qsvc.latest_version(k) for k in point_svc.KINDS)}
+        versions = {v.kind: (v, qsvc.definition(v)) for v in (qsvc.latest_version(k) for k in KINDS)}
         demo_svc.generate(points, versions, datetime.now(TZ).date())
         for name, unit in (("admin", None), ("viewer", "th-an-tuong")):
             _db.session.add(User(username=name, role=name, unit=unit, active=True,

@@ -2,48 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from hailong.analysis.periods import TZ
 from hailong.survey.extensions import db as _db
-from hailong.survey.models import Organisation, ServicePoint, User
-from hailong.survey.services import points as point_svc
+from hailong.survey.models import ServicePoint, User
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as response_svc
 from hailong.survey.services import users as user_svc
-
-PASSWORDS = {"admin": "admin-password-1", "reviewer": "reviewer-password-1", "viewer": "viewer-password-1"}
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-#: A day in 2026-Q1, the period most tests read.
-Q1_DAY = datetime(2026, 2, 10, 9, 30, tzinfo=TZ)
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
+from tests.fixtures.office import PASSWORDS, Q1_DAY, sign_in
 
 # These fixtures do not hold an application context during the test (unlike `db`): requests then get their own
 # `g`, as in production, so Flask-Login and CSRF state cannot leak from one request to the next.
-
-
-@pytest.fixture
-def points(app: Flask) -> dict[str, int]:
-    """The An Tường demo points, by code -> id."""
-    with app.app_context():
-        org = _db.session.query(Organisation).one()
-        created = point_svc.ensure_demo_points(org)
-        _db.session.commit()
-        return {p.code: p.id for p in created}
 
 
 @pytest.fixture(scope="session")
@@ -63,15 +38,6 @@ def accounts(app: Flask, points: dict[str, int], _hashes: dict[str, str]) -> dic
     return dict(PASSWORDS)
 
 
-def sign_in(client: FlaskClient, username: str, password: str | None = None) -> Any:
-    """Sign in through the form, as a browser would (CSRF token included)."""
-    page = client.get("/office/login")
-    return client.post("/office/login", data={
-        "csrf_token": csrf_of(page.get_data(as_text=True)), "username": username,
-        "password": password if password is not None else PASSWORDS[username],
-    })
-
-
 @pytest.fixture
 def login(client: FlaskClient, accounts: dict[str, str]) -> Callable[[str], FlaskClient]:
     """Sign the test client in as one of the accounts."""
@@ -82,11 +48,6 @@ def login(client: FlaskClient, accounts: dict[str, str]) -> Callable[[str], Flas
         return client
 
     return _login
-
-
-def token(client: FlaskClient, url: str = "/office/") -> str:
-    """A valid CSRF token from an office page."""
-    return csrf_of(client.get(url).get_data(as_text=True))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import token
+from tests.fixtures.office import token
 
 Q1 = "period=2026-Q1"
 

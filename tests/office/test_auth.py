@@ -14,8 +14,8 @@ from hailong.survey.config import build_config
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent, User
 from hailong.survey.services import users as user_svc
-
-from .conftest import PASSWORDS, csrf_of, sign_in, token
+from tests.fixtures.office import PASSWORDS, sign_in, token
+from tests.fixtures.pages import csrf_of
 
 SAMPLE_ARGS = {"point_id": 1, "response_id": 1, "user_id": 1, "code": "staff", "fmt": "svg", "action": "unlock"}
 

@@ -14,8 +14,7 @@ from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent, Submission
 from hailong.survey.services import comments as comment_svc
 from hailong.survey.services import stats
-
-from .conftest import Q1_DAY, token
+from tests.fixtures.office import Q1_DAY, token
 
 Q1 = "period=2026-Q1"
 

@@ -11,11 +11,10 @@ import pytest
 from flask import Flask
 
 from hailong.analysis.charts import Bar, element_bars, trend_line
+from hailong.analysis.formatting import fmt_pct
 from hailong.analysis.periods import TZ, parse_period
-from hailong.analysis.report import fmt_pct
 from hailong.survey.services import stats
-
-from .conftest import token
+from tests.fixtures.office import token
 
 Q1 = "period=2026-Q1"
 
@@ -164,6 +163,24 @@ def test_report_link_and_pdf(login: Any, filled: None, monkeypatch: pytest.Monke
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF") and b"2026-Q1" in response.data
+
+
+@pytest.mark.parametrize(("query", "name"), [
+    ("period=2026-01-01..2026-03-31", "bao-cao-2026-01-01_2026-03-31.pdf"),
+    ("period=2026-Q1&kind=health", "bao-cao-2026-Q1-health.pdf"),
+])
+def test_the_report_download_has_the_reports_own_file_name(login: Any, monkeypatch: pytest.MonkeyPatch, query: str,
+                                                           name: str) -> None:
+    """The office names the file as `hailong report` does (a date range once gave "bao-cao-2026-01-01..….pdf")."""
+    from hailong.analysis.periods import parse_period
+    from hailong.survey.services import reports
+
+    monkeypatch.setattr(reports, "build_pdf", lambda period, kind: b"%PDF-1.7 test")
+    response = login("reviewer").get(f"/office/report?{query}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    period, _, kind = query.removeprefix("period=").partition("&kind=")
+    assert name == reports.default_filename(parse_period(period), kind or None)
 
 
 def test_report_failure_is_a_clear_message_not_an_error(login: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,8 +17,8 @@ from hailong.survey.extensions import db as _db
 from hailong.survey.extensions import limiter
 from hailong.survey.models import LoginThrottle, User
 from hailong.survey.services import users as user_svc
-
-from .conftest import PASSWORDS, csrf_of, token
+from tests.fixtures.office import PASSWORDS, token
+from tests.fixtures.pages import csrf_of
 
 HOME = "203.0.113.7"
 ELSEWHERE = "198.51.100.20"

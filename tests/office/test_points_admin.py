@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent, ServicePoint
-
-from .conftest import token
+from tests.fixtures.office import token
 
 
 def _actions(app: Flask) -> list[str]:

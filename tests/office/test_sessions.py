@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import User
-
-from .conftest import sign_in, token
+from tests.fixtures.office import sign_in, token
 
 
 def _id(app: Flask, name: str) -> int:

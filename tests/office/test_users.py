@@ -11,8 +11,7 @@ from sqlalchemy import select
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent, User
 from hailong.survey.services import audit
-
-from .conftest import sign_in, token
+from tests.fixtures.office import sign_in, token
 
 
 def _user(app: Flask, name: str) -> User:

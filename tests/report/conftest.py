@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import random
-import shutil
-import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +14,7 @@ from hailong.analysis.periods import TZ
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services.demo import synthetic_answers
 from hailong.survey.services.responses import Draft, write_many
-
-Seeder = Callable[..., int]
+from tests.fixtures.report import Seeder
 
 
 @pytest.fixture
@@ -66,15 +62,3 @@ def seed(db: SQLAlchemy, demo_points: list[Any]) -> Seeder:
         return len(drafts)
 
     return _seed
-
-
-def pdf_text(pdf: bytes, tmp_path: Path, *, layout: bool = True) -> list[str]:
-    """The text of each page, through poppler's pdftotext (-layout keeps table rows on one line)."""
-    exe = shutil.which("pdftotext")
-    assert exe, "poppler-utils (pdftotext) is needed for the report tests"
-    path = tmp_path / "report.pdf"
-    path.write_bytes(pdf)
-    args = [exe, "-enc", "UTF-8", *(["-layout"] if layout else []), str(path), "-"]
-    text = subprocess.run(args, check=True, capture_output=True).stdout.decode("utf-8")
-    pages = text.split("\f")
-    return pages[:-1] if pages and not pages[-1].strip() else pages

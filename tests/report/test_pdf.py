@@ -15,12 +15,12 @@ from flask_sqlalchemy import SQLAlchemy
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from hailong.analysis import report as rp
+from hailong.analysis.formatting import fmt_ci, fmt_diff, fmt_int, fmt_pct
 from hailong.analysis.periods import parse_period
+from hailong.analysis.wording import kind_name
 from hailong.survey.models import Setting
 from hailong.survey.services import reports
-
-from .conftest import Seeder, pdf_text
+from tests.fixtures.report import Seeder, pdf_text
 
 A4 = (595.28, 841.89)  # points
 
@@ -141,10 +141,10 @@ def test_every_index_equals_hailong_indices(
     expected: set[tuple[str, str, str]] = set()
     for r in results:
         for n, index, ci in _tuples(r):
-            expected.add((rp.fmt_int(n), rp.fmt_pct(index), rp.fmt_ci(ci)))
+            expected.add((fmt_int(n), fmt_pct(index), fmt_ci(ci)))
     for code in POINTS:
         r = _cli_json(runner, "--period", quarter, "--point", code)
-        expected.add((rp.fmt_int(r["responses"]), rp.fmt_pct(r["overall"]["index"]), rp.fmt_ci(r["overall"]["ci95"])))
+        expected.add((fmt_int(r["responses"]), fmt_pct(r["overall"]["index"]), fmt_ci(r["overall"]["ci95"])))
 
     found = set(ROW.findall(text))
     assert len(found) > 30
@@ -155,18 +155,19 @@ def test_every_index_equals_hailong_indices(
         o, prev = r["overall"], r["previous"]
         if not r["responses"]:
             continue
-        row = rf"{rp.fmt_int(r['responses'])}\*?\s+{rp.fmt_pct(o['index'])}\s+{rp.fmt_ci(o['ci95'])}"
+        row = rf"{fmt_int(r['responses'])}\*?\s+{fmt_pct(o['index'])}\s+{fmt_ci(o['ci95'])}"
         row += (
-            rf"\s+{re.escape(rp.fmt_pct(prev['overall']['index']))}\s+{re.escape(rp.fmt_diff(prev['overall']['diff']))}"
+            rf"\s+{re.escape(fmt_pct(prev['overall']['index']))}\s+{re.escape(fmt_diff(prev['overall']['diff']))}"
         )
         assert re.search(row, text), (r["kind"], row)
         before = {e["code"]: e for e in prev["elements"]}
         for e in r["elements"]:
-            cells = [rp.fmt_pct(e["index"]), rp.fmt_ci(e["ci95"]), rp.fmt_pct(before[e["code"]]["index"])]
-            cells.append(rp.fmt_diff(before[e["code"]]["diff"]))
+            cells = [fmt_pct(e["index"]), fmt_ci(e["ci95"]), fmt_pct(before[e["code"]]["index"])]
+            cells.append(fmt_diff(before[e["code"]]["diff"]))
             assert re.search(r"\s+".join(re.escape(c) for c in cells), text), (e["code"], cells)
         # the summary paragraph states the same numbers as the tables
-        sentence = f"{rp.KIND_NAMES[r['kind']]} đạt {rp.fmt_pct(o['index'])} (n = {rp.fmt_int(r['responses'])})"
+        name = kind_name(r["kind"], form="in_sentence")
+        sentence = f"{name} đạt {fmt_pct(o['index'])} (n = {fmt_int(r['responses'])})"
         assert sentence in re.sub(r"\s+", " ", text)
 
 

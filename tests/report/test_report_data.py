@@ -9,26 +9,29 @@ import pytest
 
 from hailong.analysis import indices
 from hailong.analysis import report as rp
+from hailong.analysis.formatting import fmt_ci, fmt_diff, fmt_int, fmt_num, fmt_pct
 from hailong.analysis.intervals import DELTA_METHOD, bootstrap_method
 from hailong.analysis.periods import parse_period
+from hailong.analysis.targets import target_gap
+from hailong.analysis.wording import ci_method_name, period_name
 from hailong.forms.questionnaire import latest
 
 
 def test_numbers_use_the_vietnamese_decimal_comma() -> None:
-    assert rp.fmt_num(87.16) == "87,16"
-    assert rp.fmt_num(87.155, 1) == "87,2"
-    assert rp.fmt_num(1234567.5) == "1.234.567,50"
-    assert rp.fmt_int(100000) == "100.000"
-    assert rp.fmt_int(7) == "7"
-    assert rp.fmt_pct(87.16) == "87,16%"
-    assert rp.fmt_pct(90, 0) == "90%"
-    assert rp.fmt_pct(None) == "–"
-    assert rp.fmt_ci([85.1, 89.02]) == "85,10–89,02"
-    assert rp.fmt_ci(None) == "–"
-    assert rp.fmt_diff(1.25) == "+1,25"
-    assert rp.fmt_diff(-0.4) == "−0,40"
-    assert rp.fmt_diff(0.0) == "0,00"
-    assert rp.fmt_num(float("nan")) == "–"
+    assert fmt_num(87.16) == "87,16"
+    assert fmt_num(87.155, 1) == "87,2"
+    assert fmt_num(1234567.5) == "1.234.567,50"
+    assert fmt_int(100000) == "100.000"
+    assert fmt_int(7) == "7"
+    assert fmt_pct(87.16) == "87,16%"
+    assert fmt_pct(90, 0) == "90%"
+    assert fmt_pct(None) == "–"
+    assert fmt_ci([85.1, 89.02]) == "85,10–89,02"
+    assert fmt_ci(None) == "–"
+    assert fmt_diff(1.25) == "+1,25"
+    assert fmt_diff(-0.4) == "−0,40"
+    assert fmt_diff(0.0) == "0,00"
+    assert fmt_num(float("nan")) == "–"
 
 
 def test_change_phrase() -> None:
@@ -50,7 +53,7 @@ def test_change_phrase() -> None:
     ],
 )
 def test_period_names(label: str, name: str) -> None:
-    assert rp.period_name(parse_period(label)) == name
+    assert period_name(parse_period(label), in_sentence=True) == name
 
 
 def test_inline_ward_name() -> None:
@@ -65,10 +68,10 @@ def test_method_rows_group_kinds_with_the_same_method() -> None:
 
 
 def test_ci_method_names() -> None:
-    assert rp.ci_method_name(bootstrap_method()).startswith("bootstrap phân vị")
-    assert "2.000 lần" in rp.ci_method_name(bootstrap_method(2000))
-    assert "delta" in rp.ci_method_name(DELTA_METHOD)
-    assert "chưa đủ" in rp.ci_method_name(None)
+    assert ci_method_name(bootstrap_method(), detailed=True).startswith("bootstrap phân vị")
+    assert "2.000 lần" in ci_method_name(bootstrap_method(2000), detailed=True)
+    assert "delta" in ci_method_name(DELTA_METHOD, detailed=True)
+    assert "chưa đủ" in ci_method_name(None, detailed=True)
 
 
 @pytest.mark.parametrize(
@@ -151,10 +154,10 @@ def test_lowest_statements_rank_only_enough_answers() -> None:
 
 
 def test_targets() -> None:
-    assert rp.target_gap("onestop", 80.0) is None
-    assert rp.target_gap("health", 91.0) == {"target": 90.0, "met": True, "gap": 0.0}
-    assert rp.target_gap("education", 87.16) == {"target": 90.0, "met": False, "gap": 2.84}
-    assert rp.target_gap("health", None) == {"target": 90.0, "met": None, "gap": None}
+    assert target_gap("onestop", 80.0) is None
+    assert target_gap("health", 91.0) == {"target": 90.0, "met": True, "gap": 0.0}
+    assert target_gap("education", 87.16) == {"target": 90.0, "met": False, "gap": 2.84}
+    assert target_gap("health", None) == {"target": 90.0, "met": None, "gap": None}
 
 
 def test_choice_share() -> None:
@@ -187,7 +190,7 @@ def test_summary_uses_the_table_formats() -> None:
         lowest=rp.lowest_statements(results),
     )
     assert text.startswith("Trong quý I năm 2026, phường An Tường đã thu được 132 phiếu khảo sát hợp lệ tại 4 điểm")
-    assert f"đạt {rp.fmt_pct(87.164)} (n = 120)" in text
+    assert f"đạt {fmt_pct(87.164)} (n = 120)" in text
     assert "tăng 7,16 điểm so với quý IV năm 2025 (80,00%)" in text
     assert "chưa đạt mục tiêu 90% (còn thiếu 2,00 điểm)" in text
     assert "số phiếu còn ít" in text

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hailong.survey.extensions import db
 from hailong.survey.models import Answer
 from hailong.survey.services import antiabuse
-from tests.respond.helpers import VALID, counts, open_form, stored
+from tests.fixtures.citizen import VALID, counts, open_form, stored
 
 SCHOOL = {"access__teacher_contact": "5", "overall": "4"}
 

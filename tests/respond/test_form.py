@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hailong.survey.models import ServicePoint, Submission
 from hailong.survey.services import points as point_svc
-from tests.respond.helpers import VALID, counts, open_form, stored
+from tests.fixtures.citizen import VALID, counts, open_form, stored
 
 
 def _checked(html: str, name: str, value: str) -> bool:

@@ -21,7 +21,7 @@ from hailong.survey.models import ServicePoint
 from hailong.survey.services import antiabuse
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import tokens as token_svc
-from tests.respond.helpers import VALID, FormPage, counts, open_form, stored, token_rows
+from tests.fixtures.citizen import VALID, FormPage, counts, open_form, stored, token_rows
 
 
 def _checked(html: str, name: str, value: str) -> bool:

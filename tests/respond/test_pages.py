@@ -12,7 +12,7 @@ from sqlalchemy import select
 from hailong.survey.extensions import db
 from hailong.survey.models import ServicePoint
 from hailong.survey.services import tokens as token_svc
-from tests.respond.helpers import counts, open_form
+from tests.fixtures.citizen import counts, open_form
 
 
 def test_each_visitor_gets_own_hidden_values_from_the_kept_page(app: Flask, points: Any) -> None:
