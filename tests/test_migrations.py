@@ -42,3 +42,17 @@ def test_accounts_migration_down_and_up(app: Flask) -> None:
         with _db.engine.connect() as conn:
             assert conn.execute(text("SELECT username, session_version FROM users")).all() == [("chi", 1)]
         assert _drift({"users", "login_throttles"}) == []
+
+
+PAKN_TABLES = {"pakn_units", "pakn_items", "pakn_events", "pakn_calendar_days", "pakn_deadline_rules", "pakn_mail"}
+
+
+def test_pakn_migration_down_and_up(app: Flask) -> None:
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        assert _drift(PAKN_TABLES) == []
+        downgrade(directory=directory, revision="0002_accounts_sessions")
+        assert not PAKN_TABLES & set(inspect(_db.engine).get_table_names())
+        upgrade(directory=directory)
+        assert PAKN_TABLES <= set(inspect(_db.engine).get_table_names())
+        assert _drift(PAKN_TABLES) == []
