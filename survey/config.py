@@ -26,6 +26,15 @@ DEFAULTS: dict[str, Any] = {
     "HAILONG_WARD_NAME": "Phường An Tường",
     "HAILONG_PROVINCE": "Tuyên Quang",
     "HAILONG_PROXY_HOPS": "0",
+    # str: where PAKN e-mail goes out, smtp://user:pass@host:port, smtp+starttls://… or smtps://…; empty = no e-mail.
+    "HAILONG_SMTP_URL": "",
+    # str: the From of PAKN e-mail.
+    "HAILONG_MAIL_FROM": "Hài Lòng <no-reply@localhost>",
+    # int (days): how long a PAKN sender's contact details are kept after receipt, as the form states.
+    "HAILONG_PAKN_CONTACT_DAYS": "90",
+    # str: Flask-Limiter limits for PAKN: citizen items per network and point, and wrong tracking codes per network.
+    "HAILONG_RATELIMIT_PAKN": "10 per minute;100 per hour",
+    "HAILONG_RATELIMIT_TRACKING": "20 per minute;200 per day",
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
     "BABEL_DEFAULT_LOCALE": "vi",
@@ -56,6 +65,11 @@ ENV_KEYS = (
     "HAILONG_RATELIMIT_SUBMIT",
     "HAILONG_MIN_FILL_SECONDS",
     "HAILONG_STATS_WORKERS",
+    "HAILONG_SMTP_URL",
+    "HAILONG_MAIL_FROM",
+    "HAILONG_PAKN_CONTACT_DAYS",
+    "HAILONG_RATELIMIT_PAKN",
+    "HAILONG_RATELIMIT_TRACKING",
 )
 
 
@@ -109,6 +123,7 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
     cfg["HAILONG_PROXY_HOPS"] = _whole_number(cfg, "HAILONG_PROXY_HOPS")
+    cfg["HAILONG_PAKN_CONTACT_DAYS"] = _whole_number(cfg, "HAILONG_PAKN_CONTACT_DAYS")
     cfg["RATELIMIT_STORAGE_URI"] = cfg["HAILONG_REDIS_URL"] or "memory://"
     cfg["HAILONG_BASE_URL"] = str(cfg["HAILONG_BASE_URL"]).rstrip("/")
     return cfg

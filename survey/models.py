@@ -371,6 +371,8 @@ class PaknItem(db.Model):  # type: ignore[name-defined]
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The first publication: whether the reply came on time is measured to it.
     first_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether that first reply came by the deadline in force then (a reopened item gets a new deadline).
+    first_reply_on_time: Mapped[bool | None] = mapped_column(Boolean)
     rating: Mapped[str | None] = mapped_column(String(20))
     rating_reason: Mapped[str | None] = mapped_column(String(500))
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

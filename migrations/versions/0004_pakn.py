@@ -96,6 +96,7 @@ def upgrade():
     sa.Column('published_reply', sa.Text(), nullable=True),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('first_replied_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_reply_on_time', sa.Boolean(), nullable=True),
     sa.Column('rating', sa.String(length=20), nullable=True),
     sa.Column('rating_reason', sa.String(length=500), nullable=True),
     sa.Column('rated_at', sa.DateTime(timezone=True), nullable=True),
