@@ -89,6 +89,14 @@ def _vietnam_year(year: int) -> tuple[frozenset[date], frozenset[date]]:
     return days, work
 
 
+def vietnam_holiday_names(year: int, language: str = "vi") -> list[tuple[date, str]]:
+    """Vietnam's public holidays of a year with their names (for the office's calendar page), in date order."""
+    import holidays
+
+    vn = holidays.country_holidays("VN", years=year, language=language)
+    return sorted((d, name) for d, name in vn.items() if d.year == year)
+
+
 def vietnam_holidays(years: Iterable[int]) -> tuple[frozenset[date], frozenset[date]]:
     """(public holidays, make-up working days) of Vietnam in `years`, from the `holidays` library."""
     days: set[date] = set()

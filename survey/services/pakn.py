@@ -26,7 +26,7 @@ from sqlalchemy import Select, and_, func, select
 from hailong.analysis import pakn as numbers
 from hailong.analysis.periods import TZ, Period, day_key
 from hailong.analysis.report import mask_personal
-from hailong.analysis.workdays import WorkCalendar, vietnam_calendar
+from hailong.analysis.workdays import WorkCalendar, vietnam_calendar, vietnam_holiday_names, vietnam_holidays
 
 from ..extensions import db
 from ..models import (
@@ -253,6 +253,14 @@ def calendar(ward_id: int, years: Iterable[int]) -> WorkCalendar:
         )
     ).tuples().all()
     return vietnam_calendar(span, extra_off=[d for d, w in rows if not w], extra_work=[d for d, w in rows if w])
+
+
+def vietnam_holidays_for(year: int) -> tuple[list[tuple[date, str]], list[date]]:
+    """The year's public holidays (named, in the reader's language) and the Government's make-up working days."""
+    from flask_babel import get_locale
+
+    language = "en_US" if str(get_locale() or "vi").startswith("en") else "vi"
+    return vietnam_holiday_names(year, language), sorted(vietnam_holidays([year])[1])
 
 
 def calendar_days(ward_id: int) -> list[PaknCalendarDay]:
