@@ -25,7 +25,7 @@ from .commands.base import OUT_FILE, BadInput, CommandFailed, output_file
 from .config import ConfigError
 from .extensions import db
 from .models import Submission
-from .services import audit, spreadsheet, stats
+from .services import audit, demo_pakn, spreadsheet, stats
 from .services import demo as demo_svc
 from .services import points as point_svc
 from .services import questionnaires as qsvc
@@ -93,7 +93,7 @@ def init(demo: bool) -> None:
     versions = qsvc.sync()
     cfg = current_app.config
     org = point_svc.ensure_organisation(cfg["HAILONG_WARD_CODE"], cfg["HAILONG_WARD_NAME"], cfg["HAILONG_PROVINCE"])
-    added = 0
+    added = pakn_added = 0
     if demo:
         points = point_svc.ensure_demo_points(org)
         has_responses = db.session.scalar(select(func.count(Submission.id)).where(
@@ -102,10 +102,13 @@ def init(demo: bool) -> None:
             latest = {v.kind: v for v in sorted(versions, key=lambda v: v.version)}
             pairs = {kind: (v, qsvc.definition(v)) for kind, v in latest.items()}
             added = demo_svc.generate(points, pairs, datetime.now(TZ).date())
+        db.session.refresh(org)
+        pakn_added = demo_pakn.generate(org, datetime.now(TZ).date())
     db.session.commit()
     click.echo(f"Database ready: {len(versions)} questionnaire version(s), ward {org.name}.")
     if demo:
-        click.echo(f"Demo: {len(point_svc.all_points())} service points, {added} new responses.")
+        click.echo(f"Demo: {len(point_svc.all_points())} service points, {added} new responses, "
+                   f"{pakn_added} new PAKN items.")
         first = next((p for p in point_svc.all_points(active_only=True) if p.kind == "onestop"), None)
         if first is not None:
             click.echo(f"Citizen form: {point_svc.point_url(cfg['HAILONG_BASE_URL'], first.code)}")

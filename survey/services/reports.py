@@ -22,7 +22,7 @@ from hailong.forms.questionnaire import KINDS, QuestionType
 
 from ..extensions import db
 from ..models import Answer, Organisation, Question, QuestionnaireVersion, ServicePoint, Setting, Submission
-from . import patterns, stats
+from . import pakn, patterns, stats
 from . import questionnaires as qsvc
 
 #: Settings read from the `settings` table; a missing one is printed as a blank to fill in by hand.
@@ -84,6 +84,8 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     lowest = rp.lowest_statements(results)
     sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]]) for r in results]
     org = _organisation()
+    # The same function as `hailong pakn stats`: the report's PAKN numbers equal the command's.
+    pakn_numbers = pakn.stats(org.id, period, kind) if org is not None else None
     cfg = current_app.config
     ward = org.name if org else cfg["HAILONG_WARD_NAME"]
     province = org.province if org else cfg["HAILONG_PROVINCE"]
@@ -129,6 +131,7 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
         "kind_titles": rp.KIND_TITLES,
         "kind_short": rp.KIND_SHORT,
         "kind_names": rp.KIND_NAMES,
+        "pakn": pakn_numbers,
     }
 
 
