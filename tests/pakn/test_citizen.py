@@ -188,3 +188,11 @@ def test_thank_you_page_offers_the_form_prominently_after_a_low_score(site: Flas
     plain = client.get("/s/mc-1/cam-on").get_data(as_text=True)
     assert "Ông/Bà chưa hài lòng?" not in plain and "/s/mc-1/phan-anh" in plain
 
+
+
+def test_pages_in_english(site: Flask, client: FlaskClient) -> None:
+    page = client.get("/s/mc-1/phan-anh?lang=en").get_data(as_text=True)
+    assert "Send feedback or a petition" in page and "Administrative procedures" in page
+    code = _code(_send(client))
+    tracking = client.get(f"/tra-cuu/{code}").get_data(as_text=True)
+    assert "Newly received" in tracking and "Reply due" in tracking
