@@ -132,6 +132,7 @@ def serve(host: str, port: int, workers: int) -> None:
         def setup(self, cfg: Any) -> None:
             super().setup(cfg)
             logs.protect_gunicorn(self.error_log)
+            logs.protect_gunicorn_access(self.access_log)
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
