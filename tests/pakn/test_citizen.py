@@ -196,3 +196,13 @@ def test_pages_in_english(site: Flask, client: FlaskClient) -> None:
     code = _code(_send(client))
     tracking = client.get(f"/tra-cuu/{code}").get_data(as_text=True)
     assert "Newly received" in tracking and "Reply due" in tracking
+
+
+def test_over_the_limit_the_form_comes_back_with_the_text(site: Flask, client: FlaskClient) -> None:
+    site.config["HAILONG_RATELIMIT_PAKN"] = "1 per minute"
+    assert _send(client).status_code == 303
+    refused = _send(client, text="Lần thứ hai, xin giữ lại")
+    assert refused.status_code == 429
+    html = refused.get_data(as_text=True)
+    assert "Lần thứ hai, xin giữ lại" in html and "quá nhiều lượt gửi" in html
+    assert _count(site) == 1
