@@ -55,12 +55,25 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "Khiếu nại về quyết định xử phạt hành chính của đội trật tự đô thị.",
     ),
 }
-REPLIES = (
-    "Phường đã kiểm tra và khắc phục ngay trong tuần; đã nhắc nhở cán bộ liên quan. Cảm ơn Ông/Bà đã phản ánh.",
-    "Phường đã bổ sung thông tin niêm yết tại quầy và trên cổng thông tin điện tử của phường từ ngày làm việc kế tiếp.",
-    "Qua kiểm tra, hồ sơ của Ông/Bà chậm do phải xác minh nguồn gốc đất; phường đã gửi thư xin lỗi và hẹn trả kết quả.",
-    "Phường đã bố trí thêm ghế ngồi chờ và lịch vệ sinh hằng ngày; đơn vị sẽ kiểm tra định kỳ.",
-)
+REPLIES: dict[str, str] = {
+    "thu_tuc": "Phường đã rà soát hồ sơ, hướng dẫn bổ sung đúng danh mục niêm yết và hẹn trả kết quả; cán bộ đã "
+               "xin lỗi Ông/Bà về việc chậm trễ.",
+    "thai_do": "Phường đã làm việc với cán bộ liên quan, nhắc nhở về thái độ phục vụ và theo dõi trong quý này. "
+               "Cảm ơn Ông/Bà đã phản ánh.",
+    "phi_le_phi": "Phường đã niêm yết lại mức phí, lệ phí tại cửa ra vào và trên cổng thông tin điện tử; mọi khoản "
+                  "thu đều có biên lai.",
+    "co_so_vat_chat": "Phường đã bổ sung ghế chờ, sửa thiết bị và giao lịch vệ sinh hằng ngày; đơn vị sẽ kiểm tra "
+                      "định kỳ.",
+    "kham_chua_benh": "Trạm y tế đã bố trí thêm một bác sĩ khám buổi sáng và thông báo lịch tiêm chủng qua nhóm Zalo "
+                      "của tổ dân phố.",
+    "chi_phi": "Trạm y tế đã giải thích: xét nghiệm này nằm ngoài danh mục bảo hiểm y tế chi trả; bảng giá đã được "
+               "niêm yết.",
+    "day_hoc": "Nhà trường đã họp phụ huynh, dừng thu tiền lớp buổi chiều chưa được thống nhất và gửi kết quả học tập "
+               "định kỳ.",
+    "an_toan": "Nhà trường phối hợp với công an phường bố trí người phân luồng giờ tan học từ tuần này.",
+    "khoan_thu": "Nhà trường đã tổ chức họp phụ huynh để thống nhất các khoản thu và công khai tại bảng tin.",
+    "khac": "Phường đã ghi nhận và đưa vào kế hoạch lắp đèn chiếu sáng ngõ trong quý tới.",
+}
 AGENCIES = ("Thanh tra tỉnh Tuyên Quang", "Công an phường An Tường", "Sở Giáo dục và Đào tạo tỉnh Tuyên Quang")
 NAMES = ("Nguyễn Văn Hùng", "Trần Thị Lan", "Lê Thị Hoa", "Phạm Văn Tuấn", "Hoàng Thị Mai")
 CHANNELS = (("form", 0.55), ("phone", 0.12), ("paper", 0.1), ("email", 0.08), ("portal", 0.15))
@@ -73,7 +86,7 @@ def _moment(day: date, rng: random.Random) -> datetime:
 
 #: The newest items, youngest first: every early state shows in the register.
 RECENT = ("new", "new", "accepted", "assigned", "new", "in_progress", "accepted", "pending_approval", "assigned",
-          "in_progress", "pending_approval", "published")
+          "in_progress", "pending_approval", "published", "reopened", "published")
 #: What became of older items.
 OUTCOMES = (("published", 0.42), ("closed", 0.24), ("reopened", 0.06), ("in_progress", 0.08),
             ("pending_approval", 0.03), ("rejected", 0.07), ("transferred", 0.06), ("assigned", 0.04))
@@ -133,7 +146,8 @@ def _one(ward: Organisation, rng: random.Random, points: list[ServicePoint], tod
 
     def at(share: float) -> datetime:
         """A moment `share` of the way from receipt to now, never in the future."""
-        moment = min(received + timedelta(days=span * share), datetime.now(UTC) - timedelta(minutes=5))
+        moment = received + timedelta(days=span * share, minutes=rng.randint(-90, 240))
+        moment = min(max(moment, timeline[-1] + timedelta(minutes=5)), datetime.now(UTC) - timedelta(minutes=5))
         timeline.append(moment)
         return moment
 
@@ -161,7 +175,7 @@ def _one(ward: Organisation, rng: random.Random, points: list[ServicePoint], tod
         pakn.save_draft(item, unit, "")
         item.drafted_at = at(0.4)
         return _retime(item, timeline)
-    pakn.save_draft(item, unit, rng.choice(REPLIES), submit=True)
+    pakn.save_draft(item, unit, REPLIES.get(category, REPLIES["khac"]), submit=True)
     item.drafted_at = at(0.5)
     if target == "pending_approval":
         return _retime(item, timeline)
