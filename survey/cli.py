@@ -25,7 +25,7 @@ from .commands.base import OUT_FILE, BadInput, CommandFailed, output_file
 from .config import ConfigError
 from .extensions import db
 from .models import Submission
-from .services import audit, demo_pakn, spreadsheet, stats
+from .services import audit, demo_pakn, pakn, spreadsheet, stats
 from .services import demo as demo_svc
 from .services import points as point_svc
 from .services import questionnaires as qsvc
@@ -94,6 +94,8 @@ def init(demo: bool) -> None:
     cfg = current_app.config
     org = point_svc.ensure_organisation(cfg["HAILONG_WARD_CODE"], cfg["HAILONG_WARD_NAME"], cfg["HAILONG_PROVINCE"])
     added = pakn_added = 0
+    # A PAKN handling unit for every unit of the ward's points (named after a point; the admin renames them).
+    pakn.ensure_units_from_points(org)
     if demo:
         points = point_svc.ensure_demo_points(org)
         has_responses = db.session.scalar(select(func.count(Submission.id)).where(

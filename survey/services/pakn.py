@@ -372,7 +372,9 @@ def save_unit(ward_id: int, actor: str, code: str, name: str, email: str, digest
 def ensure_units_from_points(ward: Organisation) -> list[PaknUnit]:
     """A handling unit for every unit code of the ward's points that has none yet (named after its first point)."""
     existing = {u.code for u in units(ward.id)}
-    for point in sorted(ward.points, key=lambda p: p.code):
+    points = db.session.scalars(select(ServicePoint).where(ServicePoint.organisation_id == ward.id)
+                                .order_by(ServicePoint.code))
+    for point in points:
         if point.unit not in existing:
             db.session.add(PaknUnit(organisation_id=ward.id, code=point.unit, name=point.name, active=True))
             existing.add(point.unit)

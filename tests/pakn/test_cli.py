@@ -101,3 +101,13 @@ def test_purge_and_digest(runner: FlaskCliRunner, app: Flask, db: SQLAlchemy, ad
     assert sorted(m["To"] for m in smtp_server["messages"]) == ["motcua@antuong.example", "vhxh@antuong.example"]
     app.config["HAILONG_SMTP_URL"] = "smtp://127.0.0.1:9"
     assert runner.invoke(args=["pakn", "digest"]).exit_code == 1
+
+
+def test_init_gives_every_point_unit_a_handling_unit(runner: FlaskCliRunner, db: SQLAlchemy,
+                                                     demo_points: Any) -> None:
+    ward = db.session.query(Organisation).one()
+    assert pakn.units(ward.id) == []
+    assert runner.invoke(args=["init"]).exit_code == 0
+    assert {u.code for u in pakn.units(ward.id)} == {p.unit for p in demo_points}
+    assert runner.invoke(args=["init"]).exit_code == 0
+    assert len(pakn.units(ward.id)) == len({p.unit for p in demo_points})
