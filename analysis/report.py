@@ -101,11 +101,32 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 MASK = "[đã ẩn]"
 
 
-def mask_personal(text: str) -> str:
-    """Hide what looks like an e-mail, a phone/ID number or a link before a comment is printed."""
+def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
+    """Patterns for a person's name as a whole word run, and for its last two words when it has three or more
+    ("Nguyễn Văn An" is also "Văn An"); a single given name alone is too common a word to hide everywhere."""
+    patterns = []
+    for name in names:
+        words = name.split()
+        if not words or len("".join(words)) < 3:
+            continue
+        forms = [words]
+        if len(words) >= 3:
+            forms.append(words[-2:])
+        for form in forms:
+            body = r"\s+".join(re.escape(w) for w in form)
+            patterns.append(re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE))
+    return patterns
+
+
+def mask_personal(text: str, names: Iterable[str] = ()) -> str:
+    """Hide what looks like an e-mail, a phone or ID number (CMND 9 digits, CCCD 12), a link, and the given
+    names (a PAKN sender's), before a citizen's text is printed or published."""
     text = _EMAIL.sub(MASK, text)
     text = _URL.sub(MASK, text)
-    return _NUMBER.sub(MASK, text)
+    text = _NUMBER.sub(MASK, text)
+    for pattern in _name_patterns(n for n in names if n):
+        text = pattern.sub(MASK, text)
+    return text
 
 
 def pick_comments(

@@ -20,6 +20,13 @@ _WERKZEUG_ADDRESS = re.compile(r"^\S+ - - \[")
 # gunicorn: "Invalid request from ip=1.2.3.4: Invalid HTTP request line: 'what the client sent'".
 _GUNICORN_INVALID = "Invalid request from ip="
 _GUNICORN_URI = "Error handling request %s"
+# A PAKN tracking code in a path opens the citizen's item: logged as "/tra-cuu/…".
+_TRACKING_PATH = re.compile(r"(/tra-cuu/)[^/\s?\"]+")
+
+
+def hide_codes(text: str) -> str:
+    """A path or request line with any PAKN tracking code replaced by "…"."""
+    return _TRACKING_PATH.sub(r"\1…", text)
 
 
 def _type_name(exc: BaseException) -> str:
@@ -71,6 +78,8 @@ class PrivacyFilter(logging.Filter):
             record.args = _scrub_args(record.args)
         if record.name == "werkzeug" and isinstance(record.msg, str):
             record.msg = _WERKZEUG_ADDRESS.sub("- - - [", record.msg)
+            if isinstance(record.args, tuple):
+                record.args = tuple(hide_codes(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 
@@ -87,6 +96,24 @@ class GunicornPrivacyFilter(PrivacyFilter):
         elif message == _GUNICORN_URI:
             record.msg, record.args = "Error handling request (URI not logged)", ()
         return super().filter(record)
+
+
+class GunicornAccessFilter(logging.Filter):
+    """gunicorn's access log: the path (and request line) without a PAKN tracking code."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        atoms = record.args
+        if isinstance(atoms, dict):
+            for key in ("U", "r"):
+                if isinstance(atoms.get(key), str):
+                    atoms[key] = hide_codes(atoms[key])
+        return True
+
+
+def protect_gunicorn_access(access_log: logging.Logger) -> None:
+    """Install the tracking-code filter on gunicorn's access logger (called from `hailong serve`)."""
+    if not any(isinstance(f, GunicornAccessFilter) for f in access_log.filters):
+        access_log.addFilter(GunicornAccessFilter())
 
 
 def _protect(logger: logging.Logger, kind: type[PrivacyFilter] = PrivacyFilter) -> None:
@@ -106,4 +133,5 @@ def configure(app: Flask) -> None:
         _protect(logging.getLogger(name))
 
 
-__all__ = ["PrivacyFilter", "configure", "protect_gunicorn", "traceback_without_messages"]
+__all__ = ["PrivacyFilter", "configure", "hide_codes", "protect_gunicorn", "protect_gunicorn_access",
+           "traceback_without_messages"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -270,3 +271,180 @@ class Setting(db.Model):  # type: ignore[name-defined]
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- pakn ---
+
+
+class PaknStatus(StrEnum):
+    """Where a PAKN item stands (the state machine is services.pakn.TRANSITIONS)."""
+
+    NEW = "new"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    TRANSFERRED = "transferred"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    PENDING = "pending_approval"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class PaknChannel(StrEnum):
+    """How a PAKN item reached the ward: one register for every channel (Quyết định 31/2021/QĐ-TTg)."""
+
+    FORM = "form"
+    SURVEY = "survey"
+    PAPER = "paper"
+    PHONE = "phone"
+    EMAIL = "email"
+    PORTAL = "portal"
+    DIRECT = "direct"
+
+
+def _in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class PaknUnit(db.Model):  # type: ignore[name-defined]
+    """A unit that handles PAKN items (its code is the `unit` of points and viewer accounts) and its e-mail."""
+
+    __tablename__ = "pakn_units"
+    __table_args__ = (UniqueConstraint("organisation_id", "code", name="uq_pakn_units_organisation_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Receives the daily digest of every overdue item of the ward, not only its own (the VHXH office).
+    digest_all: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PaknItem(db.Model):  # type: ignore[name-defined]
+    """One phản ánh, kiến nghị in the ward's register, from any channel, with its handling and published reply."""
+
+    __tablename__ = "pakn_items"
+    __table_args__ = (
+        CheckConstraint(_in("status", PaknStatus), name="status"),
+        CheckConstraint(_in("channel", PaknChannel), name="channel"),
+        CheckConstraint("classification IN ('accepted', 'rejected', 'transferred')", name="classification"),
+        CheckConstraint("rating IN ('satisfied', 'unsatisfied')", name="rating"),
+        Index("ix_pakn_items_register", "organisation_id", "status", "due_on"),
+        Index("ix_pakn_items_received", "organisation_id", "received_day"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"), index=True)
+    # The kind of service it is about (the point's kind; chosen by staff for items without a point).
+    kind: Mapped[str | None] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Local (Asia/Ho_Chi_Minh) date of receipt as yyyymmdd, so periods are integer ranges as for responses.
+    received_day: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    # Contact, only with the citizen's consent (Decree 13/2023), deleted on contact_purge_on by `hailong pakn purge`.
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contact_purge_on: Mapped[date | None] = mapped_column(Date, index=True)
+    contact_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Keyed hashes: of the tracking code the citizen holds, and of the served form's key (one item per form).
+    tracking_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    form_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The survey response whose comment became this item.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=PaknStatus.NEW.value)
+    classification: Mapped[str | None] = mapped_column(String(20))
+    classification_note: Mapped[str | None] = mapped_column(String(500))
+    agency: Mapped[str | None] = mapped_column(String(200))
+    classified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_unit: Mapped[str | None] = mapped_column(String(40), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_on: Mapped[date] = mapped_column(Date)
+    draft_reply: Mapped[str | None] = mapped_column(Text)
+    drafted_by: Mapped[str | None] = mapped_column(String(80))
+    drafted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the public sees: the question and the reply as the admin checked them, personal data masked.
+    published_question: Mapped[str | None] = mapped_column(Text)
+    published_reply: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first publication: whether the reply came on time is measured to it.
+    first_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether that first reply came by the deadline in force then (a reopened item gets a new deadline).
+    first_reply_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    rating: Mapped[str | None] = mapped_column(String(20))
+    rating_reason: Mapped[str | None] = mapped_column(String(500))
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_reason: Mapped[str | None] = mapped_column(String(500))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Suspicious (honeypot, sent too fast): kept and shown, left out of the numbers until a reviewer clears it.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    point: Mapped[ServicePoint | None] = relationship()
+
+
+class PaknEvent(db.Model):  # type: ignore[name-defined]
+    """One step in an item's history: who moved it from which state to which, and when (also in the audit log)."""
+
+    __tablename__ = "pakn_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("pakn_items.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class PaknCalendarDay(db.Model):  # type: ignore[name-defined]
+    """A ward's own change to the working calendar: an extra day off, or a make-up working day."""
+
+    __tablename__ = "pakn_calendar_days"
+    __table_args__ = (UniqueConstraint("organisation_id", "day", name="uq_pakn_calendar_days_organisation_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class PaknDeadlineRule(db.Model):  # type: ignore[name-defined]
+    """A ward's deadline for one category: so many working days, or calendar days moved to a working day."""
+
+    __tablename__ = "pakn_deadline_rules"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "category", name="uq_pakn_deadline_rules_organisation_category"),
+        CheckConstraint("days BETWEEN 1 AND 365", name="days"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    days: Mapped[int] = mapped_column(Integer)
+    working: Mapped[bool] = mapped_column(Boolean)
+
+
+class PaknMail(db.Model):  # type: ignore[name-defined]
+    """An e-mail to send, written in the transaction of the change it reports and sent after the commit."""
+
+    __tablename__ = "pakn_mail"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("pakn_items.id", ondelete="SET NULL"), index=True)
+    # unit (assignment), citizen (reply published) or digest (overdue items).
+    purpose: Mapped[str] = mapped_column(String(20))
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))

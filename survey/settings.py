@@ -85,6 +85,12 @@ def _redis_url(url: str) -> str:
     return url
 
 
+def _smtp_url(url: str) -> str:
+    if not re.match(r"(smtp|smtps|smtp\+starttls)://[^/?#\s]+", url):
+        raise ValueError("not an SMTP URL")
+    return url
+
+
 def _rate_limits(text: str) -> str:
     from limits import parse_many
 
@@ -210,6 +216,28 @@ class Settings(BaseSettings):
         "Tuyên Quang",
         "province of that ward",
         _l("một tên từ 1 đến 200 ký tự, không có ký tự điều khiển"))
+
+    smtp_url: Annotated[OptionalURL, _optional(_smtp_url)] = _setting(
+        None,
+        "where PAKN e-mail goes out: `smtp://user:pass@host:port`, `smtp+starttls://…` or `smtps://…`",
+        _l("một địa chỉ smtp://, smtp+starttls:// hoặc smtps://"),
+        shown_default="no e-mail", sensitive=True)
+    mail_from: Name = _setting(
+        "Hài Lòng <no-reply@localhost>",
+        "the From of PAKN e-mail",
+        _l("một tên từ 1 đến 200 ký tự, không có ký tự điều khiển"))
+    pakn_contact_days: int = _setting(
+        90,
+        "days a PAKN sender's contact details are kept after receipt, as the form tells the sender",
+        _l("một số ngày nguyên từ 1 đến 3650"), ge=1, le=3650)
+    ratelimit_pakn: Annotated[str, BeforeValidator(_strip), AfterValidator(_rate_limits)] = _setting(
+        "10 per minute;100 per hour",
+        "PAKN items accepted per point from one network address",
+        _l("giới hạn theo cú pháp của thư viện limits, ví dụ “10 per minute;100 per hour”"))
+    ratelimit_tracking: Annotated[str, BeforeValidator(_strip), AfterValidator(_rate_limits)] = _setting(
+        "20 per minute;200 per day",
+        "wrong PAKN tracking codes accepted from one network address (guessing is slowed down)",
+        _l("giới hạn theo cú pháp của thư viện limits, ví dụ “20 per minute;200 per day”"))
 
     def instance_folder(self) -> Path:
         """The instance folder: HAILONG_INSTANCE_PATH, or the per-user default."""

@@ -10,12 +10,12 @@ audit event) says so with `keep_on_error`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app, has_request_context
 from sqlalchemy import event
 from werkzeug.wrappers import Response
 
@@ -23,6 +23,8 @@ from .extensions import db
 
 #: Marks the session whose changes are stored although its request or command fails (session.info is per session).
 _KEEP = "hailong.keep_on_error"
+#: Work to do once the changes are stored (sending e-mail queued in an outbox), in transactions of its own.
+_AFTER = "hailong.after_commit"
 
 
 def keep_on_error() -> None:
@@ -32,7 +34,17 @@ def keep_on_error() -> None:
 
 def start_over() -> None:
     """Drop what this request or command changed so far (a failed action); what follows starts a new transaction."""
+    db.session.info.pop(_AFTER, None)
     db.session.rollback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once this request's or command's changes are committed, in a transaction of its own.
+
+    For side effects that must follow a stored change and never a rolled-back one (an outbox's e-mail). A request
+    logs a callback's failure (the change itself is stored); a command reports it as its error.
+    """
+    db.session.info.setdefault(_AFTER, []).append(callback)
 
 
 def finish(succeeded: bool) -> None:
@@ -41,6 +53,7 @@ def finish(succeeded: bool) -> None:
     A failed commit is rolled back and raised, so the caller reports an error instead of a success.
     """
     keep = bool(db.session.info.pop(_KEEP, False))
+    callbacks: list[Callable[[], None]] = db.session.info.pop(_AFTER, [])
     if not (succeeded or keep):
         db.session.rollback()
         return
@@ -49,6 +62,8 @@ def finish(succeeded: bool) -> None:
     except BaseException:
         db.session.rollback()
         raise
+    for callback in callbacks if succeeded else ():
+        _run_after_commit(callback)
 
 
 def _succeeded(exc: BaseException) -> bool:
@@ -67,6 +82,18 @@ def boundary() -> Iterator[None]:
         finish(_succeeded(exc))
         raise
     finish(True)
+
+
+def _run_after_commit(callback: Callable[[], None]) -> None:
+    """One after-commit callback in its own transaction; in a request its failure is logged, not raised."""
+    try:
+        with boundary():
+            callback()
+    except Exception as exc:
+        if not has_request_context():
+            raise
+        # The request's own changes are stored, so its answer stands; the type only (no citizen text in logs).
+        current_app.logger.warning("after-commit work failed (%s)", type(exc).__name__)
 
 
 def _finish_request(response: Response) -> Response:

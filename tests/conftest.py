@@ -144,3 +144,29 @@ def server_tz(request: pytest.FixtureRequest) -> Iterator[str]:
         else:
             os.environ["TZ"] = before
         time.tzset()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[dict[str, Any]]:
+    """A real SMTP server on a free local port (aiosmtpd): {"url": smtp://…, "messages": [email.message.Message]}."""
+    import socket
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    messages: list[Any] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            messages.append(message_from_bytes(envelope.original_content or b"", policy=policy.default))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield {"url": f"smtp://127.0.0.1:{port}", "messages": messages}
+    finally:
+        controller.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -20,7 +21,21 @@ from sqlalchemy import func, select
 
 from hailong.survey import create_app
 from hailong.survey.extensions import db
-from hailong.survey.models import Answer, Organisation, RetiredCode, ServicePoint, Submission, Token, User
+from hailong.survey.models import (
+    Answer,
+    Organisation,
+    PaknCalendarDay,
+    PaknDeadlineRule,
+    PaknEvent,
+    PaknItem,
+    PaknUnit,
+    RetiredCode,
+    ServicePoint,
+    Submission,
+    Token,
+    User,
+)
+from hailong.survey.services import pakn as pakn_svc
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import tokens as token_svc
@@ -29,7 +44,8 @@ from tests.fixtures.pages import CSRF_RE
 
 EXAMPLES = 100
 ARG_RE = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
-GUARDED = (Submission, Answer, Token, User, ServicePoint, RetiredCode)
+GUARDED = (Submission, Answer, Token, User, ServicePoint, RetiredCode, PaknItem, PaknEvent, PaknUnit, PaknCalendarDay,
+           PaknDeadlineRule)
 ADMIN_PASSWORD = "Fuzz-admin-password-2026!"
 
 
@@ -48,7 +64,11 @@ KNOWN_FIELDS = sorted(
     {code.replace(".", "__") for q in qsvc.bundled().values() for code in q.all_codes()}
     | {"csrf_token", "submission_key", "started", "website", "t", "lang", "username", "password", "role", "unit",
        "name", "code", "kind", "active", "note", "reason", "next", "period", "point", "format", "q", "page",
-       "handled", "new_password", "confirm"}
+       "handled", "new_password", "confirm",
+       # PAKN: the citizen form, tracking, the office's actions and settings.
+       "category", "text", "contact_name", "contact_phone", "contact_email", "consent", "form_key", "rating",
+       "agency", "due_on", "reply", "question", "channel", "received_on", "day", "working", "days", "email",
+       "digest_all", "status", "due", "id", "moi", "low"}
 )
 #: Control characters (NUL, U+0001, U+000B, C1, DEL), bare CR and a correctly encoded U+FFFD.
 CONTROLS = st.sampled_from(["\x00", "\x01", "\x0b", "\x1b", "\x7f", "\x85", "\x9f", "\r", "\ufffd"])
@@ -62,7 +82,8 @@ VALUES = st.one_of(
 )
 SEGMENTS = st.one_of(
     st.sampled_from(["mc-1", "tram-y-te", "1", "0", "-1", "99999999999999999999", "..", "%", "png", "svg", "pdf",
-                     "lock", "unlock", "reset", "delete", "access", "staff"]),
+                     "lock", "unlock", "reset", "delete", "access", "staff", "accept", "assign", "submit",
+                     "publish", "close", "flag", "day", "rule", "unit", "day-delete", "ABCDE-FGHJK", "abcdefghjk"]),
     st.text(min_size=1, max_size=30),
 )
 CONTENT_TYPES = st.sampled_from(["application/x-www-form-urlencoded", "multipart/form-data", "application/json",
@@ -92,6 +113,19 @@ def world(app: Flask) -> dict[str, Any]:
         points = point_svc.ensure_demo_points(org)
         token_svc.issue(points[0], 2)
         user_svc.create("fuzzadmin", ADMIN_PASSWORD, "admin")
+        # A PAKN item in every early state, so the office's and the tracking pages' handlers are reached.
+        pakn_svc.save_unit(org.id, "fuzz", "motcua", "Một cửa", "", False)
+        actor = pakn_svc.Actor("fuzz", "admin")
+        for step in range(4):
+            item, _code = pakn_svc.register(pakn_svc.Intake(
+                ward=org, category="khac", text=f"Phản ánh {step}", channel="form",
+                received_at=datetime.now(UTC), point=points[0]))
+            if step >= 1:
+                pakn_svc.classify(item, actor, "accept")
+            if step >= 2:
+                pakn_svc.assign(item, actor, "motcua")
+            if step >= 3:
+                pakn_svc.save_draft(item, actor, "Trả lời", submit=True)
         db.session.commit()
     app.config["HAILONG_RATELIMIT_SUBMIT"] = "100000 per minute"
     anonymous, admin = app.test_client(), app.test_client()

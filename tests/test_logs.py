@@ -128,13 +128,14 @@ def test_served_logs_hold_no_address_and_no_client_text(server: tuple[int, Path]
     assert _request(port, "POST", f"/test-crash?q={SECRET}-query", {"comment": comment}) == 500
     assert _request(port, "POST", "/test-db-crash", {"comment": comment}) == 500
     assert _request(port, "GET", f"/s/mc-1?t={SECRET}-receipt") in (200, 404)
+    assert _request(port, "GET", f"/tra-cuu/{SECRET}-tracking-code") == 404
     time.sleep(0.5)  # the worker writes its log lines after the response
     text = log.read_text(encoding="utf-8", errors="replace")
     # The events were logged (so the test can fail)...
     assert "Invalid request" in text
     assert "RuntimeError" in text and "Traceback" in text
     assert "sqlalchemy.exc." in text  # OperationalError on SQLite, ProgrammingError on PostgreSQL
-    assert '"POST /test-crash' in text and '"GET /s/mc-1' in text
+    assert '"POST /test-crash' in text and '"GET /s/mc-1' in text and '"GET /tra-cuu/…' in text
     # ...without who sent them or what they wrote.
     assert CLIENT not in text
     assert SECRET not in text, text
@@ -161,3 +162,10 @@ def test_the_development_server_log_has_no_address(app: Flask, caplog: pytest.Lo
         logging.getLogger("werkzeug").info(f'{CLIENT} - - [01/Dec/2026 10:00:00] "%s" %s %s',
                                            "GET / HTTP/1.1", 200, "-")
     assert "GET / HTTP/1.1" in caplog.text and CLIENT not in caplog.text
+
+
+def test_a_tracking_code_never_reaches_the_logs(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('- - - [01/Dec/2026 10:00:00] "%s" %s %s',
+                                           "GET /tra-cuu/7K3QX-M2D9A?moi=1 HTTP/1.1", 200, "-")
+    assert "GET /tra-cuu/…?moi=1 HTTP/1.1" in caplog.text and "7K3QX" not in caplog.text

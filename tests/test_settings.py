@@ -37,6 +37,11 @@ BAD = {
     "HAILONG_WARD_CODE": "An Tường",
     "HAILONG_WARD_NAME": "Phường\x07An Tường",
     "HAILONG_PROVINCE": "x" * 201,
+    "HAILONG_SMTP_URL": "mail.antuong.gov.vn:25",
+    "HAILONG_MAIL_FROM": "",
+    "HAILONG_PAKN_CONTACT_DAYS": "0",
+    "HAILONG_RATELIMIT_PAKN": "0 per minute",
+    "HAILONG_RATELIMIT_TRACKING": "mãi mãi",
 }
 #: More values that must be refused, each for a reason a person could get wrong.
 MORE_BAD = [

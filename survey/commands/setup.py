@@ -16,6 +16,7 @@ from hailong.analysis.periods import TZ
 from ..extensions import db
 from ..models import Submission
 from ..services import demo as demo_svc
+from ..services import demo_pakn, pakn
 from ..services import points as point_svc
 from ..services import questionnaires as qsvc
 
@@ -29,7 +30,9 @@ def init(demo: bool) -> None:
     versions = qsvc.sync()
     cfg = current_app.config
     org = point_svc.ensure_organisation(cfg["HAILONG_WARD_CODE"], cfg["HAILONG_WARD_NAME"], cfg["HAILONG_PROVINCE"])
-    added = 0
+    added = pakn_added = 0
+    # A PAKN handling unit for every unit of the ward's points (named after a point; the admin renames them).
+    pakn.ensure_units_from_points(org)
     if demo:
         points = point_svc.ensure_demo_points(org)
         has_responses = db.session.scalar(select(func.count(Submission.id)).where(
@@ -38,9 +41,12 @@ def init(demo: bool) -> None:
             latest = {v.kind: v for v in sorted(versions, key=lambda v: v.version)}
             pairs = {kind: (v, qsvc.definition(v)) for kind, v in latest.items()}
             added = demo_svc.generate(points, pairs, datetime.now(TZ).date())
+        db.session.refresh(org)
+        pakn_added = demo_pakn.generate(org, datetime.now(TZ).date())
     click.echo(f"Database ready: {len(versions)} questionnaire version(s), ward {org.name}.")
     if demo:
-        click.echo(f"Demo: {len(point_svc.all_points())} service points, {added} new responses.")
+        click.echo(f"Demo: {len(point_svc.all_points())} service points, {added} new responses, "
+                   f"{pakn_added} new PAKN items.")
         first = next((p for p in point_svc.all_points(active_only=True) if p.kind == "onestop"), None)
         if first is not None:
             click.echo(f"Citizen form: {point_svc.point_url(cfg['HAILONG_BASE_URL'], first.code)}")
@@ -64,6 +70,7 @@ def serve(host: str, port: int, workers: int) -> None:
         def setup(self, cfg: Any) -> None:
             super().setup(cfg)
             logs.protect_gunicorn(self.error_log)
+            logs.protect_gunicorn_access(self.access_log)
 
     class _Server(BaseApplication):
         def load_config(self) -> None:

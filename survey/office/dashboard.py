@@ -15,8 +15,9 @@ from hailong.forms.questionnaire import KINDS
 from .. import transaction
 from ..services import audit
 from ..services import dashboard as results
+from ..services import pakn as pakn_svc
 from . import bp
-from .access import ANYONE, STAFF, require_point, roles_required, scope, user, visible_points
+from .access import ANYONE, STAFF, current_ward, require_point, roles_required, scope, user, visible_points
 from .filters import check_keys, kind_arg, period_arg, period_options, point_arg
 
 
@@ -48,6 +49,15 @@ def _kind_ids(kind: str) -> list[int] | None:
     return [p.id for p in visible_points(kind)] if scope().limited else None
 
 
+def _pakn_numbers(period: Period) -> dict[str, Any] | None:
+    """The period's PAKN numbers for the dashboard: the ward's, or a viewer's unit's (None when it has none)."""
+    found = pakn_svc.stats(current_ward().id, period)
+    account = user()
+    if account.role == "viewer":
+        return next((row for row in found["by_unit"] if row["unit"] and row["unit"] == account.unit), None)
+    return dict(found["totals"])
+
+
 @bp.get("/")
 @roles_required(*ANYONE)
 def dashboard() -> str:
@@ -64,7 +74,7 @@ def dashboard() -> str:
                                          title=_("Chỉ số hài lòng theo yếu tố"))),
         trend_svg=svg(charts.trend_line(trend, target=goal, title=_("Chỉ số hài lòng chung qua các quý"))),
         prev={e["code"]: e for e in result["previous"]["elements"]},
-        limited=scope().limited, can_report=user().role in STAFF,
+        limited=scope().limited, can_report=user().role in STAFF, pakn=_pakn_numbers(period),
     )
 
 

@@ -23,7 +23,7 @@ from ..services import points as point_svc
 from ..services import questionnaires as qsvc
 from ..services import responses as response_svc
 from ..services import tokens as token_svc
-from . import bp, pages, posted
+from . import bp, pages, pakn, posted
 
 Page = str | tuple[str, int] | Response
 
@@ -141,8 +141,10 @@ def _submit(point: ServicePoint, old_code: bool, version: QuestionnaireVersion, 
         response_svc.submit(draft, token)
     except token_svc.TokenUsed:
         return _token_page(token_svc.TokenState.USED)
-    # The request's one commit follows this view (survey/transaction.py): the thank-you leaves only once stored.
-    done = redirect(url_for(".thanks", code=point.code), code=303)
+    # Any statement rated 1 or 2: the thank-you page offers the PAKN form prominently (a flag in the query only).
+    scores = [answers.get(s.code) for s in q.statements]
+    low = any(isinstance(v, int) and 1 <= v <= 2 for v in scores)
+    done = redirect(url_for(".thanks", code=point.code, low=1 if low else None), code=303)
     if token is None:
         antiabuse.remember(done, point.id, seen, now)
     return done
@@ -201,6 +203,8 @@ def _render_form(form: FlaskForm, q: Questionnaire, point: ServicePoint, locale:
 @bp.errorhandler(429)
 def refused(e: HTTPException) -> Page:
     """Over the rate limit: the form again with every answer kept, so nothing typed is lost, to send shortly."""
+    if request.endpoint == "respond.pakn_form":
+        return pakn.refused(e)
     code = (request.view_args or {}).get("code")
     point = None
     if request.method == "POST" and isinstance(code, str):
@@ -232,11 +236,12 @@ def _blank_form(point: ServicePoint, version: QuestionnaireVersion, q: Questionn
 @bp.route("/s/<code>/cam-on")
 def thanks(code: str) -> str:
     # The same for every citizen of a point: kept a minute, so a rename shows within a minute.
-    key = ("thanks", code, str(get_locale() or "vi"))
+    low = request.args.get("low") == "1"
+    key = ("thanks", code, str(get_locale() or "vi"), low)
     page = pages.kept(key, max_age=60)
     if page is None:
         point = point_svc.find_active(code) or point_svc.find_retired(code)
         if point is None:
             abort(404)
-        page = pages.keep(key, render_template("respond/thanks.html", point=point))
+        page = pages.keep(key, render_template("respond/thanks.html", point=point, low=low))
     return page

@@ -11,13 +11,17 @@ from .points import point_url, qr_svg
 
 
 def render_pdf(points: list[ServicePoint], base_url: str) -> bytes:
-    """One A4 page per point: ward, point name, QR code, short URL and one line of instructions."""
+    """One A4 page per point: ward, point name, QR code, short URL, one line of instructions, and the PAKN form's QR."""
     from weasyprint import HTML
 
     items = []
     for p in points:
         url = point_url(base_url, p.code)
         svg = base64.b64encode(qr_svg(url)).decode("ascii")
-        items.append({"point": p, "url": url, "qr": f"data:image/svg+xml;base64,{svg}"})
+        # The point's PAKN form, under the survey's code (a smaller QR of its own).
+        pakn_url = f"{url}/phan-anh"
+        pakn_svg = base64.b64encode(qr_svg(pakn_url)).decode("ascii")
+        items.append({"point": p, "url": url, "qr": f"data:image/svg+xml;base64,{svg}", "pakn_url": pakn_url,
+                      "pakn_qr": f"data:image/svg+xml;base64,{pakn_svg}"})
     html = render_template("posters/posters.html", items=items)
     return HTML(string=html).write_pdf()

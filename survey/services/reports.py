@@ -30,7 +30,7 @@ from ..models import (
     Setting,
     Submission,
 )
-from . import patterns, stats
+from . import pakn, patterns, stats
 from . import questionnaires as qsvc
 from .periods import within
 
@@ -92,6 +92,8 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     lowest = rp.lowest_statements(results)
     sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]]) for r in results]
     org = _organisation()
+    # The same function as `hailong pakn stats`: the report's PAKN numbers equal the command's.
+    pakn_numbers = pakn.stats(org.id, period, kind) if org is not None else None
     cfg = current_app.config
     ward = org.name if org else cfg["HAILONG_WARD_NAME"]
     province = org.province if org else cfg["HAILONG_PROVINCE"]
@@ -137,6 +139,7 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
         "kind_titles": {k: kind_name(k, form="title") for k in KINDS},
         "kind_short": {k: kind_name(k, form="short") for k in KINDS},
         "kind_names": {k: kind_name(k, form="in_sentence") for k in KINDS},
+        "pakn": pakn_numbers,
     }
 
 

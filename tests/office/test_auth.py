@@ -17,7 +17,8 @@ from hailong.survey.services import users as user_svc
 from tests.fixtures.office import PASSWORDS, sign_in, token
 from tests.fixtures.pages import csrf_of
 
-SAMPLE_ARGS = {"point_id": 1, "response_id": 1, "user_id": 1, "code": "staff", "fmt": "svg", "action": "unlock"}
+SAMPLE_ARGS = {"point_id": 1, "response_id": 1, "user_id": 1, "code": "staff", "fmt": "svg", "action": "unlock",
+               "item_id": 1, "part": "day"}
 
 
 def _office_rules(app: Flask, method: str) -> list[str]:

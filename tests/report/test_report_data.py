@@ -230,3 +230,17 @@ def test_statement_counts_of_negative_bigint_masks() -> None:
     codes = tuple(f"e.s{i}" for i in range(64))
     top = -(1 << 63)  # bit 63 set, stored as a signed BIGINT
     assert indices.statement_counts([(codes, top, top, 3)]) == {"e.s63": {5: 3, 1: 0}}
+
+
+@pytest.mark.parametrize(
+    ("raw", "names", "shown"),
+    [
+        ("Tôi là Nguyễn Văn An, CMND 123 456 789.", ["Nguyễn Văn An"], "Tôi là [đã ẩn], CMND [đã ẩn]."),
+        ("Ông văn an phản ánh", ["Nguyễn Văn An"], "Ông [đã ẩn] phản ánh"),
+        ("Phường An Tường", ["Nguyễn Văn An"], "Phường An Tường"),
+        ("Chị Lan nói", ["Lan"], "Chị [đã ẩn] nói"),
+        ("Hoa hồng", ["", "  "], "Hoa hồng"),
+    ],
+)
+def test_names_given_are_masked_as_whole_words(raw: str, names: list[str], shown: str) -> None:
+    assert rp.mask_personal(raw, names) == shown
