@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "HAILONG_WARD_NAME": "Phường An Tường",
     "HAILONG_PROVINCE": "Tuyên Quang",
     "HAILONG_PROXY_HOPS": "0",
+    # str, read into a tuple of origins: the sites that may show the /cong-khai/nhung widget in a frame
+    # ("https://antuong.tuyenquang.gov.vn https://portal.example.vn", spaces or commas); empty: none may.
+    "HAILONG_EMBED_ORIGINS": "",
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
     "BABEL_DEFAULT_LOCALE": "vi",
@@ -56,7 +59,11 @@ ENV_KEYS = (
     "HAILONG_RATELIMIT_SUBMIT",
     "HAILONG_MIN_FILL_SECONDS",
     "HAILONG_STATS_WORKERS",
+    "HAILONG_EMBED_ORIGINS",
 )
+
+#: An origin a frame-ancestors directive can name: scheme, host (optionally "*." for subdomains), port.
+ORIGIN_RE = re.compile(r"https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?")
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -78,6 +85,21 @@ def _whole_number(cfg: dict[str, Any], key: str) -> int:
         raise ConfigError(_("%(name)s phải là một số nguyên từ 0 trở lên, không phải “%(value)s”.",
                             name=key, value=text[:40]))
     return int(text)
+
+
+def _origins(cfg: dict[str, Any], key: str) -> tuple[str, ...]:
+    """A list of web origins (spaces or commas between them), or a ConfigError naming its variable."""
+    value = cfg[key]
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[\s,]+", str(value))
+    origins = []
+    for item in (str(i).strip().rstrip("/") for i in items):
+        if not item:
+            continue
+        if not ORIGIN_RE.fullmatch(item):
+            raise ConfigError(_("%(name)s: “%(value)s” không phải một địa chỉ gốc như https://phuong.example.gov.vn "
+                                "(chỉ giao thức, tên miền và cổng, không có đường dẫn).", name=key, value=item[:80]))
+        origins.append(item.lower())
+    return tuple(origins)
 
 
 def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -109,6 +131,7 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
     cfg["HAILONG_PROXY_HOPS"] = _whole_number(cfg, "HAILONG_PROXY_HOPS")
+    cfg["HAILONG_EMBED_ORIGINS"] = _origins(cfg, "HAILONG_EMBED_ORIGINS")
     cfg["RATELIMIT_STORAGE_URI"] = cfg["HAILONG_REDIS_URL"] or "memory://"
     cfg["HAILONG_BASE_URL"] = str(cfg["HAILONG_BASE_URL"]).rstrip("/")
     return cfg
