@@ -84,10 +84,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import errors, security
     from .office import bp as office_bp
+    from .public import bp as public_bp
     from .respond import bp as respond_bp
 
     app.register_blueprint(respond_bp)
     app.register_blueprint(office_bp, url_prefix="/office")
+    app.register_blueprint(public_bp)
     errors.register(app)
     security.register(app)
 
