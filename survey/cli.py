@@ -25,7 +25,7 @@ from .commands.base import OUT_FILE, BadInput, CommandFailed, output_file
 from .config import ConfigError
 from .extensions import db
 from .models import Submission
-from .services import audit, spreadsheet, stats
+from .services import audit, publication, spreadsheet, stats
 from .services import demo as demo_svc
 from .services import points as point_svc
 from .services import questionnaires as qsvc
@@ -102,6 +102,8 @@ def init(demo: bool) -> None:
             latest = {v.kind: v for v in sorted(versions, key=lambda v: v.version)}
             pairs = {kind: (v, qsvc.definition(v)) for kind, v in latest.items()}
             added = demo_svc.generate(points, pairs, datetime.now(TZ).date())
+        # The demo shows the public results page (/cong-khai); a real ward's admin turns it on in the office.
+        publication.publish_all(org.id, "cli")
     db.session.commit()
     click.echo(f"Database ready: {len(versions)} questionnaire version(s), ward {org.name}.")
     if demo:
