@@ -7,7 +7,9 @@ Whatever comes in, the answer is never a 500, and a rejected request (4xx) store
 from __future__ import annotations
 
 import io
+import random
 import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -21,8 +23,11 @@ from sqlalchemy import func, select
 from hailong.survey import create_app
 from hailong.survey.extensions import db
 from hailong.survey.models import Answer, Organisation, RetiredCode, ServicePoint, Submission, Token, User
+from hailong.survey.services import demo as demo_svc
 from hailong.survey.services import points as point_svc
+from hailong.survey.services import publication
 from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services import responses as response_svc
 from hailong.survey.services import tokens as token_svc
 from hailong.survey.services import users as user_svc
 from tests.conftest import CSRF_RE
@@ -48,7 +53,8 @@ KNOWN_FIELDS = sorted(
     {code.replace(".", "__") for q in qsvc.bundled().values() for code in q.all_codes()}
     | {"csrf_token", "submission_key", "started", "website", "t", "lang", "username", "password", "role", "unit",
        "name", "code", "kind", "active", "note", "reason", "next", "period", "point", "format", "q", "page",
-       "handled", "new_password", "confirm"}
+       "handled", "new_password", "confirm", "onestop-enabled", "onestop-live", "onestop-min_n",
+       "health-min_n", "education-enabled"}
 )
 #: Control characters (NUL, U+0001, U+000B, C1, DEL), bare CR and a correctly encoded U+FFFD.
 CONTROLS = st.sampled_from(["\x00", "\x01", "\x0b", "\x1b", "\x7f", "\x85", "\x9f", "\r", "\ufffd"])
@@ -92,6 +98,14 @@ def world(app: Flask) -> dict[str, Any]:
         points = point_svc.ensure_demo_points(org)
         token_svc.issue(points[0], 2)
         user_svc.create("fuzzadmin", ADMIN_PASSWORD, "admin")
+        # The public pages show figures: every kind published, one point over the minimum n.
+        publication.publish_all(org.id, "fuzz")
+        version = qsvc.latest_version("onestop")
+        rng = random.Random(7)
+        response_svc.write_many([
+            response_svc.Draft(point=points[0], version=version, submitted_at=datetime.now(UTC),
+                               answers=demo_svc.synthetic_answers(rng, qsvc.definition(version), 4.2))
+            for _ in range(35)])
         db.session.commit()
     app.config["HAILONG_RATELIMIT_SUBMIT"] = "100000 per minute"
     anonymous, admin = app.test_client(), app.test_client()
