@@ -31,7 +31,7 @@ from hailong.analysis import charts
 from hailong.analysis.periods import TZ
 from hailong.analysis.report import fmt_ci, fmt_int, fmt_num, fmt_pct
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Organisation
 from ..security import CSP, embed_csp
 from ..services import publication, snapshots, spreadsheet
@@ -108,6 +108,16 @@ def _ward_id() -> int:
     return int(found)
 
 
+#: Served from the snapshot's stored bytes: nothing a visit does is worth counting against a rate limit, and the
+#: limiter's per-request bookkeeping would cost more than serving the page (a reverse proxy shields the site).
+CACHED_ENDPOINTS = frozenset({"public.results", "public.widget", "public.data_json", "public.data_csv"})
+
+
+@limiter.request_filter
+def _not_limited() -> bool:
+    return request.endpoint in CACHED_ENDPOINTS
+
+
 @bp.get("/cong-khai")
 def results() -> Response:
     return _serve("page")
@@ -141,7 +151,7 @@ def _cors_preflight(response: Response) -> Response:
 def _serve(variant: str) -> Response:
     lang = "en" if variant in ("page", "widget") and request.args.get("lang") == "en" else "vi"
     try:
-        entry = _cache().get(_ward_id())
+        entry, job = _cache().get_deferred(_ward_id())
     except (Unavailable, SQLAlchemyError):
         db.session.rollback()
         return _unavailable(variant, lang)
@@ -150,7 +160,17 @@ def _serve(variant: str) -> Response:
     if body is None:
         body = _body(variant, RENDER[variant](entry, lang))
         entry.rendered[key] = body
-    return _send(body, variant, entry.degraded)
+    response = _send(body, variant, entry.degraded)
+    if job is not None:
+        # Recompute once this visitor has the page: the server calls it after sending the body.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def refresh() -> None:
+            with app.app_context():
+                job()
+
+        response.call_on_close(refresh)
+    return response
 
 
 def _body(variant: str, raw: bytes) -> Body:

@@ -10,9 +10,13 @@ Three layers:
 * a single-flight lock (Redis SET NX, or a conditional UPDATE of the table's row): one process recomputes; the
   others keep serving the copy they have, or (a process with no copy at all) wait a few seconds for it.
 
-A snapshot is not recomputed before it is MIN_AGE_SECONDS old, so a busy ward costs one recompute per
-MIN_AGE_SECONDS at most; a new response is therefore shown within CHECK_SECONDS + MIN_AGE_SECONDS plus the time
-to compute (well under the minute the page promises, with the pages' max-age of PUBLIC_MAX_AGE on top).
+The process that takes the lock serves its current copy and recomputes after the response is sent (the view
+runs the job when the server closes the response), as long as that copy was known current less than
+DEFER_SECONDS ago; a copy older than that (a page nobody visited for a while) is recomputed before answering.
+A snapshot is not recomputed before it is MIN_AGE_SECONDS old, or twice the time its computation took, so a busy
+ward costs one recompute per spacing at most. A new response is therefore shown within CHECK_SECONDS + the
+spacing + the time to compute: about 20 s for a ward's figures that take well under a second, plus the pages'
+max-age of PUBLIC_MAX_AGE in a browser or proxy.
 
 If the database cannot be read, the last good copy is served and marked as such; without any copy the caller
 gets `Unavailable` (never a partial page). The clock is a parameter so tests can move time instead of sleeping.
@@ -46,6 +50,9 @@ CHECK_SECONDS = 5.0
 MIN_AGE_SECONDS = 15.0
 #: Even when nothing seen has changed (a change no audit event records), a copy is recomputed after this.
 MAX_AGE_SECONDS = 3600.0
+#: A copy known current at most this long ago is served while a recompute runs after the response; an older one
+#: (a page nobody visited for a while) is recomputed before answering, so no visitor sees figures a minute behind.
+DEFER_SECONDS = 30.0
 #: A recompute lock is given up after this (a worker killed while computing does not block the others).
 LOCK_SECONDS = 120.0
 #: A process with no copy at all waits this long for another process's recompute before computing itself.
@@ -69,8 +76,14 @@ class Entry:
     marks: Marks
     computed: float  # clock seconds when the snapshot was computed
     checked: float  # clock seconds of the last freshness check
+    verified: float  # clock seconds when the snapshot was last known to be current
     degraded: bool = False  # the database could not be read at the last check: this is the last good copy
     rendered: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def spacing(self) -> float:
+        """Seconds before this snapshot may be recomputed: MIN_AGE_SECONDS, or twice what computing it took."""
+        return max(MIN_AGE_SECONDS, 2.0 * float(self.snapshot.get("compute_seconds") or 0.0))
 
     @property
     def key(self) -> str:
@@ -79,7 +92,8 @@ class Entry:
 
     @classmethod
     def of(cls, snapshot: Snapshot, checked: float = float("-inf")) -> Entry:
-        return cls(snapshot, Marks.from_dict(snapshot["marks"]), computed_at(snapshot).timestamp(), checked)
+        computed = computed_at(snapshot).timestamp()
+        return cls(snapshot, Marks.from_dict(snapshot["marks"]), computed, checked, computed)
 
 
 class Store(Protocol):
@@ -210,6 +224,7 @@ class _Guarded:
 
 
 Compute = Callable[[int, datetime, Marks], Snapshot]
+Job = Callable[[], None]
 Probe = Callable[[int, "Marks | None", datetime], Marks]
 
 
@@ -241,62 +256,90 @@ class SnapshotCache:
         return datetime.fromtimestamp(seconds, UTC)
 
     def get(self, ward_id: int) -> Entry:
-        """The ward's figures to serve now: this process's copy while it is checked fresh, else refreshed."""
+        """The ward's figures to serve now, recomputed here and now if they are due (see `get_deferred`)."""
+        entry, job = self.get_deferred(ward_id)
+        if job is None:
+            return entry
+        job()
+        return self._entries[ward_id]
+
+    def get_deferred(self, ward_id: int) -> tuple[Entry, Job | None]:
+        """The figures to serve now and, when they are due for a recompute, the job that does it.
+
+        The caller serves the entry at once and runs the job after its response is sent (stale while
+        revalidating), so no visitor waits for a recompute except the very first one of a process that has no
+        copy at all (that one is computed before returning). The job holds the single-flight lock until it ends.
+        """
         entry = self._entries.get(ward_id)
         if entry is not None and self.clock() - entry.checked < CHECK_SECONDS:
-            return entry
+            return entry, None
         lock = self._lock_for(ward_id)
         # Another thread of this process is already checking: its copy is at most one check old, serve it.
         if not lock.acquire(blocking=entry is None):
             assert entry is not None
-            return entry
+            return entry, None
         try:
             entry = self._entries.get(ward_id)
             if entry is not None and self.clock() - entry.checked < CHECK_SECONDS:
-                return entry
-            fresh = self._refresh(ward_id, entry, self.clock())
+                return entry, None
+            fresh, job = self._refresh(ward_id, entry, self.clock())
             self._entries[ward_id] = fresh
-            return fresh
+            return fresh, job
         finally:
             lock.release()
 
-    def _refresh(self, ward_id: int, entry: Entry | None, now: float) -> Entry:
+    def _refresh(self, ward_id: int, entry: Entry | None, now: float) -> tuple[Entry, Job | None]:
         if entry is None and (shared := self.store.load(ward_id)) is not None:
             entry = Entry.of(shared)
         try:
             wanted = self.probe(ward_id, entry.marks if entry else None, self._at(now))
         except SQLAlchemyError as exc:
             _rollback()
-            return self._last_good(entry, now, exc)
+            return self._last_good(entry, now, exc), None
         if entry is not None and entry.marks.covers(wanted) and now - entry.computed < MAX_AGE_SECONDS:
             return replace(entry, marks=replace(entry.marks, through=max(entry.marks.through, wanted.through)),
-                           checked=now, degraded=False)
+                           checked=now, verified=now, degraded=False), None
         if entry is not None:
             shared = self.store.load(ward_id)
             if shared is not None:
                 other = Entry.of(shared, checked=now)
                 if other.computed > entry.computed and other.marks.covers(wanted):
-                    return other
-            if now - entry.computed < MIN_AGE_SECONDS:
-                return replace(entry, checked=now, degraded=False)  # recomputed at a check once old enough
+                    return other, None
+            if now - entry.computed < entry.spacing:
+                return replace(entry, checked=now, degraded=False), None  # recomputed once old enough
         locked = self.store.lock(ward_id, self._at(now), LOCK_SECONDS)
-        if not locked:
-            if entry is not None:
-                return replace(entry, checked=now, degraded=False)  # another process is recomputing
-            waited = self._wait_for_other(ward_id, wanted)
-            if waited is not None:
-                return waited
+        if entry is not None:
+            kept = replace(entry, checked=now, degraded=False)
+            if not locked:
+                return kept, None  # another process is recomputing
+            if now - entry.verified <= DEFER_SECONDS:
+                # Known current a moment ago: serve it while the job recomputes after this response.
+                return kept, lambda: self._install(ward_id, self._recompute(ward_id, kept, wanted, locked, now))
+        elif not locked and (waited := self._wait_for_other(ward_id, wanted)) is not None:
+            return waited, None
+        # No copy, or one not known current for a while (a quiet page): this visitor waits for fresh figures.
+        return self._recompute(ward_id, entry, wanted, locked, now), None
+
+    def _install(self, ward_id: int, entry: Entry) -> None:
+        current = self._entries.get(ward_id)
+        if current is None or entry.computed >= current.computed:
+            self._entries[ward_id] = entry
+
+    def _recompute(self, ward_id: int, entry: Entry | None, wanted: Marks, locked: bool, probed: float) -> Entry:
+        """Compute, share and return a new entry (or the last good one if computing fails); releases the lock."""
+        started = time.perf_counter()
         try:
-            snapshot = self.compute(ward_id, self._at(now), wanted)
+            snapshot = self.compute(ward_id, self._at(self.clock()), wanted)
         except Exception as exc:
             _rollback()
-            return self._last_good(entry, now, exc)
+            return self._last_good(entry, self.clock(), exc)
         finally:
             if locked:
                 self.store.unlock(ward_id)
+        snapshot["compute_seconds"] = round(time.perf_counter() - started, 3)
         self.computed += 1
         self.store.save(ward_id, snapshot)
-        return Entry(snapshot, wanted, computed_at(snapshot).timestamp(), now)
+        return Entry(snapshot, wanted, computed_at(snapshot).timestamp(), self.clock(), probed)
 
     def _wait_for_other(self, ward_id: int, wanted: Marks) -> Entry | None:
         """A process without any copy: wait for the process holding the lock to save its snapshot."""

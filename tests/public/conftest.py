@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from hailong.analysis.periods import TZ
 from hailong.survey.extensions import db as _db
@@ -125,3 +126,20 @@ def world(app: Flask, clock: Clock, add: Callable[..., list[int]], publish: Call
     add("th-an-tuong", 40, Q3_DAY, seed=7, mood=4.6, comment=PRIVATE)
     publish(onestop=(True, True, 30), health=(True, True, 30), education=(False, True, 30))
     return {"now": NOW}
+
+
+class SentClient(FlaskClient):
+    """A test client that reads and closes each response, as a server does after sending it.
+
+    Closing runs what a view left for after the response (the deferred recompute of the public figures).
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = SentClient
+    return app.test_client()

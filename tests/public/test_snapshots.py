@@ -246,3 +246,50 @@ def test_now_is_read_from_the_clock(app: Flask, world: Any, clock: Clock) -> Non
     with app.app_context():
         entry = worker.get(ward)
     assert datetime.fromisoformat(entry.snapshot["computed_at"]) == NOW
+
+
+def test_a_visited_page_is_recomputed_after_the_response(app: Flask, world: Any, clock: Clock,
+                                                         add: Callable[..., Any]) -> None:
+    ward = _ward(app)
+    worker = _worker(app, DatabaseStore(), clock)
+    with app.app_context():
+        first = worker.get(ward)
+        clock.advance(snapshots.MIN_AGE_SECONDS)
+        assert worker.get_deferred(ward)[1] is None  # checked: still current
+        add("mc-1", 1, Q4_DAY, seed=43)
+        clock.advance(snapshots.CHECK_SECONDS)
+        served, job = worker.get_deferred(ward)
+        assert served.snapshot == first.snapshot and job is not None  # this visitor does not wait
+        assert worker.get_deferred(ward) == (served, None)  # nor the next ones while the job runs
+        job()
+        assert worker.computed == 2
+        clock.advance(0.5)
+        fresh, again = worker.get_deferred(ward)
+    assert again is None and fresh.marks.ward_response > first.marks.ward_response
+
+
+def test_a_quiet_page_is_recomputed_before_answering(app: Flask, world: Any, clock: Clock,
+                                                     add: Callable[..., Any]) -> None:
+    ward = _ward(app)
+    worker = _worker(app, DatabaseStore(), clock)
+    with app.app_context():
+        first = worker.get(ward)
+        add("mc-1", 1, Q4_DAY, seed=44)
+        clock.advance(snapshots.DEFER_SECONDS + 1)  # nobody looked since
+        fresh, job = worker.get_deferred(ward)
+    assert job is None and fresh.marks.ward_response > first.marks.ward_response
+
+
+def test_a_slow_recompute_is_spaced_out(app: Flask, world: Any, clock: Clock, add: Callable[..., Any]) -> None:
+    ward = _ward(app)
+    worker = _worker(app, DatabaseStore(), clock)
+    with app.app_context():
+        first = worker.get(ward)
+        first.snapshot["compute_seconds"] = 25.0  # as on a very large ward
+        assert first.spacing == 50.0
+        add("mc-1", 1, Q4_DAY, seed=45)
+        for _ in range(9):
+            clock.advance(snapshots.CHECK_SECONDS)
+            assert worker.get(ward).snapshot is first.snapshot  # fewer than 50 s: not yet
+        clock.advance(snapshots.CHECK_SECONDS + 1)
+        assert worker.get(ward).marks.ward_response > first.marks.ward_response
