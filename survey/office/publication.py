@@ -14,7 +14,7 @@ from ..extensions import db
 from ..services import publication
 from . import bp
 from .access import ADMIN, current_ward, roles_required, user
-from .filters import check_keys
+from .filters import check_keys, kind_label
 
 
 def _page(status: int = 200, error: str | None = None, form: Any = None) -> tuple[str, int]:
@@ -37,12 +37,15 @@ def publication_settings() -> tuple[str, int]:
 def publication_save() -> Response | tuple[str, int]:
     ward = current_ward()
     form = request.form
+    wanted = []
+    for kind in KINDS:
+        try:
+            min_n = publication.parse_min_n(form.get(f"{kind}-min_n", ""))
+        except publication.PublicationError as exc:
+            return _page(400, f"{kind_label(kind)}: {exc}", form)
+        wanted.append(publication.KindSetting(kind, form.get(f"{kind}-enabled") == "1",
+                                              form.get(f"{kind}-live") == "1", min_n))
     try:
-        wanted = [
-            publication.KindSetting(kind, form.get(f"{kind}-enabled") == "1", form.get(f"{kind}-live") == "1",
-                                    publication.parse_min_n(form.get(f"{kind}-min_n", "")))
-            for kind in KINDS
-        ]
         changed = publication.update_settings(ward.id, user().username, wanted)
     except publication.PublicationError as exc:
         db.session.rollback()

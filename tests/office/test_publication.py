@@ -66,7 +66,7 @@ def test_a_minimum_below_ten_or_not_a_number_is_refused(app: Flask, login: Any, 
                                                       "csrf_token": token(client, "/office/cong-khai")})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Số phiếu tối thiểu" in html and 'role="alert"' in html
+    assert "Y tế: Số phiếu tối thiểu" in html and 'role="alert"' in html
     assert not any(s.enabled for s in _settings(app).values())  # nothing saved, not even the valid kinds
     assert _audit(app) == []
 

@@ -46,7 +46,7 @@ def test_without_origins_the_widget_refuses_frames_too(app: Flask, client: Flask
 
 
 def test_the_widget_is_small_and_self_contained(client: FlaskClient, world: Any) -> None:
-    response = client.get("/cong-khai/nhung", headers={"Accept-Encoding": "gzip"})
+    response = client.get("/cong-khai/nhung", headers={"Accept-Encoding": "gzip", "Host": "evil.example"})
     raw = gzip.decompress(response.get_data())
     html = raw.decode()
     assert len(raw) < 2048 and len(response.get_data()) < 1024, (len(raw), len(response.get_data()))
@@ -54,7 +54,8 @@ def test_the_widget_is_small_and_self_contained(client: FlaskClient, world: Any)
     # Its only style is the inline one the CSP allows by hash.
     assert html.count("<style>") == 1 and f"<style>{WIDGET_CSS}</style>" in html
     assert "stylesheet" not in html
-    assert re.search(r'<a href="http://localhost/cong-khai" target="_blank" rel="noopener">', html)
+    # The link is built from HAILONG_BASE_URL, never from the request's Host: the widget is rendered once for all.
+    assert '<a href="https://hailong.example/cong-khai" target="_blank" rel="noopener">' in html
     assert "Hành chính công" in html and "Y tế" in html and "%" in html
 
 
