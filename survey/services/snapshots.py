@@ -11,7 +11,7 @@ Three layers:
   others keep serving the copy they have, or (a process with no copy at all) wait a few seconds for it.
 
 The process that takes the lock serves its current copy and recomputes after the response is sent (the view
-runs the job when the server closes the response), as long as that copy was known current less than
+runs the job when the server closes the response), as long as that copy was checked or computed less than
 DEFER_SECONDS ago; a copy older than that (a page nobody visited for a while) is recomputed before answering.
 A snapshot is not recomputed before it is MIN_AGE_SECONDS old, or twice the time its computation took, so a busy
 ward costs one recompute per spacing at most. A new response is therefore shown within CHECK_SECONDS + the
@@ -50,8 +50,8 @@ CHECK_SECONDS = 5.0
 MIN_AGE_SECONDS = 15.0
 #: Even when nothing seen has changed (a change no audit event records), a copy is recomputed after this.
 MAX_AGE_SECONDS = 3600.0
-#: A copy known current at most this long ago is served while a recompute runs after the response; an older one
-#: (a page nobody visited for a while) is recomputed before answering, so no visitor sees figures a minute behind.
+#: A copy checked (or computed) at most this long ago is served while a recompute runs after the response; an older
+#: one (a page nobody visited for a while) is recomputed before answering, so a quiet page never shows old figures.
 DEFER_SECONDS = 30.0
 #: A recompute lock is given up after this (a worker killed while computing does not block the others).
 LOCK_SECONDS = 120.0
@@ -312,8 +312,8 @@ class SnapshotCache:
             kept = replace(entry, checked=now, degraded=False)
             if not locked:
                 return kept, None  # another process is recomputing
-            if now - entry.verified <= DEFER_SECONDS:
-                # Known current a moment ago: serve it while the job recomputes after this response.
+            if now - max(entry.checked, entry.verified) <= DEFER_SECONDS:
+                # A page being visited: serve this copy while the job recomputes after this response.
                 return kept, lambda: self._install(ward_id, self._recompute(ward_id, kept, wanted, locked, now))
         elif not locked and (waited := self._wait_for_other(ward_id, wanted)) is not None:
             return waited, None
