@@ -448,3 +448,42 @@ class PaknMail(db.Model):  # type: ignore[name-defined]
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- public ---
+
+
+class PublicSetting(db.Model):  # type: ignore[name-defined]
+    """What a ward publishes on /cong-khai for one kind of service; no row means nothing is published."""
+
+    __tablename__ = "public_settings"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "kind"),
+        CheckConstraint("kind IN ('onestop', 'health', 'education')", name="kind"),
+        # Fewer than 10 answers is not a figure to publish, whatever an admin types.
+        CheckConstraint("min_n >= 10", name="min_n"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True: the current quarter is shown as it fills ("tạm tính"); False: closed quarters only.
+    live: Mapped[bool] = mapped_column(Boolean, default=True)
+    min_n: Mapped[int] = mapped_column(Integer, default=30)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class PublicSnapshot(db.Model):  # type: ignore[name-defined]
+    """The last published figures of a ward, shared by every worker when there is no Redis (a cache, not a record).
+
+    `locked_until` is the single-flight lock: the worker that sets it recomputes, the others serve this copy.
+    """
+
+    __tablename__ = "public_snapshots"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    # What the figures were computed from ("<ward's last response id>:<last audit event id>:<local date>").
+    fingerprint: Mapped[str] = mapped_column(String(120), default="")
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payload: Mapped[str | None] = mapped_column(Text)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, BeforeValidator, Field, HttpUrl, SecretStr, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PREFIX = "HAILONG_"
 DEFAULT_SUBMIT_LIMIT = "400 per minute;3000 per hour"
@@ -89,6 +89,23 @@ def _smtp_url(url: str) -> str:
     if not re.match(r"(smtp|smtps|smtp\+starttls)://[^/?#\s]+", url):
         raise ValueError("not an SMTP URL")
     return url
+
+
+#: An origin a frame-ancestors directive can name: scheme, host (optionally "*." for subdomains), port.
+ORIGIN_RE = re.compile(r"https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?")
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    """Web origins separated by spaces or commas (a list is taken as it is), lower-cased, without a final "/"."""
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[\s,]+", str(value))
+    origins = []
+    for item in (str(i).strip().rstrip("/") for i in items):
+        if not item:
+            continue
+        if not ORIGIN_RE.fullmatch(item):
+            raise ValueError("not an origin")
+        origins.append(item.lower())
+    return tuple(origins)
 
 
 def _rate_limits(text: str) -> str:
@@ -238,6 +255,14 @@ class Settings(BaseSettings):
         "20 per minute;200 per day",
         "wrong PAKN tracking codes accepted from one network address (guessing is slowed down)",
         _l("giới hạn theo cú pháp của thư viện limits, ví dụ “20 per minute;200 per day”"))
+
+    embed_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)] = _setting(
+        (),
+        "the sites that may show the public widget `/cong-khai/nhung` in a frame (`frame-ancestors`), spaces or "
+        "commas between them, e.g. `https://antuong.tuyenquang.gov.vn`; every other page refuses frames",
+        _l("các địa chỉ gốc như https://phuong.example.gov.vn (chỉ giao thức, tên miền và cổng), cách nhau bởi dấu "
+           "cách hoặc dấu phẩy"),
+        shown_default="none")
 
     def instance_folder(self) -> Path:
         """The instance folder: HAILONG_INSTANCE_PATH, or the per-user default."""

@@ -7,6 +7,7 @@ Whatever comes in, the answer is never a 500, and a rejected request (4xx) store
 from __future__ import annotations
 
 import io
+import random
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -35,9 +36,12 @@ from hailong.survey.models import (
     Token,
     User,
 )
+from hailong.survey.services import demo as demo_svc
 from hailong.survey.services import pakn as pakn_svc
 from hailong.survey.services import points as point_svc
+from hailong.survey.services import publication
 from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services import responses as response_svc
 from hailong.survey.services import tokens as token_svc
 from hailong.survey.services import users as user_svc
 from tests.fixtures.pages import CSRF_RE
@@ -68,7 +72,8 @@ KNOWN_FIELDS = sorted(
        # PAKN: the citizen form, tracking, the office's actions and settings.
        "category", "text", "contact_name", "contact_phone", "contact_email", "consent", "form_key", "rating",
        "agency", "due_on", "reply", "question", "channel", "received_on", "day", "working", "days", "email",
-       "digest_all", "status", "due", "id", "moi", "low"}
+       "digest_all", "status", "due", "id", "moi", "low",
+       "onestop-enabled", "onestop-live", "onestop-min_n", "health-min_n", "education-enabled"}
 )
 #: Control characters (NUL, U+0001, U+000B, C1, DEL), bare CR and a correctly encoded U+FFFD.
 CONTROLS = st.sampled_from(["\x00", "\x01", "\x0b", "\x1b", "\x7f", "\x85", "\x9f", "\r", "\ufffd"])
@@ -126,6 +131,14 @@ def world(app: Flask) -> dict[str, Any]:
                 pakn_svc.assign(item, actor, "motcua")
             if step >= 3:
                 pakn_svc.save_draft(item, actor, "Trả lời", submit=True)
+        # The public pages show figures: every kind published, one point over the minimum n.
+        publication.publish_all(org.id, "fuzz")
+        version = qsvc.latest_version("onestop")
+        rng = random.Random(7)
+        response_svc.write_many([
+            response_svc.Draft(point=points[0], version=version, submitted_at=datetime.now(UTC),
+                               answers=demo_svc.synthetic_answers(rng, qsvc.definition(version), 4.2))
+            for _ in range(35)])
         db.session.commit()
     app.config["HAILONG_RATELIMIT_SUBMIT"] = "100000 per minute"
     anonymous, admin = app.test_client(), app.test_client()

@@ -116,3 +116,19 @@ def test_pakn_migration_down_and_up(app: Flask) -> None:
         upgrade(directory=directory)
         assert set(inspect(_db.engine).get_table_names()) >= PAKN_TABLES
         assert _drift(PAKN_TABLES) == []
+
+
+def test_public_migration_down_and_up(app: Flask) -> None:
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        tables = {"public_settings", "public_snapshots"}
+        assert _drift(tables) == []
+        downgrade(directory=directory, revision="0004_pakn")
+        assert not tables & set(inspect(_db.engine).get_table_names())
+        upgrade(directory=directory)
+        assert tables <= set(inspect(_db.engine).get_table_names())
+        assert _drift(tables) == []
+        with _db.engine.begin() as conn:
+            ward = conn.execute(text("SELECT id FROM organisations")).scalar()
+            conn.execute(text("INSERT INTO public_settings (organisation_id, kind, enabled, live, min_n, updated_at) "
+                              "VALUES (:w, 'health', :yes, :yes, 30, CURRENT_TIMESTAMP)"), {"w": ward, "yes": True})

@@ -42,6 +42,7 @@ BAD = {
     "HAILONG_PAKN_CONTACT_DAYS": "0",
     "HAILONG_RATELIMIT_PAKN": "0 per minute",
     "HAILONG_RATELIMIT_TRACKING": "mãi mãi",
+    "HAILONG_EMBED_ORIGINS": "https://portal.example.vn/trang",
 }
 #: More values that must be refused, each for a reason a person could get wrong.
 MORE_BAD = [

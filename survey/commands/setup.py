@@ -16,9 +16,10 @@ from hailong.analysis.periods import TZ
 from ..extensions import db
 from ..models import Submission
 from ..services import demo as demo_svc
-from ..services import demo_pakn, pakn
+from ..services import demo_pakn, pakn, publication
 from ..services import points as point_svc
 from ..services import questionnaires as qsvc
+from .base import cli_actor
 
 
 @click.command()
@@ -43,6 +44,8 @@ def init(demo: bool) -> None:
             added = demo_svc.generate(points, pairs, datetime.now(TZ).date())
         db.session.refresh(org)
         pakn_added = demo_pakn.generate(org, datetime.now(TZ).date())
+        # The demo shows the public results page (/cong-khai); a real ward's admin turns it on in the office.
+        publication.publish_all(org.id, cli_actor())
     click.echo(f"Database ready: {len(versions)} questionnaire version(s), ward {org.name}.")
     if demo:
         click.echo(f"Demo: {len(point_svc.all_points())} service points, {added} new responses, "

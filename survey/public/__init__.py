@@ -1,7 +1,7 @@
-"""Public pages that need no sign-in: PAKN tracking (/tra-cuu) and, from the `public` helper, /cong-khai."""
+"""Public pages that need no sign-in: the results page, its widget and open data, and PAKN tracking."""
 
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import tracking  # noqa: E402,F401
+from . import results, tracking  # noqa: E402,F401

@@ -1,0 +1,384 @@
+"""What a ward publishes on /cong-khai: its settings, the published figures as one plain dict, and open data.
+
+The figures (the "snapshot") are computed here from the response patterns with analysis/indices, the same
+functions and the same patterns as `hailong indices`, so the published numbers equal the command's. Nothing below
+a ward's minimum n is put in the snapshot at all: the page, the widget, the JSON and the CSV are all made from it,
+so none of them can show what is not published. No comment, no answer row and no contact detail ever enters it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Connection
+
+from hailong.analysis import indices
+from hailong.analysis.intervals import Pattern
+from hailong.analysis.periods import TZ, Period, quarter, recent_quarters
+from hailong.analysis.targets import target_gap
+from hailong.forms.questionnaire import KINDS, Questionnaire
+
+from ..extensions import db
+from ..models import AuditEvent, Organisation, PublicSetting, ServicePoint, Submission
+from . import audit, patterns
+from . import questionnaires as qsvc
+
+#: Bump when the snapshot's shape changes: a shared copy of another shape is then recomputed, not read.
+SCHEMA = 1
+DEFAULT_MIN_N = 30
+#: The lowest minimum n an admin may set (the database refuses lower too).
+MIN_N_FLOOR = 10
+MIN_N_CEILING = 100_000
+TREND_QUARTERS = 6
+
+
+class PublicationError(ValueError):
+    """A setting an admin asked for cannot be saved; the message is for the admin."""
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindSetting:
+    """Whether a kind is published, whether its current quarter is shown as it fills, and its minimum n."""
+
+    kind: str
+    enabled: bool = False
+    live: bool = True
+    min_n: int = DEFAULT_MIN_N
+
+    def describe(self) -> str:
+        """One line for the audit log, e.g. "health: bật, quý hiện tại, n ≥ 30"."""
+        state = "bật" if self.enabled else "tắt"
+        live = "quý hiện tại" if self.live else "chỉ quý đã kết thúc"
+        return f"{self.kind}: {state}, {live}, n ≥ {self.min_n}"
+
+
+def settings(ward_id: int) -> dict[str, KindSetting]:
+    """Every kind's setting for a ward; a kind without a row is not published (a fresh install publishes nothing)."""
+    rows = db.session.scalars(select(PublicSetting).where(PublicSetting.organisation_id == ward_id))
+    found = {r.kind: KindSetting(r.kind, r.enabled, r.live, r.min_n) for r in rows}
+    return {kind: found.get(kind, KindSetting(kind)) for kind in KINDS}
+
+
+def parse_min_n(text: str) -> int:
+    """The minimum n typed by an admin: a whole number from MIN_N_FLOOR up."""
+    text = text.strip()
+    if not text.isdigit() or len(text) > 6:
+        raise PublicationError(_("Số phiếu tối thiểu phải là một số nguyên từ %(floor)s trở lên.", floor=MIN_N_FLOOR))
+    value = int(text)
+    if value < MIN_N_FLOOR:
+        raise PublicationError(_("Số phiếu tối thiểu không được nhỏ hơn %(floor)s: với ít phiếu hơn, chỉ số dao "
+                                 "động quá nhiều để công bố.", floor=MIN_N_FLOOR))
+    if value > MIN_N_CEILING:
+        raise PublicationError(_("Số phiếu tối thiểu tối đa là %(ceiling)s.", ceiling=f"{MIN_N_CEILING:,}"))
+    return value
+
+
+def update_settings(ward_id: int, actor: str, wanted: Sequence[KindSetting]) -> list[KindSetting]:
+    """Save the settings that changed, each with an audit event; returns the changed ones. The caller commits."""
+    for item in wanted:
+        if item.kind not in KINDS:
+            raise PublicationError(_("Loại dịch vụ không hợp lệ."))
+        if not MIN_N_FLOOR <= item.min_n <= MIN_N_CEILING:
+            raise PublicationError(_("Số phiếu tối thiểu không được nhỏ hơn %(floor)s: với ít phiếu hơn, chỉ số dao "
+                                     "động quá nhiều để công bố.", floor=MIN_N_FLOOR))
+    rows = {r.kind: r for r in db.session.scalars(
+        select(PublicSetting).where(PublicSetting.organisation_id == ward_id))}
+    before = settings(ward_id)
+    changed = []
+    for item in wanted:
+        if before[item.kind] == item and item.kind in rows:
+            continue
+        row = rows.get(item.kind)
+        if row is None:
+            row = PublicSetting(organisation_id=ward_id, kind=item.kind)
+            db.session.add(row)
+        row.enabled, row.live, row.min_n = item.enabled, item.live, item.min_n
+        row.updated_at, row.updated_by = datetime.now(UTC), actor[:80]
+        if before[item.kind] != item:
+            audit.record(actor, "public.settings", f"ward:{ward_id}", f"{before[item.kind].describe()} → "
+                                                                         f"{item.describe()}")
+            changed.append(item)
+    db.session.flush()
+    return changed
+
+
+def publish_all(ward_id: int, actor: str) -> list[KindSetting]:
+    """Publish every kind with the defaults (`hailong init --demo`); kinds already set keep their live/min n."""
+    current = settings(ward_id)
+    return update_settings(ward_id, actor, [
+        KindSetting(kind, True, current[kind].live, current[kind].min_n) for kind in KINDS])
+
+
+# --- what the figures were computed from -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What a snapshot saw: the ward's last response, the last audit event (flags, settings, points) and the day.
+
+    A snapshot is current while no later ward response, no later audit event and no new local day exists.
+    `through` is the newest response id (any ward) known to hold no newer response of this ward.
+    """
+
+    ward_response: int
+    audit_event: int
+    day: str
+    through: int = 0
+
+    def covers(self, other: Marks) -> bool:
+        """True when a snapshot with these marks is at least as new as `other` asks."""
+        return (self.ward_response >= other.ward_response and self.audit_event >= other.audit_event
+                and self.day == other.day)
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.ward_response}:{self.audit_event}:{self.day}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ward_response": self.ward_response, "audit_event": self.audit_event, "day": self.day,
+                "through": self.through}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Marks:
+        return cls(int(data["ward_response"]), int(data["audit_event"]), str(data["day"]), int(data["through"]))
+
+
+#: Responses re-read behind `through` at every check: ids are handed out before commit, so on PostgreSQL a
+#: response can become visible after a higher id did; re-reading a window catches it.
+REREAD = 1000
+
+
+def probe(conn: Connection, ward_id: int, known: Marks | None, now: datetime) -> Marks:
+    """The marks a current snapshot needs, in one query that reads only responses newer than `known.through`."""
+    since = max(0, known.through - REREAD) if known is not None else 0
+    ward_points = select(ServicePoint.id).where(ServicePoint.organisation_id == ward_id)
+    newest_of_ward = (select(func.max(Submission.id))
+                      .where(Submission.id > since, Submission.point_id.in_(ward_points)).scalar_subquery())
+    row = conn.execute(select(
+        select(func.max(Submission.id)).scalar_subquery(),
+        select(func.max(AuditEvent.id)).scalar_subquery(),
+        newest_of_ward,
+    )).one()
+    newest_any, last_audit, newest_ward = (int(v or 0) for v in row)
+    ward_response = max(newest_ward, known.ward_response if known is not None else 0)
+    return Marks(ward_response, last_audit, local_day(now).isoformat(), newest_any)
+
+
+def local_day(now: datetime) -> date:
+    return now.astimezone(TZ).date()
+
+
+# --- the snapshot -----------------------------------------------------------------------------------
+
+
+def current_quarter(today: date) -> Period:
+    return quarter(today.year, (today.month - 1) // 3 + 1)
+
+
+def compute(ward: Organisation, now: datetime, marks: Marks) -> dict[str, Any]:
+    """The published figures of a ward at `now`: a JSON-ready dict; nothing under a kind's minimum n is in it."""
+    today = local_day(now)
+    current = current_quarter(today)
+    chosen = settings(ward.id)
+    kinds = [_kind(ward.id, kind, chosen[kind], current, today) for kind in KINDS if chosen[kind].enabled]
+    return {
+        "schema": SCHEMA,
+        "ward": {"id": ward.id, "code": ward.code, "name": ward.name, "province": ward.province},
+        "computed_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "marks": marks.as_dict(),
+        "kinds": kinds,
+        "pakn": pakn_section(ward, current),
+    }
+
+
+def pakn_section(ward: Organisation, period: Period) -> dict[str, Any] | None:
+    """PAKN counts and published replies for the public page; None until the PAKN register is wired in.
+
+    Whatever it returns goes into the snapshot as is, so it must be JSON-ready and hold only published data.
+    """
+    return None
+
+
+def _kind(ward_id: int, kind: str, setting: KindSetting, current: Period, today: date) -> dict[str, Any]:
+    """One kind: the periods shown (current quarter when live, and the last closed one) and the trend."""
+    q = qsvc.definition(qsvc.latest_version(kind))
+    points = list(db.session.scalars(
+        select(ServicePoint).where(ServicePoint.organisation_id == ward_id, ServicePoint.kind == kind)
+        .order_by(ServicePoint.name, ServicePoint.id)))
+    closed = current.previous()
+    shown = [current, closed] if setting.live else [closed]
+    quarters = recent_quarters(shown[0].end - timedelta(days=1), TREND_QUARTERS)
+    found = _patterns(kind, [p.id for p in points], quarters)
+    periods = []
+    for period in shown:
+        by_point = found.get(period.label, {})
+        provisional = period == current
+        periods.append(_period(q, kind, period, by_point, points, setting.min_n, provisional, today))
+    trend = []
+    for period in quarters:
+        merged = [row for rows in found.get(period.label, {}).values() for row in rows]
+        n = sum(row[3] for row in merged)
+        value = None
+        if n >= setting.min_n:
+            published = next((p for p in periods if p["period"] == period.label), None)
+            if published is not None:
+                value = published["overall"]["index"]
+            else:
+                # Only the index is drawn: the interval method does not change it, so skip the bootstrap.
+                result = indices.compute(q, indices.statement_counts(merged), merged, n, max_bootstrap_patterns=0)
+                value = result["overall"]["index"]
+        trend.append({"period": period.label, "index": value, "responses": n if value is not None else None})
+    goal = target_gap(kind, None)
+    return {"kind": kind, "min_n": setting.min_n, "live": setting.live,
+            "target": goal["target"] if goal else None, "periods": periods, "trend": trend}
+
+
+def _patterns(kind: str, point_ids: Sequence[int], quarters: Sequence[Period]
+              ) -> dict[str, dict[int, list[Pattern]]]:
+    """Response patterns per quarter label and point, in one GROUP BY over the quarters' days."""
+    versions = patterns.version_bits(kind)
+    if not versions or not point_ids or not quarters:
+        return {}
+    bucket = case(*[(Submission.day_key < qt.day_keys()[1], i) for i, qt in enumerate(quarters)],
+                  else_=len(quarters))
+    query = (
+        select(bucket, Submission.point_id, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask,
+               func.count())
+        .where(Submission.questionnaire_id.in_(versions), Submission.flagged.is_(False),
+               Submission.point_id.in_(point_ids),
+               Submission.day_key >= quarters[0].day_keys()[0], Submission.day_key < quarters[-1].day_keys()[1])
+        .group_by(bucket, Submission.point_id, Submission.questionnaire_id, Submission.sat_mask,
+                  Submission.valid_mask)
+    )
+    out: dict[str, dict[int, list[Pattern]]] = defaultdict(lambda: defaultdict(list))
+    for i, point_id, vid, sat, valid, n in db.session.connection().execute(query).tuples():
+        out[quarters[int(i)].label][int(point_id)].append((versions[vid], sat, valid, int(n)))
+    return out
+
+
+def _period(q: Questionnaire, kind: str, period: Period, by_point: Mapping[int, list[Pattern]],
+            points: Sequence[ServicePoint], min_n: int, provisional: bool, today: date) -> dict[str, Any]:
+    """One period of one kind: overall and elements when n ≥ min_n, and each point that reaches min_n."""
+    last = min(period.end - timedelta(days=1), today)
+    block: dict[str, Any] = {
+        "period": period.label, "status": "provisional" if provisional else "closed",
+        "start": period.start.isoformat(), "end": (period.end - timedelta(days=1)).isoformat(),
+        "through": last.isoformat(),
+    }
+    merged = [row for rows in by_point.values() for row in rows]
+    n = sum(row[3] for row in merged)
+    if n < min_n:
+        block["published"] = False
+    else:
+        result = indices.from_patterns(q, merged, n)
+        overall = result["overall"]
+        block.update({
+            "published": True,
+            "responses": n,
+            "overall": {"index": overall["index"], "ci95": overall["ci95"], "ci_method": overall["ci_method"]},
+            "elements": [_element(q, e, min_n) for e in result["elements"]],
+            "target": target_gap(kind, overall["index"]),
+        })
+    rows = []
+    for point in points:
+        mine = by_point.get(point.id, [])
+        count = sum(row[3] for row in mine)
+        if not point.active and count == 0:
+            continue
+        row: dict[str, Any] = {"code": point.code, "name": point.name}
+        if count >= min_n:
+            overall = indices.from_patterns(q, mine, count)["overall"]
+            row.update({"published": True, "responses": count, "index": overall["index"],
+                        "ci95": overall["ci95"]})
+        else:
+            row["published"] = False
+        rows.append(row)
+    block["points"] = rows
+    return block
+
+
+def _element(q: Questionnaire, element: Mapping[str, Any], min_n: int) -> dict[str, Any]:
+    labels = {e.code: e.label for e in q.elements}
+    label = labels[element["code"]]
+    row: dict[str, Any] = {"code": element["code"], "label": label.vi, "label_en": label.en}
+    if element["responses"] >= min_n and element["index"] is not None:
+        row.update({"published": True, "responses": element["responses"], "index": element["index"],
+                    "ci95": element["ci95"]})
+    else:
+        row["published"] = False
+    return row
+
+
+# --- reading a snapshot -----------------------------------------------------------------------------
+
+
+def computed_at(snapshot: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(snapshot["computed_at"])
+
+
+def headline(kind: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The newest published period of a kind (the widget's figure), or None."""
+    return next((p for p in kind["periods"] if p.get("published")), None)
+
+
+def open_data(snapshot: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    """The JSON document of /cong-khai/du-lieu.json (schema in the README): the snapshot's published part."""
+    return {
+        "schema": "hailong-cong-khai/1",
+        "source": f"{base_url.rstrip('/')}/cong-khai",
+        "ward": {k: snapshot["ward"][k] for k in ("code", "name", "province")},
+        "updated_at": snapshot["computed_at"],
+        "method": {
+            "index": "SIPAS: item = % of answers 4-5 among 1-5; element = mean of its items; overall = mean of "
+                     "the elements",
+            "ci95": "95% confidence interval of the index (ci_method names how it was computed)",
+            "excluded": "flagged responses; statements answered 'no opinion' or skipped",
+        },
+        "kinds": snapshot["kinds"],
+        "pakn": snapshot.get("pakn"),
+    }
+
+
+CSV_COLUMNS = ("period", "status", "through", "kind", "point", "point_name", "element", "element_label",
+               "index", "ci95_low", "ci95_high", "responses", "target", "target_met")
+
+
+def csv_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per published figure: each period's overall index, its elements and its points."""
+    rows: list[dict[str, Any]] = []
+    for kind in snapshot["kinds"]:
+        for period in kind["periods"]:
+            base = {"period": period["period"], "status": period["status"], "through": period["through"],
+                    "kind": kind["kind"]}
+            if period.get("published"):
+                target = period.get("target") or {}
+                rows.append({**base, "point": "", "point_name": "", "element": "overall", "element_label": "",
+                             **_figure(period["overall"]["index"], period["overall"]["ci95"], period["responses"]),
+                             "target": target.get("target", ""),
+                             "target_met": "" if target.get("met") is None else str(target["met"]).lower()})
+                for element in period["elements"]:
+                    if element.get("published"):
+                        rows.append({**base, "point": "", "point_name": "", "element": element["code"],
+                                     "element_label": element["label"],
+                                     **_figure(element["index"], element["ci95"], element["responses"]),
+                                     "target": "", "target_met": ""})
+            for point in period["points"]:
+                if point.get("published"):
+                    rows.append({**base, "point": point["code"], "point_name": point["name"], "element": "overall",
+                                 "element_label": "", **_figure(point["index"], point["ci95"], point["responses"]),
+                                 "target": "", "target_met": ""})
+    return rows
+
+
+def _figure(index: float | None, ci: Sequence[float] | None, n: int) -> dict[str, Any]:
+    return {"index": "" if index is None else index, "ci95_low": ci[0] if ci else "", "ci95_high": ci[1] if ci else "",
+            "responses": n}
