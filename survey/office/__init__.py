@@ -14,4 +14,4 @@ def _converters(state: BlueprintSetupState) -> None:
     state.app.url_map.converters["row_id"] = RowIdConverter
 
 
-from . import admin, auth, comments, dashboard, errors, exports, helpers, points  # noqa: E402,F401
+from . import admin, auth, comments, dashboard, errors, exports, helpers, paper, points  # noqa: E402,F401
