@@ -3,6 +3,8 @@ differences resolved by a reviewer, nothing counted before it is verified; audit
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -10,6 +12,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
@@ -312,3 +316,59 @@ def test_health_form_number_and_many_options(app: Flask, clerks: dict[str, str],
         value = _db.session.scalar(select(Answer.value).join(Question, Question.id == Answer.question_id)
                                    .where(Question.code == "g1_expect_pct"))
         assert value == 95
+
+
+def test_many_options_are_typed_with_spaces(app: Flask, issue: Callable[..., list[str]]) -> None:
+    """Past nine options a key is no longer one digit: several answers are then separated by spaces."""
+    issue()
+    choices = tuple(paper_svc.Choice(str(i), f"option {i}") for i in range(1, 13))
+    many = paper_svc.PaperField(code="x", number=1, type="multi", text="x", choices=choices, maxlength=36)
+    one = paper_svc.PaperField(code="y", number=2, type="choice", text="y", choices=choices, maxlength=2)
+    with app.app_context():
+        paper = _db.session.scalars(select(PaperSerial)).one()
+        today = datetime.now(TZ).date()
+        assert paper_svc._read_one(many, "12 3,1 3", paper, today) == "1,3,12"
+        assert paper_svc._read_one(one, "11", paper, today) == "11"
+        assert many.pattern is None and one.pattern is None
+        for bad in ("13", "0", "1 x"):
+            with pytest.raises(paper_svc.PaperError):
+                paper_svc._read_one(many, bad, paper, today)
+
+
+@pytest.fixture
+def admin_client(app: Flask, clerks: dict[str, str]) -> FlaskClient:
+    """One signed-in admin for every example of a property test (sign-in is rate limited)."""
+    return _as(app, "admin")
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_hostile_entries_never_fail_and_refusals_keep_nothing(
+        app: Flask, admin_client: FlaskClient, issue: Callable[..., list[str]], data: Any) -> None:
+    (serial,) = issue(point=None)
+    client = admin_client
+    html = client.get(f"/office/paper/{serial}").get_data(as_text=True)
+    point = re.search(r'<option value="(\d+)"', html)
+    assert point is not None
+    names = sorted(set(ONESTOP) | {"paper-day", "paper-point", "csrf_token", "x"})
+    values = st.one_of(st.sampled_from(["", "0", "5", "9", "12", "٣", "²", "1\x00", "-1", "2026-02-30",
+                                        "31/12/2026", "9" * 40, "\r\n", "1,2", "007"]), st.text(max_size=30))
+    # A valid entry with a few fields changed at random (file parts too), so both outcomes happen.
+    fields: dict[str, Any] = {**ONESTOP, "csrf_token": csrf_of(html), "paper-point": point.group(1),
+                              "paper-day": datetime.now(TZ).date().isoformat()}
+    for name in data.draw(st.lists(st.sampled_from(names), max_size=4), label="changed"):
+        fields[name] = data.draw(st.one_of(values, st.lists(values, max_size=3)), label=name)
+    if data.draw(st.booleans(), label="file part"):
+        fields[data.draw(st.sampled_from(names), label="file")] = (io.BytesIO(b"5"), "a.txt")
+    with app.app_context():
+        before = (_count(PaperEntry), _count(Submission))
+    response = client.post(f"/office/paper/{serial}", data=fields)
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, (fields, response.status_code)
+    with app.app_context():
+        after = (_count(PaperEntry), _count(Submission))
+        if response.status_code >= 400:
+            assert after == before
+        for entry in _db.session.scalars(select(PaperEntry)):
+            assert all(not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", v) for v in entry.fields.values())
