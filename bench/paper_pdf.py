@@ -4,9 +4,10 @@
 
 Builds a throw-away SQLite database under bench/out/, issues the serials through the service and renders them with
 `hailong.survey.services.paper.render_pdf` (the command's own path: one form laid out first for "page k/n", then
-the whole file). Wall time depends on how busy the machine is; CPU seconds of this process (WeasyPrint runs
-in-process) much less, so both are printed. The ratio is the N-form file's CPU time over N times the one-form
-file's: near 1 means the cost grows linearly with the number of forms.
+the whole file), after one warm-up file (fonts). Wall time depends on how busy the machine is; CPU seconds of this
+process (WeasyPrint runs in-process) much less, so both are printed. The ratio is the N-form file's CPU time over
+N times the one-form file's; the one-form file lays its form out twice (once to count its pages), so a ratio near
+0.5 means the cost grows linearly with the number of forms.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main() -> None:
         for kind in args.kinds.split(","):
             point = next(p for p in demo if p.kind == kind)
             one = paper.issue(ward, kind, 1, point)
+            paper.render_pdf(one)  # warm-up: fonts and stylesheets
             many = paper.issue(ward, kind, args.count, point)
             cpu = time.process_time()
             paper.render_pdf(one)

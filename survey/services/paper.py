@@ -52,6 +52,10 @@ POINT = ":point"
 #: Form field names of those two on the entry screen.
 DAY_FIELD = "paper-day"
 POINT_FIELD = "paper-point"
+#: A tick box (6 mm, 0.6 mm black line) drawn as a background image of its table cell.
+BOX = "data:image/svg+xml;base64," + base64.b64encode(
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="60" height="60" viewBox="0 0 60 60">'
+    b'<rect x="3" y="3" width="54" height="54" fill="none" stroke="#000" stroke-width="6"/></svg>').decode("ascii")
 #: A paper form has no time of day: it is stored at noon of the day written on it (local time).
 PAPER_TIME = time(12, 0)
 
@@ -649,7 +653,7 @@ def render_pdf(papers: Sequence[PaperSerial], locale: str = "vi") -> bytes:
         svg = base64.b64encode(qr_svg(serial_qr_data(paper))).decode("ascii")
         sheets.append({"serial": paper.serial, "qr": f"data:image/svg+xml;base64,{svg}"})
     context = {"layout": layout(q, locale, points_for(first), with_day=False), "ward": first.organisation,
-               "point": first.point, "version": first.questionnaire}
+               "point": first.point, "version": first.questionnaire, "box": BOX}
     # Every form of one file has the same pages (same questions, serials of one width): lay out one form first
     # to print "page k/n" on each, then the whole file.
     pages = len(HTML(string=render_template("paper/form.html", sheets=sheets[:1], pages=None, **context))
