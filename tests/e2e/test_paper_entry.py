@@ -89,18 +89,20 @@ def _keys(statements: str, others: dict[str, str]) -> list[str]:
 
 def _type_form(page: Any, base: str, serial: str, statements: str, others: dict[str, str]) -> int:
     """Type one form with the keyboard alone, from the serial to the saved form; returns the keys pressed."""
+    from playwright.sync_api import expect
+
     page.goto(f"{base}/office/paper")
-    assert page.evaluate("document.activeElement.id") == "serial"
+    expect(page.locator("#serial")).to_be_focused()  # autofocus: the clerk starts typing at once
     pressed = 0
     for key in [*serial, "Enter"]:
         page.keyboard.press(key)
         pressed += 1
     page.wait_for_url(re.compile(rf".*/office/paper/{serial}$"))
-    assert page.evaluate("document.activeElement.name") == "access__seating"
+    expect(page.locator("#f-access__seating")).to_be_focused()
     for key in _keys(statements, others):
         page.keyboard.press(key)
         pressed += 1
-    assert page.evaluate("document.activeElement.name") == "comment"
+    expect(page.locator("#f-comment")).to_be_focused()
     page.keyboard.type(COMMENT)
     with page.expect_navigation():
         page.keyboard.press("Enter")  # the last box: Enter saves
@@ -176,9 +178,12 @@ def test_entry_works_without_javascript(app: Flask, paper_office: dict[str, Any]
     page = clerk_page(js=False)
     _sign_in(page, live_server, "admin")
     page.goto(f"{live_server}/office/paper")
+    # The autofocus may come a moment after the page loads; the keys must not start before it.
+    page.locator("#serial").focus()
     page.keyboard.type(serial)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf".*/office/paper/{serial}$"))
+    page.locator("#f-access__seating").focus()
     # Without the script: a key, then Tab to the next box; a blank box is just Tab.
     values = [v for v in STATEMENTS] + list(OTHERS.values())
     for value in values:
