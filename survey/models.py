@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -487,3 +488,86 @@ class PublicSnapshot(db.Model):  # type: ignore[name-defined]
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     payload: Mapped[str | None] = mapped_column(Text)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- paper ---
+
+
+class PaperState(StrEnum):
+    """Where a printed paper form stands on its way to a stored response."""
+
+    ISSUED = "issued"  # printed, nothing entered yet
+    ENTERED = "entered"  # one clerk entered it; waits for a second clerk
+    CONFLICT = "conflict"  # two entries differ; waits for a reviewer
+    STORED = "stored"  # stored once as a response (channel paper)
+
+
+class PaperSerial(db.Model):  # type: ignore[name-defined]
+    """One printed paper form: its serial (also in its QR code), ward, point, kind and questionnaire version.
+
+    Only issued serials can be entered, and each becomes at most one response, whose submission key is derived
+    from the serial's id (so the same form can never be stored twice).
+    """
+
+    __tablename__ = "paper_serials"
+    __table_args__ = (
+        # Column order gives each constraint its own conventional name (uq_<table>_<first column>).
+        UniqueConstraint("serial", "organisation_id"),
+        UniqueConstraint("number", "organisation_id"),
+        CheckConstraint("state IN ('issued', 'entered', 'conflict', 'stored')", name="state"),
+        CheckConstraint("kind IN ('onestop', 'health', 'education')", name="kind"),
+        # The ward's forms by state: the office's lists of forms waiting for a second clerk or a reviewer.
+        Index("ix_paper_serials_organisation_id_state", "organisation_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # None: a form for any point of its kind; the clerk then enters which point the citizen ticked.
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
+    # The ward's running number of the form; `serial` is it zero-padded plus a Damm check digit.
+    number: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[str] = mapped_column(String(20))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(10), default=PaperState.ISSUED.value)
+    organisation: Mapped[Organisation] = relationship()
+    point: Mapped[ServicePoint | None] = relationship()
+    questionnaire: Mapped[QuestionnaireVersion] = relationship()
+    entries: Mapped[list[PaperEntry]] = relationship(back_populates="paper", order_by="PaperEntry.round")
+
+    @property
+    def submission_key(self) -> str:
+        """The stored response's key: one per serial, so a repeated store is recognised, never doubled."""
+        return f"paper:{self.id}"
+
+
+class PaperEntry(db.Model):  # type: ignore[name-defined]
+    """What one clerk typed from one paper form (round 1 or 2); kept as the record of double entry."""
+
+    __tablename__ = "paper_entries"
+    __table_args__ = (
+        UniqueConstraint("paper_id", "round"),
+        # The same clerk can never be both entries of one form.
+        UniqueConstraint("user_id", "paper_id"),
+        CheckConstraint("round IN (1, 2)", name="round"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper_serials.id"))
+    round: Mapped[int] = mapped_column(SmallInteger)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Field code -> the canonical typed value ("4", "0", "1,3", a date, the comment); skipped fields are absent.
+    fields: Mapped[dict[str, str]] = mapped_column(JSON)
+    paper: Mapped[PaperSerial] = relationship(back_populates="entries")
+    user: Mapped[User] = relationship()
+
+
+class PaperSetting(db.Model):  # type: ignore[name-defined]
+    """A ward's paper-form rules; no row means the defaults (double entry required)."""
+
+    __tablename__ = "paper_settings"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    # True: a form counts only once two clerks agree (or a reviewer resolved them); False: the first entry counts.
+    double_entry: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -71,8 +71,8 @@ def stats_command(period: str, kind: str | None, as_json: bool, ward_code: str |
     try:
         parsed = parse_period(period)
     except PeriodError:
-        raise click.BadParameter(_("Kỳ không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026 hoặc 2026-01-01..2026-03-31."),
-                                 param_hint="--period") from None
+        raise BadInput(_("Kỳ không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026 hoặc 2026-01-01..2026-03-31."),
+                       option="--period") from None
     click.echo(json.dumps(pakn_svc.stats(_ward(ward_code).id, parsed, kind), ensure_ascii=False, indent=2))
 
 

@@ -14,4 +14,16 @@ def _converters(state: BlueprintSetupState) -> None:
     state.app.url_map.converters["row_id"] = RowIdConverter
 
 
-from . import admin, auth, comments, dashboard, errors, exports, helpers, pakn, points, publication  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    admin,
+    auth,
+    comments,
+    dashboard,
+    errors,
+    exports,
+    helpers,
+    pakn,
+    paper,
+    points,
+    publication,
+)
