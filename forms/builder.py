@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -17,8 +18,11 @@ from .encoding import Answers
 from .questionnaire import NO_OPINION, Question, Questionnaire, QuestionType
 
 SCALE_CHOICES = ("5", "4", "3", "2", "1", "na")
-#: Form fields that are not answers; any other unknown field in a POST is refused.
-SERVICE_FIELDS = frozenset({"csrf_token", "submission_key", "website", "t", "lang"})
+#: Form fields that are not answers; any other unknown field in a POST is refused. `page` and `go` are the paged
+#: form's: the page the POST comes from and the button pressed (next, back, send).
+SERVICE_FIELDS = frozenset({"csrf_token", "submission_key", "website", "t", "lang", "page", "go"})
+#: The honeypot: a text field hidden from people (a bot that fills it in is flagged, never refused).
+HONEYPOT = "website"
 #: C0 and C1 control characters and DEL: invisible, refused by PostgreSQL (NUL) and by XLSX (most of C0).
 #: TAB is kept; line breaks are normalised first (see clean_formdata), so no CR is left to match here.
 CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -150,7 +154,7 @@ def _build_form_class(q: Questionnaire) -> type[FlaskForm]:
         # Checked by the view against the keys the server issued (antiabuse.form_key_time), not here.
         "submission_key": HiddenField(),
         # Honeypot: hidden from people by CSS; bots fill it in.
-        "website": StringField(validators=[Optional(), Length(max=200)]),
+        HONEYPOT: StringField(validators=[Optional(), Length(max=200)]),
     }
     for st in q.statements:
         attrs[field_name(st.code)] = StrictRadioField(
@@ -164,6 +168,30 @@ def _build_form_class(q: Questionnaire) -> type[FlaskForm]:
 def allowed_fields(q: Questionnaire) -> frozenset[str]:
     """Every field name a POST of this questionnaire may carry."""
     return SERVICE_FIELDS | {field_name(c) for c in q.all_codes()}
+
+
+def validate_fields(form: FlaskForm, names: Iterable[str]) -> bool:
+    """Validate some fields of a form (one page of the paged form), as SurveyForm.validate does for all of them.
+
+    A field whose posted value had control characters fails (they are removed in what it shows), so the citizen
+    confirms the cleaned text; the CSRF token is not one of these fields (the view checks it).
+    """
+    valid = True
+    for name in names:
+        field = form._fields.get(name)
+        if field is None or name == "csrf_token":
+            continue
+        if not field.validate(form):
+            valid = False
+        if name in getattr(form, "altered", frozenset()):
+            field.errors = [*field.errors, CONTROL_MESSAGE]
+            valid = False
+    return valid
+
+
+def answer_fields(q: Questionnaire) -> list[str]:
+    """The answer field names of a questionnaire, in display order of the single-page form."""
+    return [field_name(c) for c in q.all_codes()]
 
 
 def answers_from_form(form: FlaskForm, q: Questionnaire) -> tuple[Answers, str | None]:
