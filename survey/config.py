@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     # Form messages come from Flask-Babel; WTForms' own catalogue lookup per field is wasted work.
     "WTF_I18N_ENABLED": False,
+    # int, hours: a paged form's unsent answers (services.drafts) are deleted this long after their last change.
+    "HAILONG_DRAFT_HOURS": 24,
 }
 
 # Settings read from the environment; the variable name is the config key.
@@ -55,6 +57,9 @@ ENV_KEYS = (
     "HAILONG_PROXY_HOPS",
     "HAILONG_RATELIMIT_SUBMIT",
     "HAILONG_MIN_FILL_SECONDS",
+    # str, a Flask-Limiter limit: the paged form's page changes per network address and point (antiabuse).
+    "HAILONG_RATELIMIT_PAGES",
+    "HAILONG_DRAFT_HOURS",
     "HAILONG_STATS_WORKERS",
 )
 

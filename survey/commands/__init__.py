@@ -7,7 +7,7 @@ import importlib
 import click
 
 # One module per area; add a line when adding a module.
-MODULES: tuple[str, ...] = ("tokens", "backup", "users", "report")
+MODULES: tuple[str, ...] = ("tokens", "backup", "users", "report", "drafts")
 
 
 def all_commands() -> list[click.Command]:
