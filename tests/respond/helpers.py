@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -107,3 +108,83 @@ def points(app: Flask) -> list[str]:
         codes = [p.code for p in point_svc.ensure_demo_points(org)]
         db.session.commit()
     return codes
+
+
+STEP_RE = re.compile(r"(?:Phần|Part) (\d+)/(\d+)")
+PAGE_RE = re.compile(r'name="page" value="(\d+)"')
+
+
+class PagedForm(FormPage):
+    """The paged form as a browser walks it: each button POSTs the page, then the redirect's page is read."""
+
+    @property
+    def step(self) -> tuple[int, int]:
+        """(page shown, pages) from the visible progress."""
+        found = STEP_RE.search(self.html)
+        assert found, self.html[:2000]
+        return int(found[1]), int(found[2])
+
+    def read(self, html: str) -> PagedForm:
+        super().read(html)
+        if m := PAGE_RE.search(html):
+            self.hidden["page"] = m.group(1)
+        return self
+
+    def press(self, go: str = "next", data: dict[str, Any] | None = None, **extra: Any) -> Any:
+        """Press a button of the page shown, as a browser does: the answers the page shows, changed by `data`
+        (a name given "" is sent empty); a redirect to a page is followed."""
+        payload = {**shown_answers(self.html), **self.hidden, **(data or {}), "go": go, **extra}
+        response = self.client.post(self.url, data=payload)
+        self.last = response
+        location = response.headers.get("Location", "")
+        if response.status_code == 303 and "/cam-on" not in location:
+            page = self.client.get(location)
+            self.status = page.status_code
+            self.read(page.get_data(as_text=True))
+        elif response.status_code < 300 or 400 <= response.status_code < 500:
+            self.read(response.get_data(as_text=True))
+        return response
+
+
+class _Answers(HTMLParser):
+    """The answers a page shows (checked boxes, selected options, typed text), as a browser would send them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        name = a.get("name", "")
+        if tag == "input" and a.get("type") in ("radio", "checkbox") and "checked" in a:
+            self.values.setdefault(name, []).append(a.get("value", ""))
+        elif tag == "input" and a.get("type") == "number" and a.get("value"):
+            self.values[name] = [a["value"]]
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select] = [a.get("value", "")]
+        elif tag == "textarea":
+            self._textarea = name
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea and data.strip("\n"):
+            self.values[self._textarea] = [data.removeprefix("\n")]
+
+
+def shown_answers(html: str) -> dict[str, list[str]]:
+    parser = _Answers()
+    parser.feed(html)
+    return parser.values
+
+
+def open_paged(app: Flask, client: FlaskClient, url: str = "/s/mc-1", **kwargs: Any) -> PagedForm:
+    return PagedForm(app, client, url, **kwargs)

@@ -51,7 +51,7 @@ def test_gzip_when_asked_and_identical_content(app: Flask, client: FlaskClient, 
     assert "Accept-Encoding" in packed.headers["Vary"]
     assert gzip.decompress(packed.data) == plain.data
     form = client.get("/s/mc-1", headers={"Accept-Encoding": "gzip"})
-    assert len(form.data) < 8000 < len(gzip.decompress(form.data))
+    assert len(form.data) * 2 < len(gzip.decompress(form.data))
 
 
 def test_stylesheet_gzip_keeps_conditional_requests(app: Flask, client: FlaskClient) -> None:
