@@ -22,7 +22,7 @@ from hailong.forms.questionnaire import KINDS, QuestionType
 
 from ..extensions import db
 from ..models import Answer, Organisation, Question, QuestionnaireVersion, ServicePoint, Setting, Submission
-from . import patterns, stats
+from . import drafts, patterns, stats
 from . import questionnaires as qsvc
 
 #: Settings read from the `settings` table; a missing one is printed as a blank to fill in by hand.
@@ -117,6 +117,7 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
             (rp.KIND_SHORT[s["kind"]], s["overall"]["ci_method"]) for s in sections if s["has_data"]
         ),
         "low_n": LOW_N,
+        "draft_hours": drafts.max_age() // timedelta(hours=1),
         "header": _header(ward, province),
         "fmt": {
             "num": rp.fmt_num,
