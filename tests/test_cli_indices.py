@@ -16,7 +16,8 @@ staff and result statement 5,4,3 -> 66.67, mean 4.00 (staff.polite 5,4,1 -> 66.6
 result.accurate and feedback.* have no valid answer -> null. access = (75 + 3 x 66.67) / 4 = 68.75,
 procedure = staff = result = 66.67, feedback = null; overall = (68.75 + 3 x 66.67) / 4 = 67.1875 -> 67.19.
 Comprehensive: R4 rated one element of five, fewer than the three (half, rounded up) a response needs to count
-(a partial response, as "Gửi luôn" sends); of R1-R3 only R1 is all 4-5 -> 1 / 3 = 33.33. Wilson 95% (z = 1.959964): 3/4 -> [30.06, 95.44],
+(a partial response, as "Gửi luôn" sends); of R1-R3 only R1 is all 4-5 -> 1 / 3 = 33.33.
+Wilson 95% (z = 1.959964): 3/4 -> [30.06, 95.44],
 2/3 -> [20.77, 93.85]. 2025-Q4: every statement 4 and 2 -> 50.00 everywhere.
 """
 

@@ -20,7 +20,17 @@ from sqlalchemy import func, select
 
 from hailong.survey import create_app
 from hailong.survey.extensions import db
-from hailong.survey.models import Answer, Organisation, RetiredCode, ServicePoint, Submission, Token, User
+from hailong.survey.models import (
+    Answer,
+    FormDraft,
+    FormPageCount,
+    Organisation,
+    RetiredCode,
+    ServicePoint,
+    Submission,
+    Token,
+    User,
+)
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import tokens as token_svc
@@ -29,7 +39,7 @@ from tests.conftest import CSRF_RE
 
 EXAMPLES = 100
 ARG_RE = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
-GUARDED = (Submission, Answer, Token, User, ServicePoint, RetiredCode)
+GUARDED = (Submission, Answer, Token, User, ServicePoint, RetiredCode, FormDraft, FormPageCount)
 ADMIN_PASSWORD = "Fuzz-admin-password-2026!"
 
 
@@ -48,7 +58,7 @@ KNOWN_FIELDS = sorted(
     {code.replace(".", "__") for q in qsvc.bundled().values() for code in q.all_codes()}
     | {"csrf_token", "submission_key", "started", "website", "t", "lang", "username", "password", "role", "unit",
        "name", "code", "kind", "active", "note", "reason", "next", "period", "point", "format", "q", "page",
-       "handled", "new_password", "confirm"}
+       "handled", "new_password", "confirm", "go", "k", "p"}
 )
 #: Control characters (NUL, U+0001, U+000B, C1, DEL), bare CR and a correctly encoded U+FFFD.
 CONTROLS = st.sampled_from(["\x00", "\x01", "\x0b", "\x1b", "\x7f", "\x85", "\x9f", "\r", "\ufffd"])
@@ -154,7 +164,7 @@ def test_no_500_and_rejections_store_nothing(
 
 
 CITIZEN_FIELDS = sorted({code.replace(".", "__") for code in qsvc.bundled()["onestop/v1"].all_codes()}
-                        | {"submission_key", "website", "t", "lang"})
+                        | {"submission_key", "website", "t", "lang", "page", "go"})
 
 
 @settings(max_examples=EXAMPLES * 2, deadline=None, database=None, derandomize=True,

@@ -42,3 +42,15 @@ def test_accounts_migration_down_and_up(app: Flask) -> None:
         with _db.engine.connect() as conn:
             assert conn.execute(text("SELECT username, session_version FROM users")).all() == [("chi", 1)]
         assert _drift({"users", "login_throttles"}) == []
+
+
+def test_form_drafts_migration_down_and_up(app: Flask) -> None:
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        tables = {"form_drafts", "form_page_counts"}
+        assert _drift(tables) == []
+        downgrade(directory=directory, revision="0002_accounts_sessions")
+        assert not tables & set(inspect(_db.engine).get_table_names())
+        upgrade(directory=directory)
+        assert tables <= set(inspect(_db.engine).get_table_names())
+        assert _drift(tables) == []

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from hailong.survey.extensions import db
-from hailong.survey.models import Answer, FormDraft, FormPageCount, Question, ServicePoint, Submission
+from hailong.survey.models import Answer, FormDraft, FormPageCount, Question, ServicePoint
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import tokens as token_svc
 from tests.respond.helpers import PagedForm, counts, open_paged, stored, token_rows
