@@ -137,19 +137,23 @@ class SurveyForm(FlaskForm):
         return valid
 
 
-_form_classes: dict[tuple[str, str], type[FlaskForm]] = {}
+_form_classes: dict[tuple[str, str, tuple[str, ...] | None], type[FlaskForm]] = {}
 
 
-def form_class(q: Questionnaire) -> type[FlaskForm]:
-    """The form class of one questionnaire version, built once (a version's content never changes)."""
-    key = (q.key, q.checksum)
+def form_class(q: Questionnaire, codes: tuple[str, ...] | None = None) -> type[FlaskForm]:
+    """The form class of one questionnaire version, built once (a version's content never changes).
+
+    With `codes`, a class with only those answer fields (one page of the paged form: binding 40 fields for a page
+    that shows 4 is most of the cost of a page), besides the service fields.
+    """
+    key = (q.key, q.checksum, codes)
     cls = _form_classes.get(key)
     if cls is None:
-        cls = _form_classes[key] = _build_form_class(q)
+        cls = _form_classes[key] = _build_form_class(q, None if codes is None else frozenset(codes))
     return cls
 
 
-def _build_form_class(q: Questionnaire) -> type[FlaskForm]:
+def _build_form_class(q: Questionnaire, only: frozenset[str] | None = None) -> type[FlaskForm]:
     attrs: dict[str, Any] = {
         # Checked by the view against the keys the server issued (antiabuse.form_key_time), not here.
         "submission_key": HiddenField(),
@@ -157,12 +161,15 @@ def _build_form_class(q: Questionnaire) -> type[FlaskForm]:
         HONEYPOT: StringField(validators=[Optional(), Length(max=200)]),
     }
     for st in q.statements:
-        attrs[field_name(st.code)] = StrictRadioField(
-            choices=[SelectChoice(c) for c in SCALE_CHOICES], validators=[Optional()]
-        )
+        if only is None or st.code in only:
+            attrs[field_name(st.code)] = StrictRadioField(
+                choices=[SelectChoice(c) for c in SCALE_CHOICES], validators=[Optional()]
+            )
     for question in q.questions:
-        attrs[field_name(question.code)] = _question_field(question)
-    return type(f"Form_{q.kind}_v{q.version}", (SurveyForm,), attrs)
+        if only is None or question.code in only:
+            attrs[field_name(question.code)] = _question_field(question)
+    suffix = "" if only is None else f"_{len(_form_classes)}"
+    return type(f"Form_{q.kind}_v{q.version}{suffix}", (SurveyForm,), attrs)
 
 
 def allowed_fields(q: Questionnaire) -> frozenset[str]:

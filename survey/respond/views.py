@@ -10,6 +10,7 @@ before the paged form was deployed): validated and stored as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -136,10 +137,11 @@ def _continued(point: ServicePoint) -> tuple[FormDraft, int] | Response | None:
     key = request.args.get("k", "")[:64]
     if not key or antiabuse.form_key_time(key, point.id) is None:
         return None
-    if _stored(key):
-        return redirect(url_for(".thanks", code=point.code), code=303)
+    # A kept draft means the form was not sent (sending deletes it), so the stored check is needed only without.
     draft = drafts.find(point.id, key)
     if draft is None:
+        if _stored(key):
+            return redirect(url_for(".thanks", code=point.code), code=303)
         return None  # purged, or never saved: a fresh form
     text = request.args.get("p", "")
     wanted = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else 1
@@ -211,11 +213,11 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
     sent = posted.read()
     if sent is None:
         abort(400, _("Biểu mẫu gửi lên không đọc được. Vui lòng tải lại trang và gửi lại."))
-    key = sent.fields.get("submission_key") or ""
-    if antiabuse.form_key_time(key, point.id) is not None and _stored(key):
-        # This form was sent already: a replay of any of its pages (Back after sending, a double tap) is thanked.
-        return redirect(url_for(".thanks", code=point.code), code=303)
     post = _posting(point, sent)
+    if post.draft is None and antiabuse.form_key_time(post.key, point.id) is not None and _stored(post.key):
+        # This form was sent already (sending deletes its draft): a replay of any of its pages (Back after
+        # sending, a double tap) is thanked.
+        return redirect(url_for(".thanks", code=point.code), code=303)
     problem = _refusal(post, point.id)
     if problem is not None:
         return _form_back(point, post, locale, problem), 400
@@ -224,13 +226,15 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
         return page
     values = _merged(post)
     cleaned, altered = clean_formdata(_formdata(values, sent))
-    form = form_class(post.q)(formdata=cleaned)
-    form.altered = altered - SERVICE_FIELDS
     plan = form_pages.plan(post.q)
     if post.step.page is None or post.step.sends:
         names = [*answer_fields(post.q), HONEYPOT]
+        form = form_class(post.q)(formdata=cleaned)
     else:
-        names = [*_page_fields(plan[post.step.page - 1]), *_posted_answers(sent, post.q), HONEYPOT]
+        page = plan[post.step.page - 1]
+        names = [*_page_fields(page), *_posted_answers(sent, post.q), HONEYPOT]
+        form = _page_form(post.q, page, names)(formdata=cleaned)
+    form.altered = altered - SERVICE_FIELDS
     if not validate_fields(form, names):
         return _render_back(form, post, point, locale, token), 422
     kept = _values(cleaned, post.q)
@@ -251,7 +255,7 @@ def _save_page(point: ServicePoint, post: Posting, kept: drafts.Values, token: s
     here = post.step.page
     target = min(here + 1, total) if post.step.go == "next" else max(here - 1, 1)
     try:
-        drafts.save(point, post.version, post.key, kept, max(here, target))
+        drafts.save(point, post.version, post.key, kept, max(here, target), draft=post.draft)
         db.session.commit()  # boundary
     except IntegrityError:
         # A double tap saved the same new form first: save again over its draft.
@@ -339,6 +343,13 @@ def _page_fields(page: form_pages.Page) -> list[str]:
     return [field_name(code) for code in page.codes]
 
 
+def _page_form(q: Questionnaire, page: form_pages.Page | None, names: Iterable[str] = ()) -> type[FlaskForm]:
+    """The form class for one page (its fields only), or the whole form when fields of other pages are posted."""
+    if page is None or set(names) - {*_page_fields(page), HONEYPOT}:
+        return form_class(q)
+    return form_class(q, page.codes)
+
+
 def _posted_answers(sent: posted.Posted, q: Questionnaire) -> list[str]:
     """Answer fields the POST carries (a page carries its own; anything more is kept too, never dropped)."""
     known = set(answer_fields(q))
@@ -391,7 +402,9 @@ def _form_back(point: ServicePoint, post: Posting, locale: str, notice: str) -> 
     response and finds the draft of the earlier pages; otherwise it is a fresh one. A receipt code is carried
     on only when it could be one.
     """
-    form = form_class(post.q)(formdata=_formdata(_merged(post), post.sent))
+    plan = form_pages.plan(post.q)
+    page = plan[post.step.shown - 1] if post.step.shown is not None else None
+    form = _page_form(post.q, page, _posted_answers(post.sent, post.q))(formdata=_formdata(_merged(post), post.sent))
     key = post.key
     if antiabuse.form_key_time(key, point.id) is None:
         key = antiabuse.issue_form_key(point.id)
@@ -405,7 +418,8 @@ def _render_back(form: FlaskForm, post: Posting, point: ServicePoint, locale: st
     """A form whose answers did not validate: the page with the first error (the whole form for a whole form)."""
     number = post.step.page
     if number is not None:
-        with_errors = [p.number for p in form_pages.plan(post.q) if any(form[n].errors for n in _page_fields(p))]
+        with_errors = [p.number for p in form_pages.plan(post.q)
+                       if any(form._fields[n].errors for n in _page_fields(p) if n in form._fields)]
         number = number if number in with_errors or not with_errors else with_errors[0]
     return _render_form(form, post.q, point, locale, token, None, number)
 
@@ -440,7 +454,7 @@ def _render_form(form: FlaskForm, q: Questionnaire, point: ServicePoint, locale:
 def _draft_page(point: ServicePoint, draft: FormDraft, number: int, token: str | None, locale: str) -> str:
     """A later page of a form, with the answers its draft holds."""
     q = qsvc.definition(draft.questionnaire)
-    form = form_class(q)(formdata=_formdata(drafts.values(draft)))
+    form = form_class(q, form_pages.plan(q)[number - 1].codes)(formdata=_formdata(drafts.values(draft)))
     form.submission_key.data = draft.form_key
     return _render_form(form, q, point, locale, token, None, number)
 
@@ -469,7 +483,7 @@ def _blank_form(point: ServicePoint, version: QuestionnaireVersion, q: Questionn
     hidden = {"csrf": generate_csrf(), "key": antiabuse.issue_form_key(point.id, now), "t": token or ""}
 
     def render() -> str:
-        form = form_class(q)()
+        form = form_class(q, form_pages.plan(q)[0].codes)()
         form.submission_key.data = hidden["key"]
         return _render_form(form, q, point, locale, token, blank=True)
 

@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hailong.analysis import funnel as funnel_of
 from hailong.analysis.periods import Period, day_key
@@ -65,14 +66,16 @@ def values(draft: FormDraft | None) -> Values:
 
 
 def save(point: ServicePoint, version: QuestionnaireVersion, key: str, answers: Values, reached: int,
-         now: datetime | None = None) -> FormDraft:
+         now: datetime | None = None, draft: FormDraft | None = None) -> FormDraft:
     """Keep a form's answers so far and the furthest page it showed; count each page the first time it is reached.
 
-    A concurrent save of a new key (a double tap on the first page) fails with IntegrityError at the flush; the
-    caller rolls back and saves again, and then finds the other's draft.
+    `draft` is the form's draft when the caller has just read it (else it is looked up). A concurrent save of a
+    new key (a double tap on the first page) fails with IntegrityError at the flush; the caller rolls back and
+    saves again, and then finds the other's draft.
     """
     now = now or datetime.now(UTC)
-    draft = find(point.id, key)
+    if draft is None:
+        draft = find(point.id, key)
     if draft is None:
         purge(now, point.organisation_id)
         draft = FormDraft(organisation_id=point.organisation_id, point_id=point.id, questionnaire_id=version.id,
@@ -99,8 +102,8 @@ def advance(draft: FormDraft, reached: int) -> None:
         update(FormDraft).where(FormDraft.id == draft.id, FormDraft.page < reached).values(page=reached)
         .execution_options(synchronize_session=False)
     )).rowcount
-    db.session.refresh(draft, ["page"])
     if moved:
+        set_committed_value(draft, "page", reached)
         _bump(draft.organisation_id, draft.point_id, draft.questionnaire_id, draft.day_key,
               range(before + 1, reached + 1), "reached")
 

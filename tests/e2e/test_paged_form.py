@@ -207,7 +207,8 @@ def test_send_now_after_the_overall_question_and_the_funnel(
         _db.session.add(User(username="admin", role="admin", active=True,
                              password_hash=generate_password_hash(ADMIN_PASSWORD, method=user_svc.HASH_METHOD)))
         _db.session.commit()
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    # CSP bypassed only so that axe-core can be injected.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
     try:
         office = context.new_page()
         _sign_in(office, live_server)
@@ -224,5 +225,64 @@ def test_send_now_after_the_overall_question_and_the_funnel(
             ("9/9", "1 (33%)", "1", "0"),
         ]
         assert "3 phiếu bắt đầu, 2 phiếu đã gửi" in table.locator("caption").inner_text()
+        assert _serious(office) == []
     finally:
         context.close()
+
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe_phone(browser: Any) -> Iterator[Any]:
+    """A phone page whose CSP is bypassed only so that axe-core can be injected (this test alone)."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `npm ci --prefix tests/e2e` (the Makefile's test setup does)")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="vi-VN", bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+def _serious(page: Any) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"""
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_every_page_passes_axe_and_reads_the_levels_out(
+    app: Flask, demo_points: Any, live_server: str, axe_phone: Any, quick: None
+) -> None:
+    page = axe_phone
+    page.goto(f"{live_server}/s/mc-1")
+    while True:
+        number, total = _step(page)
+        assert _serious(page) == [], f"page {number}"
+        if number == 2:
+            # The compact row: real radio buttons named by the level's words, in a group named by the statement.
+            group = page.get_by_role("group", name="Nơi ngồi chờ có đủ ghế cho người dân.")
+            names = [group.get_by_role("radio").nth(i).get_attribute("value") for i in range(6)]
+            assert names == ["5", "4", "3", "2", "1", "na"]
+            for level in ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng",
+                          "Không có ý kiến"):
+                assert group.get_by_role("radio", name=level, exact=True).count() == 1, level
+            box = group.locator("label").first.bounding_box()
+            assert box["height"] >= 44 and box["width"] >= 44  # the target size
+            group.get_by_role("radio", name="Rất hài lòng", exact=True).focus()
+            page.keyboard.press("ArrowRight")  # arrow keys move within the group, as with any radio group
+            assert group.get_by_role("radio", name="Hài lòng", exact=True).is_checked()
+        if number == total:
+            break
+        _press(page, "Tiếp tục")
+    # A page sent back with an error.
+    page.locator("input[name='gender']").first.check()
+    page.evaluate("document.querySelector('select[name=age_group] option').value = 'nonsense'")
+    _press(page, "Gửi phiếu")
+    assert page.locator("#age_group-error").count() == 1
+    assert _serious(page) == [], "a page with an error"
