@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -286,9 +286,14 @@ def _store(point: ServicePoint, old_code: bool, post: Posting, answers: Answers,
     except token_svc.TokenUsed:
         return _token_page(token_svc.TokenState.USED)
     if created and post.step.page is not None:
-        # Another load of the draft: submit() committed, which expired the objects read before.
-        drafts.finish(drafts.find(point_id, post.key), point, post.version, post.step.page, now)
-        db.session.commit()  # boundary
+        try:
+            # Another load of the draft: submit() committed, which expired the objects read before.
+            drafts.finish(drafts.find(point_id, post.key), point, post.version, post.step.page, now)
+            db.session.commit()  # boundary
+        except SQLAlchemyError:
+            # The response is stored: thank the citizen; the draft goes with the purge, one "sent" is not counted.
+            db.session.rollback()
+            current_app.logger.exception("paged form: draft not finished after the response was stored")
     done = redirect(url_for(".thanks", code=point_code), code=303)
     if token is None:
         antiabuse.remember(done, point_id, seen, now)

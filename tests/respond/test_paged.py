@@ -481,3 +481,22 @@ def test_the_keeping_time_is_a_setting(app: Flask, client: FlaskClient, points: 
     app.config["HAILONG_DRAFT_HOURS"] = "2"
     result = runner.invoke(args=["drafts", "purge"])
     assert "Đã xóa 1 bản nháp chưa gửi quá 2 giờ." in result.output
+
+
+def test_a_stored_response_is_thanked_even_if_its_draft_cannot_be_finished(
+    app: Flask, client: FlaskClient, points: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from hailong.survey.services import drafts as draft_svc
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    form = open_paged(app, client)
+    form.press("next", {"overall": "4"})
+    monkeypatch.setattr(draft_svc, "finish", broken)
+    done = form.press("send", {"access__seating": "5"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/cam-on")
+    assert counts(app)[0] == 1
+    assert len(_drafts(app)) == 1  # left for the purge
