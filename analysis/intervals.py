@@ -107,10 +107,11 @@ class PatternTable:
         if elements:
             rated = np.zeros(self.counts.size, dtype=np.int64)
             for columns in elements:
-                rated += self.valid[:, list(columns)].any(axis=1) if columns else False
-            counted = rated >= max(1, min_elements)
+                if columns:
+                    rated += self.valid[:, list(columns)].any(axis=1)
+            counted = np.asarray(rated >= max(1, min_elements), dtype=np.bool_)
         else:
-            counted = self.valid.any(axis=1)
+            counted = np.asarray(self.valid.any(axis=1), dtype=np.bool_)
         all_sat = (self.sat == self.valid).all(axis=1)
         return int(self.counts[counted & all_sat].sum()), int(self.counts[counted].sum())
 

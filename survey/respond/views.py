@@ -222,8 +222,8 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
     if problem is not None:
         return _form_back(point, post, locale, problem), 400
     token = sent.fields.get("t") or None
-    if token is not None and (page := _token_gate(token, point)) is not None:
-        return page
+    if token is not None and (gate := _token_gate(token, point)) is not None:
+        return gate
     values = _merged(post)
     cleaned, altered = clean_formdata(_formdata(values, sent))
     plan = form_pages.plan(post.q)
@@ -231,9 +231,9 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
         names = [*answer_fields(post.q), HONEYPOT]
         form = form_class(post.q)(formdata=cleaned)
     else:
-        page = plan[post.step.page - 1]
-        names = [*_page_fields(page), *_posted_answers(sent, post.q), HONEYPOT]
-        form = _page_form(post.q, page, names)(formdata=cleaned)
+        here = plan[post.step.page - 1]
+        names = [*_page_fields(here), *_posted_answers(sent, post.q), HONEYPOT]
+        form = _page_form(post.q, here, names)(formdata=cleaned)
     form.altered = altered - SERVICE_FIELDS
     if not validate_fields(form, names):
         return _render_back(form, post, point, locale, token), 422
