@@ -43,7 +43,7 @@ from hailong.forms.questionnaire import Questionnaire
 
 from ..errors import http_error_page
 from ..extensions import csrf, db, limiter
-from ..models import FormDraft, QuestionnaireVersion, ServicePoint, Submission
+from ..models import Channel, FormDraft, QuestionnaireVersion, ServicePoint, Submission
 from ..services import antiabuse, drafts
 from ..services import points as point_svc
 from ..services import questionnaires as qsvc
@@ -54,6 +54,29 @@ from . import bp, pages, posted
 Page = str | tuple[str, int] | Response
 #: A single choice with more options than this is a drop-down list (one line), else a row of chips.
 MAX_CHIPS = 4
+
+
+@dataclass(frozen=True)
+class FormStyle:
+    """How a route serves the paged form: its endpoint, its template, the channel of what it stores, where it thanks.
+
+    The citizen's phone is QR below; another way in (a kiosk at the counter) adds its own route that calls
+    serve_form(code) and its style to STYLES, and gets the same pages, drafts, checks and counts.
+    """
+
+    endpoint: str
+    template: str
+    channel: str
+    thanks: str
+
+
+QR = FormStyle("respond.questionnaire", "respond/form.html", Channel.QR.value, "respond.thanks")
+STYLES: dict[str, FormStyle] = {QR.endpoint: QR}
+
+
+def _style() -> FormStyle:
+    """The style of the route serving this request."""
+    return STYLES.get(request.endpoint or "", QR)
 
 
 def _token_page(state: token_svc.TokenState) -> tuple[str, int]:
@@ -78,7 +101,7 @@ def _token_gate(token: str, point: ServicePoint) -> Page | None:
         key = request.form.get("submission_key", "")[:64]  # a key the server issued (checked before)
         if key and db.session.scalar(select(Submission.id).filter_by(submission_key=key)) is not None:
             # A double tap: the first tap stored the response and used the code.
-            return redirect(url_for(".thanks", code=point.code), code=303)
+            return redirect(url_for(_style().thanks, code=point.code), code=303)
     return _token_page(state)
 
 
@@ -91,6 +114,11 @@ def index() -> str:
 @limiter.limit(antiabuse.post_limit, key_func=antiabuse.post_limit_key, methods=["POST"])
 @csrf.exempt  # checked in _refusal with csrf.protect(), so a refused citizen gets the form back
 def questionnaire(code: str) -> Page:
+    return serve_form(code)
+
+
+def serve_form(code: str) -> Page:
+    """A point's form: a page to GET (HEAD alike), or a POST of a page (or of a whole single-page form)."""
     # GET and HEAD (uptime monitors, link previews) read the page; only POST submits or saves a page.
     posting = request.method == "POST"
     point, old_code = point_svc.find_active(code), False
@@ -141,7 +169,7 @@ def _continued(point: ServicePoint) -> tuple[FormDraft, int] | Response | None:
     draft = drafts.find(point.id, key)
     if draft is None:
         if _stored(key):
-            return redirect(url_for(".thanks", code=point.code), code=303)
+            return redirect(url_for(_style().thanks, code=point.code), code=303)
         return None  # purged, or never saved: a fresh form
     text = request.args.get("p", "")
     wanted = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else 1
@@ -154,7 +182,7 @@ def _old_code_page(former: ServicePoint) -> Page:
     state = token_svc.check(token, former).state if token else token_svc.TokenState.INVALID
     if state == token_svc.TokenState.VALID:
         # Only a valid slip of this point is sent on, so the old poster does not lead to the new code.
-        return redirect(url_for(".questionnaire", code=former.code, t=token), code=302)
+        return redirect(url_for(_style().endpoint, code=former.code, t=token), code=302)
     if state == token_svc.TokenState.USED:
         return _token_page(state)
     return render_template("respond/retired.html", point=former), 410
@@ -217,7 +245,7 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
     if post.draft is None and antiabuse.form_key_time(post.key, point.id) is not None and _stored(post.key):
         # This form was sent already (sending deletes its draft): a replay of any of its pages (Back after
         # sending, a double tap) is thanked.
-        return redirect(url_for(".thanks", code=point.code), code=303)
+        return redirect(url_for(_style().thanks, code=point.code), code=303)
     problem = _refusal(post, point.id)
     if problem is not None:
         return _form_back(point, post, locale, problem), 400
@@ -263,7 +291,7 @@ def _save_page(point: ServicePoint, post: Posting, kept: drafts.Values, token: s
         drafts.save(point, post.version, post.key, kept, max(here, target))
         db.session.commit()  # boundary
     code = (request.view_args or {}).get("code") or point.code
-    return redirect(url_for(".questionnaire", code=code, k=post.key, p=target, t=token), code=303)
+    return redirect(url_for(_style().endpoint, code=code, k=post.key, p=target, t=token), code=303)
 
 
 def _store(point: ServicePoint, old_code: bool, post: Posting, answers: Answers, comment: str | None,
@@ -277,7 +305,7 @@ def _store(point: ServicePoint, old_code: bool, post: Posting, answers: Answers,
     signals = antiabuse.Signals(honeypot, issued_at, seen, with_token=token is not None, old_code=old_code)
     draft = response_svc.Draft(
         point=point, version=post.version, answers=answers, comment=comment, submitted_at=now,
-        submission_key=post.key, verified=token is not None,
+        submission_key=post.key, verified=token is not None, channel=_style().channel,
         flag_reason=antiabuse.flag_reason(antiabuse.reasons(signals, point.id, now)),
     )
     point_id, point_code = point.id, point.code  # read before the commit expires the object
@@ -294,7 +322,7 @@ def _store(point: ServicePoint, old_code: bool, post: Posting, answers: Answers,
             # The response is stored: thank the citizen; the draft goes with the purge, one "sent" is not counted.
             db.session.rollback()
             current_app.logger.exception("paged form: draft not finished after the response was stored")
-    done = redirect(url_for(".thanks", code=point_code), code=303)
+    done = redirect(url_for(_style().thanks, code=point_code), code=303)
     if token is None:
         antiabuse.remember(done, point_id, seen, now)
     return done
@@ -441,14 +469,16 @@ def _render_form(form: FlaskForm, q: Questionnaire, point: ServicePoint, locale:
     shown = [current] if number is not None else list(plan)
     key = form.submission_key.data
     first_element = next((p.number for p in plan if p.kind == "element"), 0)
+    style = _style()
 
     def lang_url(lang: str) -> str:
         if blank or number is None:
             return f"?lang={lang}"
-        return url_for(".questionnaire", code=code, k=key, p=number, t=token, lang=lang)
+        return url_for(style.endpoint, code=code, k=key, p=number, t=token, lang=lang)
 
     return render_template(
-        "respond/form.html", form=form, q=q, point=point, locale=locale, field_name=field_name, token=token,
+        style.template, form=form, q=q, point=point, locale=locale, field_name=field_name, token=token,
+        action=url_for(style.endpoint, code=code),
         scale=scale_labels(), notice=notice, code=code, shown=shown, current=current, paged=number is not None,
         total=len(plan), last=current.number == len(plan), first_element=first_element, lang_url=lang_url,
         page_title=lambda p: p.title(locale), max_chips=MAX_CHIPS,
@@ -493,7 +523,8 @@ def _blank_form(point: ServicePoint, version: QuestionnaireVersion, q: Questionn
         return _render_form(form, q, point, locale, token, blank=True)
 
     # The ward of a point never changes its name at run time (set at `hailong init`), so its id is enough.
-    key = (point.id, point.code, point.name, point.organisation_id, version.id, q.checksum, locale, bool(token))
+    key = (_style().endpoint, point.id, point.code, point.name, point.organisation_id, version.id, q.checksum, locale,
+           bool(token))
     return pages.blank_form(key, render, hidden)
 
 

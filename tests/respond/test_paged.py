@@ -500,3 +500,22 @@ def test_a_stored_response_is_thanked_even_if_its_draft_cannot_be_finished(
     assert done.status_code == 303 and done.headers["Location"].endswith("/cam-on")
     assert counts(app)[0] == 1
     assert len(_drafts(app)) == 1  # left for the purge
+
+
+def test_another_way_in_reuses_the_paged_form_with_its_own_channel(app: Flask, points: Any) -> None:
+    """A kiosk (issue 12, part 2) adds a route and a style: same pages, drafts and checks, its own channel."""
+    from hailong.survey.respond import views
+
+    app.add_url_rule("/k/<code>", endpoint="kiosk", view_func=views.serve_form, methods=["GET", "POST"])
+    views.STYLES["kiosk"] = views.FormStyle("kiosk", "respond/form.html", "kiosk", "respond.thanks")
+    try:
+        form = open_paged(app, app.test_client(), "/k/mc-1")
+        assert 'action="/k/mc-1"' in form.html
+        response = form.press("next", {"overall": "5"})
+        assert urlsplit(response.headers["Location"]).path == "/k/mc-1" and form.step == (2, PAGES)
+        assert form.press("send", {"access__seating": "4"}).status_code == 303
+        (row,) = stored(app)
+        assert row.channel == "kiosk"
+        assert _answers(app) == {"overall": [5], "access.seating": [4]}
+    finally:
+        del views.STYLES["kiosk"]
