@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -29,6 +30,12 @@ from .intervals import (
 #: How many answers one question got, by stored value.
 ValueCounts = Mapping[int, int]
 LOW_N = 30
+#: Comprehensive satisfaction counts a response that rated (1-5) a statement in at least this share of the
+#: questionnaire's elements. A partial response ("Gửi luôn" on the paged form) has fewer chances to hold a
+#: dissatisfied answer, so counting one that saw only the first element would raise the rate as more people send
+#: early; half the elements keeps every response that went through most of the form, including those that
+#: answered "no opinion" to a whole element (feedback, for someone who never gave any).
+COMPREHENSIVE_MIN_SHARE = 0.5
 EXPECT_CODE = "expect"
 OVERALL_CODE = "overall"
 G1_CODE = "g1_expect_pct"
@@ -58,7 +65,7 @@ def compute(
     ]
     result: dict[str, Any] = {
         "responses": responses,
-        "overall": _overall(overall, cis.overall, cis.method, table, question_counts, responses, low_n),
+        "overall": _overall(overall, cis.overall, cis.method, table, groups, question_counts, responses, low_n),
         "elements": elements,
         "expectations": _expectations(questionnaire, question_counts, responses),
     }
@@ -74,6 +81,11 @@ def compare(current: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str
         "overall": _change(current["overall"], previous.get("overall")),
         "elements": [{"code": e["code"], **_change(e, before.get(e["code"]))} for e in current["elements"]],
     }
+
+
+def comprehensive_min_elements(elements: int) -> int:
+    """Elements a response must have rated to count in comprehensive satisfaction (half, rounded up; at least 1)."""
+    return max(1, math.ceil(elements * COMPREHENSIVE_MIN_SHARE))
 
 
 def scale_summary(counts: ValueCounts) -> tuple[int, float | None, float | None]:
@@ -135,12 +147,14 @@ def _overall(
     ci: Interval | None,
     method: str,
     table: PatternTable,
+    groups: Sequence[Sequence[int]],
     question_counts: Mapping[str, ValueCounts],
     responses: int,
     low_n: int,
 ) -> dict[str, Any]:
     """The overall block: SIPAS index, comprehensive satisfaction and the 'overall' question."""
-    satisfied, answered = table.comprehensive()
+    least = comprehensive_min_elements(len(groups))
+    satisfied, answered = table.comprehensive(groups, least)
     n, index, mean = scale_summary(question_counts.get(OVERALL_CODE, _EMPTY))
     interval = _ci(estimate, ci)
     return {
@@ -149,6 +163,7 @@ def _overall(
         "ci_method": method if interval is not None else None,
         "comprehensive": _r2(_pct(satisfied, answered)),
         "comprehensive_n": answered,
+        "comprehensive_min_elements": least,
         "low_n": responses < low_n,
         "overall_question": {"n": n, "index": _r2(index), "mean": _r2(mean)},
     }

@@ -98,11 +98,22 @@ class PatternTable:
         hit = self.valid[:, list(columns)].any(axis=1)
         return int(self.counts[hit].sum())
 
-    def comprehensive(self) -> tuple[int, int]:
-        """(responses whose every valid answer is 4-5, responses with any valid answer)."""
-        answered = self.valid.any(axis=1)
+    def comprehensive(self, elements: Sequence[Sequence[int]] = (), min_elements: int = 1) -> tuple[int, int]:
+        """(responses counted whose every valid answer is 4-5, responses counted).
+
+        A response is counted when it has a valid answer in at least `min_elements` of the `elements` (groups of
+        columns); without elements, when it has any valid answer.
+        """
+        if elements:
+            rated = np.zeros(self.counts.size, dtype=np.int64)
+            for columns in elements:
+                if columns:
+                    rated += self.valid[:, list(columns)].any(axis=1)
+            counted = np.asarray(rated >= max(1, min_elements), dtype=np.bool_)
+        else:
+            counted = np.asarray(self.valid.any(axis=1), dtype=np.bool_)
         all_sat = (self.sat == self.valid).all(axis=1)
-        return int(self.counts[answered & all_sat].sum()), int(self.counts[answered].sum())
+        return int(self.counts[counted & all_sat].sum()), int(self.counts[counted].sum())
 
 
 @dataclass(frozen=True)

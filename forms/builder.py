@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -17,8 +18,11 @@ from .encoding import Answers
 from .questionnaire import NO_OPINION, Question, Questionnaire, QuestionType
 
 SCALE_CHOICES = ("5", "4", "3", "2", "1", "na")
-#: Form fields that are not answers; any other unknown field in a POST is refused.
-SERVICE_FIELDS = frozenset({"csrf_token", "submission_key", "website", "t", "lang"})
+#: Form fields that are not answers; any other unknown field in a POST is refused. `page` and `go` are the paged
+#: form's: the page the POST comes from and the button pressed (next, back, send).
+SERVICE_FIELDS = frozenset({"csrf_token", "submission_key", "website", "t", "lang", "page", "go"})
+#: The honeypot: a text field hidden from people (a bot that fills it in is flagged, never refused).
+HONEYPOT = "website"
 #: C0 and C1 control characters and DEL: invisible, refused by PostgreSQL (NUL) and by XLSX (most of C0).
 #: TAB is kept; line breaks are normalised first (see clean_formdata), so no CR is left to match here.
 CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -133,37 +137,68 @@ class SurveyForm(FlaskForm):
         return valid
 
 
-_form_classes: dict[tuple[str, str], type[FlaskForm]] = {}
+_form_classes: dict[tuple[str, str, tuple[str, ...] | None], type[FlaskForm]] = {}
 
 
-def form_class(q: Questionnaire) -> type[FlaskForm]:
-    """The form class of one questionnaire version, built once (a version's content never changes)."""
-    key = (q.key, q.checksum)
+def form_class(q: Questionnaire, codes: tuple[str, ...] | None = None) -> type[FlaskForm]:
+    """The form class of one questionnaire version, built once (a version's content never changes).
+
+    With `codes`, a class with only those answer fields (one page of the paged form: binding 40 fields for a page
+    that shows 4 is most of the cost of a page), besides the service fields.
+    """
+    key = (q.key, q.checksum, codes)
     cls = _form_classes.get(key)
     if cls is None:
-        cls = _form_classes[key] = _build_form_class(q)
+        cls = _form_classes[key] = _build_form_class(q, None if codes is None else frozenset(codes))
     return cls
 
 
-def _build_form_class(q: Questionnaire) -> type[FlaskForm]:
+def _build_form_class(q: Questionnaire, only: frozenset[str] | None = None) -> type[FlaskForm]:
     attrs: dict[str, Any] = {
         # Checked by the view against the keys the server issued (antiabuse.form_key_time), not here.
         "submission_key": HiddenField(),
         # Honeypot: hidden from people by CSS; bots fill it in.
-        "website": StringField(validators=[Optional(), Length(max=200)]),
+        HONEYPOT: StringField(validators=[Optional(), Length(max=200)]),
     }
     for st in q.statements:
-        attrs[field_name(st.code)] = StrictRadioField(
-            choices=[SelectChoice(c) for c in SCALE_CHOICES], validators=[Optional()]
-        )
+        if only is None or st.code in only:
+            attrs[field_name(st.code)] = StrictRadioField(
+                choices=[SelectChoice(c) for c in SCALE_CHOICES], validators=[Optional()]
+            )
     for question in q.questions:
-        attrs[field_name(question.code)] = _question_field(question)
-    return type(f"Form_{q.kind}_v{q.version}", (SurveyForm,), attrs)
+        if only is None or question.code in only:
+            attrs[field_name(question.code)] = _question_field(question)
+    suffix = "" if only is None else f"_{len(_form_classes)}"
+    return type(f"Form_{q.kind}_v{q.version}{suffix}", (SurveyForm,), attrs)
 
 
 def allowed_fields(q: Questionnaire) -> frozenset[str]:
     """Every field name a POST of this questionnaire may carry."""
     return SERVICE_FIELDS | {field_name(c) for c in q.all_codes()}
+
+
+def validate_fields(form: FlaskForm, names: Iterable[str]) -> bool:
+    """Validate some fields of a form (one page of the paged form), as SurveyForm.validate does for all of them.
+
+    A field whose posted value had control characters fails (they are removed in what it shows), so the citizen
+    confirms the cleaned text; the CSRF token is not one of these fields (the view checks it).
+    """
+    valid = True
+    for name in names:
+        field = form._fields.get(name)
+        if field is None or name == "csrf_token":
+            continue
+        if not field.validate(form):
+            valid = False
+        if name in getattr(form, "altered", frozenset()):
+            field.errors = [*field.errors, CONTROL_MESSAGE]
+            valid = False
+    return valid
+
+
+def answer_fields(q: Questionnaire) -> list[str]:
+    """The answer field names of a questionnaire, in display order of the single-page form."""
+    return [field_name(c) for c in q.all_codes()]
 
 
 def answers_from_form(form: FlaskForm, q: Questionnaire) -> tuple[Answers, str | None]:

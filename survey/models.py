@@ -571,3 +571,47 @@ class PaperSetting(db.Model):  # type: ignore[name-defined]
     # True: a form counts only once two clerks agree (or a reviewer resolved them); False: the first entry counts.
     double_entry: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- form drafts ---
+
+
+class FormDraft(db.Model):  # type: ignore[name-defined]
+    """The answers of a paged form between its pages, bound to the form's signed key; never counted anywhere.
+
+    Deleted when the form is sent and purged HAILONG_DRAFT_HOURS after its last change (services.drafts), so a
+    citizen's unsent answers live on the server for a day at most; only the page counts of FormPageCount stay.
+    """
+
+    __tablename__ = "form_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
+    # The served form's key (services.antiabuse.issue_form_key): the response it becomes is stored under it.
+    form_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The furthest page shown so far (1-based; page 1 counts from the first button pressed on it).
+    page: Mapped[int] = mapped_column(SmallInteger)
+    # Field name -> list of posted text values, as validated page by page (radio, checkbox, number, comment).
+    answers: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    # Local day the form was first saved: all of one form's page counts go to that day.
+    day_key: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    questionnaire: Mapped[QuestionnaireVersion] = relationship()
+
+
+class FormPageCount(db.Model):  # type: ignore[name-defined]
+    """Per day, point, questionnaire version and page: forms that reached the page and forms sent from it.
+
+    What is left of drafts once they are sent or purged: counts only, for the office's "where people give up".
+    """
+
+    __tablename__ = "form_page_counts"
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), primary_key=True)
+    day_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    reached: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)

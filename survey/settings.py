@@ -205,6 +205,16 @@ class Settings(BaseSettings):
         "citizen gets the form back with every answer kept",
         _l("giới hạn theo cú pháp của thư viện limits, ví dụ “400 per minute;3000 per hour”, mỗi giới hạn từ 1 trở "
            "lên"))
+    ratelimit_pages: Annotated[str, BeforeValidator(_strip), AfterValidator(_rate_limits)] = _setting(
+        "4000 per minute;30000 per hour",
+        "page changes (Tiếp, Quay lại) of the paged form accepted per point from one network address; only sent "
+        "forms count against `HAILONG_RATELIMIT_SUBMIT`",
+        _l("giới hạn theo cú pháp của thư viện limits, ví dụ “4000 per minute;30000 per hour”"))
+    draft_hours: int = _setting(
+        24,
+        "hours a paged form's unsent answers (its draft) are kept after their last change; `hailong drafts purge` "
+        "deletes older ones",
+        _l("một số giờ nguyên từ 1 đến 720"), ge=1, le=720)
     min_fill_seconds: int = _setting(
         5,
         "a citizen's answer sent sooner than this after the form was served is stored flagged (too fast)",

@@ -15,7 +15,9 @@ By hand: access.seating 5,2,5,4 -> n 4, 3 satisfied -> 75.00, mean 4.00; every o
 staff and result statement 5,4,3 -> 66.67, mean 4.00 (staff.polite 5,4,1 -> 66.67, mean 3.33);
 result.accurate and feedback.* have no valid answer -> null. access = (75 + 3 x 66.67) / 4 = 68.75,
 procedure = staff = result = 66.67, feedback = null; overall = (68.75 + 3 x 66.67) / 4 = 67.1875 -> 67.19.
-Comprehensive: R1 (all 5) and R4 (one 4) of 4 -> 50.00. Wilson 95% (z = 1.959964): 3/4 -> [30.06, 95.44],
+Comprehensive: R4 rated one element of five, fewer than the three (half, rounded up) a response needs to count
+(a partial response, as "Gửi luôn" sends); of R1-R3 only R1 is all 4-5 -> 1 / 3 = 33.33.
+Wilson 95% (z = 1.959964): 3/4 -> [30.06, 95.44],
 2/3 -> [20.77, 93.85]. 2025-Q4: every statement 4 and 2 -> 50.00 everywhere.
 """
 
@@ -114,7 +116,8 @@ def test_onestop_quarter_equals_hand_computation(runner: Any, demo_points: Any) 
     assert overall["index"] == 67.19
     assert overall["ci_method"] == BOOTSTRAP
     assert overall["ci95"][0] <= 67.19 <= overall["ci95"][1]
-    assert (overall["comprehensive"], overall["comprehensive_n"], overall["low_n"]) == (50.0, 4, True)
+    assert (overall["comprehensive"], overall["comprehensive_n"], overall["low_n"]) == (33.33, 3, True)
+    assert overall["comprehensive_min_elements"] == 3
     assert overall["overall_question"] == {"n": 4, "index": 50.0, "mean": 3.5}
 
     assert [(e["code"], e["count"], e["pct"]) for e in data["expectations"]] == [

@@ -24,6 +24,8 @@ from hailong.survey import create_app
 from hailong.survey.extensions import db
 from hailong.survey.models import (
     Answer,
+    FormDraft,
+    FormPageCount,
     Organisation,
     PaknCalendarDay,
     PaknDeadlineRule,
@@ -49,7 +51,7 @@ from tests.fixtures.pages import CSRF_RE
 EXAMPLES = 100
 ARG_RE = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
 GUARDED = (Submission, Answer, Token, User, ServicePoint, RetiredCode, PaknItem, PaknEvent, PaknUnit, PaknCalendarDay,
-           PaknDeadlineRule)
+           PaknDeadlineRule, FormDraft, FormPageCount)
 ADMIN_PASSWORD = "Fuzz-admin-password-2026!"
 
 
@@ -69,6 +71,8 @@ KNOWN_FIELDS = sorted(
     | {"csrf_token", "submission_key", "started", "website", "t", "lang", "username", "password", "role", "unit",
        "name", "code", "kind", "active", "note", "reason", "next", "period", "point", "format", "q", "page",
        "handled", "new_password", "confirm",
+       # The paged form.
+       "go", "k", "p",
        # PAKN: the citizen form, tracking, the office's actions and settings.
        "category", "text", "contact_name", "contact_phone", "contact_email", "consent", "form_key", "rating",
        "agency", "due_on", "reply", "question", "channel", "received_on", "day", "working", "days", "email",
@@ -201,7 +205,7 @@ def test_no_500_and_rejections_store_nothing(
 
 
 CITIZEN_FIELDS = sorted({code.replace(".", "__") for code in qsvc.bundled()["onestop/v1"].all_codes()}
-                        | {"submission_key", "website", "t", "lang"})
+                        | {"submission_key", "website", "t", "lang", "page", "go"})
 
 
 @settings(max_examples=EXAMPLES * 2, deadline=None, database=None, derandomize=True,

@@ -132,3 +132,15 @@ def test_public_migration_down_and_up(app: Flask) -> None:
             ward = conn.execute(text("SELECT id FROM organisations")).scalar()
             conn.execute(text("INSERT INTO public_settings (organisation_id, kind, enabled, live, min_n, updated_at) "
                               "VALUES (:w, 'health', :yes, :yes, 30, CURRENT_TIMESTAMP)"), {"w": ward, "yes": True})
+
+
+def test_form_drafts_migration_down_and_up(app: Flask) -> None:
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        tables = {"form_drafts", "form_page_counts"}
+        assert _drift(tables) == []
+        downgrade(directory=directory, revision="0008_paper")
+        assert not tables & set(inspect(_db.engine).get_table_names())
+        upgrade(directory=directory)
+        assert tables <= set(inspect(_db.engine).get_table_names())
+        assert _drift(tables) == []

@@ -43,6 +43,8 @@ BAD = {
     "HAILONG_RATELIMIT_PAKN": "0 per minute",
     "HAILONG_RATELIMIT_TRACKING": "mãi mãi",
     "HAILONG_EMBED_ORIGINS": "https://portal.example.vn/trang",
+    "HAILONG_RATELIMIT_PAGES": "0 per minute",
+    "HAILONG_DRAFT_HOURS": "một ngày",
 }
 #: More values that must be refused, each for a reason a person could get wrong.
 MORE_BAD = [

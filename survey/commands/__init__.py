@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import click
 
-from . import backup, config, indices, pakn, paper, points, posters, report, responses, setup, tokens, users
+from . import backup, config, drafts, indices, pakn, paper, points, posters, report, responses, setup, tokens, users
 
 #: Every command module; `hailong --help` lists their commands by name.
-MODULES = (setup, config, points, posters, responses, indices, report, tokens, backup, users, pakn, paper)
+MODULES = (setup, config, points, posters, responses, indices, report, tokens, backup, users, pakn, paper, drafts)
 
 
 def all_commands() -> list[click.Command]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,12 +14,14 @@ from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import KINDS
 
 from .. import transaction
-from ..services import audit
+from ..services import audit, drafts
 from ..services import dashboard as results
 from ..services import pakn as pakn_svc
 from . import bp
 from .access import ANYONE, STAFF, current_ward, require_point, roles_required, scope, user, visible_points
 from .filters import check_keys, kind_arg, period_arg, period_options, point_arg
+
+HOUR = timedelta(hours=1)
 
 
 def svg(markup: str) -> Markup:
@@ -75,6 +78,7 @@ def dashboard() -> str:
         trend_svg=svg(charts.trend_line(trend, target=goal, title=_("Chỉ số hài lòng chung qua các quý"))),
         prev={e["code"]: e for e in result["previous"]["elements"]},
         limited=scope().limited, can_report=user().role in STAFF, pakn=_pakn_numbers(period),
+        funnels=drafts.funnels(current_ward().id, kind, period, ids), draft_hours=drafts.max_age() // HOUR,
     )
 
 
@@ -110,6 +114,8 @@ def point(point_id: int) -> str:
         bars_svg=svg(charts.element_bars(results.element_bars(result), target=goal,
                                          title=_("Chỉ số hài lòng theo yếu tố"))),
         trend_svg=svg(charts.trend_line(trend, target=goal, title=_("Chỉ số hài lòng chung qua các quý"))),
+        funnels=drafts.funnels(current_ward().id, point.kind, period, [point.id]),
+        draft_hours=drafts.max_age() // HOUR,
     )
 
 

@@ -15,6 +15,10 @@ twice over. A refused citizen gets the form back with every answer kept (respond
 Stuffing at lower rates is caught by the form keys (a loaded form stores one response: posting it again with
 made-up keys is refused), the flags and the one-time receipt codes, not by the rate limit.
 Its default is in survey/settings.py (the load bench sets it high: all its respondents come from 127.0.0.1).
+
+The paged form posts once per page (Tiếp, Quay lại): those page changes are counted apart, against
+HAILONG_RATELIMIT_PAGES, ten times the answers' limit for forms of up to nine pages, so the parents' meeting
+above gets through page by page while only sent forms count against the answers' limit.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from werkzeug.wrappers import Response
 
 from hailong.analysis.periods import day_key
 
+#: The paged form's button that sends ("Gửi luôn", "Gửi phiếu"); any other `go` only changes the page.
+SEND = "send"
 SEEN_COOKIE = "hl_seen"
 SEEN_SALT = "hailong.seen"
 MAX_SEEN_POINTS = 64
@@ -42,6 +48,23 @@ MAX_SEEN_POINTS = 64
 def submit_limit() -> str:
     """The Flask-Limiter limit for submissions (read per request so config and tests can change it)."""
     return str(current_app.config["HAILONG_RATELIMIT_SUBMIT"])
+
+
+def page_limit() -> str:
+    """The Flask-Limiter limit for the paged form's page changes (Tiếp, Quay lại)."""
+    return str(current_app.config["HAILONG_RATELIMIT_PAGES"])
+
+
+def is_page_change() -> bool:
+    """Whether this POST only moves the paged form to another page: it carries `page`, and `go` is not "send"."""
+    request.get_data(cache=True, parse_form_data=False)  # cached first, so posted.read() still sees the raw body
+    form = request.form
+    return "page" in form and form.get("go") != SEND
+
+
+def post_limit() -> str:
+    """The limit of a POST to a form: sent answers and page changes have their own (see the module's text)."""
+    return page_limit() if is_page_change() else submit_limit()
 
 
 def min_fill_seconds() -> int:
@@ -64,6 +87,11 @@ def limit_key() -> str:
     """Rate-limit key: hashed address and point code (never the raw address, also not in Redis)."""
     code = str((request.view_args or {}).get("code", ""))[:40]
     return f"{address_hash(request.remote_addr or '-')}:{code}"
+
+
+def post_limit_key() -> str:
+    """limit_key, kept apart for page changes so they never use up the answers' limit."""
+    return limit_key() + (":pages" if is_page_change() else "")
 
 
 # --- one stored response per served form -------------------------------------------------------

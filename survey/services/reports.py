@@ -30,7 +30,7 @@ from ..models import (
     Setting,
     Submission,
 )
-from . import pakn, patterns, stats
+from . import drafts, pakn, patterns, stats
 from . import questionnaires as qsvc
 from .periods import within
 
@@ -127,6 +127,7 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
             (kind_name(s["kind"], form="short"), s["overall"]["ci_method"]) for s in sections if s["has_data"]
         ),
         "low_n": indices.LOW_N,
+        "draft_hours": drafts.max_age() // timedelta(hours=1),
         "header": _header(ward, province),
         "fmt": {
             "num": formatting.fmt_num,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hailong.analysis.indices import compare, compute
+from hailong.analysis.indices import compare, comprehensive_min_elements, compute
 from hailong.analysis.intervals import Pattern, wilson
 from hailong.forms.questionnaire import Questionnaire
 
@@ -138,6 +138,21 @@ def test_comprehensive_and_overall_question_by_hand(result: dict[str, Any]) -> N
     assert (overall["comprehensive"], overall["comprehensive_n"]) == (25.0, 4)
     # overall question: 5,4,3,(no opinion),4 -> n=4, 4-5: 3 -> 75.00; mean 16/4 = 4.00
     assert overall["overall_question"] == {"n": 4, "index": 75.0, "mean": 4.0}
+
+
+def test_comprehensive_counts_responses_that_rated_half_the_elements() -> None:
+    """A partial response ("Gửi luôn" after the first element) is left out of comprehensive satisfaction."""
+    rows: list[Row] = [
+        {"access.a": 5, "access.b": 5, "overall": 5},  # one element of two: 1 >= ceil(2 / 2), counted
+        {"access.a": 3, "staff.b": 5, "overall": 3},  # both elements, a 3: counted, not satisfied
+        {"overall": 4},  # no statement: left out
+    ]
+    counts, patterns = aggregate(rows)
+    overall = compute(make_questionnaire(), counts, patterns, 3)["overall"]
+    assert (overall["comprehensive"], overall["comprehensive_n"], overall["comprehensive_min_elements"]) == (
+        50.0, 2, 1)
+    # The one-stop questionnaire has five elements: a response counts once it rated three of them.
+    assert [comprehensive_min_elements(n) for n in (1, 2, 3, 4, 5, 6)] == [1, 1, 2, 2, 3, 3]
 
 
 def test_expectations_by_hand(result: dict[str, Any]) -> None:

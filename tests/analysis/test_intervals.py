@@ -97,6 +97,26 @@ def test_table_maps_bits_by_name_across_versions_and_merges() -> None:
     assert table.responses_answering([0, 2]) == 9
     # comprehensive: every valid answer 4-5 -> only the 2 of v2's first row; 9 answered something
     assert table.comprehensive() == (2, 9)
+    # counted only with a valid answer in both elements {a.x, a.y} and {b.x}: all 9 rated both
+    assert table.comprehensive([[0, 1], [2]], 2) == (2, 9)
+    # with a third element that nobody rated, two of three elements still count; three of three, nobody does
+    assert table.comprehensive([[0], [1], [2]], 2) == (2, 9)
+    assert table.comprehensive([[0], [1], [2]], 3) == (0, 3)
+
+
+def test_comprehensive_leaves_out_responses_that_rated_too_few_elements() -> None:
+    codes = ("a.x", "a.y", "b.x", "c.x")
+    elements = [[0, 1], [2], [3]]
+    table = PatternTable.build(codes, [
+        (codes, 0b0001, 0b0001, 5),  # a.x only, satisfied: one element of three -> left out
+        (codes, 0b0101, 0b0101, 2),  # a.x and b.x satisfied: two elements -> counted, satisfied
+        (codes, 0b0001, 0b0011, 3),  # a.y not satisfied: one element -> left out
+        (codes, 0b1100, 0b1110, 4),  # three elements, a.y not satisfied -> counted, not satisfied
+        (codes, 0b1111, 0b1111, 1),  # everything satisfied -> counted, satisfied
+    ], total=16)  # one more response that rated nothing
+    assert table.comprehensive(elements, 2) == (3, 7)
+    assert table.comprehensive() == (8, 15)  # the rule before: every response with any valid answer
+    assert table.comprehensive(elements, 0) == (8, 15)  # at least one element, whatever is asked
 
 
 def test_table_reads_signed_bigint_masks() -> None:

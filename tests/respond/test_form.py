@@ -253,7 +253,7 @@ def test_english_switch(app: Flask, client: FlaskClient, points: Any) -> None:
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert '<html lang="en">' in html
-    assert "Any other comments?" in html
+    assert "Overall, how satisfied are you with the service here?" in html
     assert 'href="?lang=vi"' in html
     # Remembered for the next page, and switched back.
     assert '<html lang="en">' in client.get("/s/mc-1").get_data(as_text=True)
