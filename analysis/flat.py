@@ -48,11 +48,22 @@ def _summary_row(head: list[Any], level: str, code: str, responses: int, entry: 
 
 
 def rows(result: Mapping[str, Any]) -> Iterator[list[Any]]:
-    """Rows of COLUMNS for one kind's result: overall first, then each element and its statements."""
+    """Rows of COLUMNS for one kind's result: overall first, the conventions asked for, then each element and
+    its statements."""
     head = [result["period"], result["kind"], _blank(result.get("point"))]
     previous = result.get("previous") or {}
     yield _summary_row(head, "overall", "overall", result["responses"], result["overall"],
                        previous.get("overall") or {})
+    compared = result.get("conventions", [])
+    if [c["code"] for c in compared] == ["sipas"]:
+        compared = []  # nothing compared: the overall row already is the SIPAS figure
+    for convention in compared:
+        yield [*head, "convention", convention["code"], convention["n"], _blank(convention["index"]),
+               *_ci(convention), "", "", *([""] * 6), "", ""]
+    weighted = result.get("weighted") or {}
+    if weighted.get("status") == "ok":
+        yield [*head, "weighted", "overall", weighted["responses_used"], _blank(weighted["index"]), *_ci(weighted),
+               "", "", *([""] * 6), "", ""]
     prev_elements = {e["code"]: e for e in previous.get("elements", [])}
     for element in result["elements"]:
         yield _summary_row(head, "element", element["code"], element["responses"], element,

@@ -74,6 +74,11 @@ def compute(
     return result
 
 
+def pattern_table(questionnaire: Questionnaire, patterns: Iterable[Pattern], responses: int) -> PatternTable:
+    """The pattern table compute() works on, for figures computed beside it (analysis.conventions)."""
+    return PatternTable.build([s.code for s in questionnaire.statements], patterns, total=responses)
+
+
 def compare(current: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
     """Change of the overall and element indices against a previous result of compute()."""
     before = {e["code"]: e for e in previous.get("elements", [])}

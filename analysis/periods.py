@@ -19,28 +19,62 @@ _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _RANGE = re.compile(rf"(?P<start>{_DATE})\.\.(?P<end>{_DATE})")
 
 
+#: Window forms of a period: the calendar one, and the cut-off window of periodic reports (analysis/windows.py).
+CALENDAR = "calendar"
+REPORT = "report"
+
+
 class PeriodError(ValueError):
     """A period text that cannot be parsed; the English message is translated by the caller."""
 
 
 @dataclass(frozen=True)
 class Period:
-    """A reporting period: local calendar dates from `start` (inclusive) to `end` (exclusive)."""
+    """A reporting period: local dates from `start` (inclusive) to `end` (exclusive).
+
+    `window` is "calendar", or "report" for the cut-off window of a periodic report, whose label ends in
+    "@report" (e.g. "2026-Q4@report": 15/09/2026 to 14/12/2026), so a label always parses back to its period.
+    """
 
     label: str
     start: date
     end: date
+    window: str = CALENDAR
+
+    @property
+    def base(self) -> str:
+        """The label without its window: "2026-Q4" for "2026-Q4@report"."""
+        return self.label.split("@", 1)[0]
+
+    @property
+    def kind(self) -> str:
+        """quarter, half, year or range."""
+        if _QUARTER.fullmatch(self.base):
+            return "quarter"
+        if _HALF.fullmatch(self.base):
+            return "half"
+        if _WHOLE_YEAR.fullmatch(self.base):
+            return "year"
+        return "range"
 
     def previous(self) -> Period:
-        """The period of the same kind and length just before this one, for comparisons."""
-        if m := _QUARTER.fullmatch(self.label):
+        """The period of the same kind, length and window just before this one, for comparisons."""
+        before = self._previous_calendar()
+        if self.window == CALENDAR:
+            return before
+        from .windows import in_window
+
+        return in_window(before, self.window)
+
+    def _previous_calendar(self) -> Period:
+        if m := _QUARTER.fullmatch(self.base):
             year, n = int(m["year"]), int(m["n"])
             return quarter(year - 1, 4) if n == 1 else quarter(year, n - 1)
-        if m := _HALF.fullmatch(self.label):
+        if m := _HALF.fullmatch(self.base):
             year, n = int(m["year"]), int(m["n"])
             return half(year - 1, 2) if n == 1 else half(year, 1)
-        if _WHOLE_YEAR.fullmatch(self.label):
-            return whole_year(self.start.year - 1)
+        if m := _WHOLE_YEAR.fullmatch(self.base):
+            return whole_year(int(m["year"]) - 1)
         days = (self.end - self.start).days
         return date_range(self.start - timedelta(days=days), self.start)
 
@@ -84,8 +118,14 @@ def date_range(start: date, end: date) -> Period:
 
 
 def parse_period(text: str) -> Period:
-    """Parse "2026-Q1", "2026-H2", "2026" or "2026-01-01..2026-03-31" (inclusive end)."""
+    """Parse "2026-Q1", "2026-H2", "2026" or "2026-01-01..2026-03-31" (inclusive end), optionally with a window
+    suffix: "2026-Q4@report" is the quarter's reporting window, "2026-Q4@calendar" the calendar quarter."""
     text = text.strip()
+    if "@" in text:
+        from .windows import in_window
+
+        text, window = text.split("@", 1)
+        return in_window(parse_period(text), window.strip().lower())
     if m := _QUARTER.fullmatch(text):
         return quarter(_check_year(int(m["year"])), int(m["n"]))
     if m := _HALF.fullmatch(text):
@@ -98,7 +138,7 @@ def parse_period(text: str) -> Period:
             raise PeriodError(f"the range {text!r} ends before it starts")
         return date_range(start, last + timedelta(days=1))
     raise PeriodError(
-        f"unknown period {text!r}: use 2026-Q1, 2026-H1, 2026 or 2026-01-01..2026-03-31"
+        f"unknown period {text!r}: use 2026-Q1, 2026-H1, 2026 or 2026-01-01..2026-03-31 (window: 2026-Q1@report)"
     )
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from .charts import Bar
-from .formatting import fmt_int, fmt_num, fmt_pct
+from .formatting import fmt_ci, fmt_int, fmt_num, fmt_pct
 from .periods import Period
-from .targets import target_gap
+from .targets import target
 from .wording import ci_method_name, kind_name, period_name
 
 
@@ -26,6 +27,12 @@ def inline_name(name: str) -> str:
 
 
 # --- methods -----------------------------------------------------------------------------------
+
+
+def window_phrase(period: Period) -> str:
+    """Which days a period's figures cover: "số liệu từ ngày 15/09/2026 đến ngày 14/12/2026"."""
+    last = period.end - timedelta(days=1)
+    return f"số liệu từ ngày {period.start:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
 
 
 def method_rows(methods: Iterable[tuple[str, str | None]]) -> list[tuple[str, str]]:
@@ -57,6 +64,39 @@ def bars(result: Mapping[str, Any]) -> list[Bar]:
 
 def _bar(label: str, value: float | None, ci: list[float] | None, n: int, low_n: bool) -> Bar:
     return Bar(label, value, ci[0] if ci else None, ci[1] if ci else None, int(n), low_n)
+
+
+def target_clause(call: Mapping[str, Any] | None, year: int) -> str | None:
+    """What a target call says, as a clause: the point comparison, then what the 95% interval settles.
+
+    "met" and "not_met" need the whole interval on one side of the target; otherwise the data cannot tell,
+    and the clause says about how many more responses would (planner.target_call).
+    """
+    if not call or call.get("index") is None:
+        return None
+    target = f"mục tiêu {fmt_pct(call['target'], 0)} của năm {year}"
+    ci = fmt_ci(call.get("ci95"))
+    index, goal = call["index"], call["target"]
+    if call.get("call") == "met":
+        return f"đạt {target} (cả khoảng tin cậy 95%, {ci}%, đều từ {fmt_pct(goal, 0)} trở lên)"
+    if call.get("call") == "not_met":
+        return (f"chưa đạt {target}: thấp hơn {fmt_num(goal - index)} điểm và cả khoảng tin cậy 95% "
+                f"({ci}%) đều dưới {fmt_pct(goal, 0)}")
+    if call.get("call") is None:  # no interval: only the point comparison
+        return f"đạt {target}" if call["point_met"] else f"thấp hơn {fmt_num(goal - index)} điểm so với {target}"
+    if index < goal:
+        clause = (f"thấp hơn {fmt_num(goal - index)} điểm so với {target}, nhưng khoảng tin cậy 95% ({ci}%) còn chứa "
+                  f"mức {fmt_pct(goal, 0)} nên chưa đủ số liệu để kết luận đạt hay chưa đạt")
+    elif index > goal:
+        clause = (f"cao hơn {fmt_num(index - goal)} điểm so với {target}, nhưng khoảng tin cậy 95% ({ci}%) còn chứa "
+                  f"mức {fmt_pct(goal, 0)} nên chưa thể khẳng định đã đạt")
+    else:
+        return f"bằng {target}; khoảng tin cậy 95% ({ci}%) chưa cho phép kết luận đạt hay chưa đạt"
+    if call.get("more"):
+        from .planner import about
+
+        clause += f" (nếu chỉ số giữ nguyên, cần thêm khoảng {fmt_int(about(int(call['more'])))} phiếu để kết luận)"
+    return clause
 
 
 def lowest_statements(results: Sequence[Mapping[str, Any]], limit: int = 5) -> list[dict[str, Any]]:
@@ -167,6 +207,8 @@ def summary(
     """A short Vietnamese paragraph of the main findings; every number goes through the table formatters."""
     total = sum(int(r["responses"]) for r in results)
     when = period_name(period, in_sentence=True)
+    if period.window != "calendar":
+        when += f" ({window_phrase(period)})"
     if total == 0:
         return (
             f"Trong {when}, {inline_name(ward)} chưa ghi nhận phiếu khảo sát hợp lệ nào, "
@@ -177,7 +219,7 @@ def summary(
         f"Trong {when}, {ward} đã thu được {fmt_int(total)} phiếu khảo sát hợp lệ "
         f"tại {fmt_int(points_with_responses)} điểm khảo sát."
     ]
-    sentences += [_kind_sentence(r) for r in results]
+    sentences += [_kind_sentence(r, period.start.year if period.kind == "range" else _year(period)) for r in results]
     if lowest:
         worst = lowest[0]
         sentences.append(
@@ -196,7 +238,12 @@ def summary(
     return " ".join(sentences)
 
 
-def _kind_sentence(result: Mapping[str, Any]) -> str:
+def _year(period: Period) -> int:
+    """The calendar year a quarter, half-year or year belongs to (a window may start in December before)."""
+    return int(period.base[:4])
+
+
+def _kind_sentence(result: Mapping[str, Any], year: int) -> str:
     """One kind's overall index with n, interval, target and change from the previous period."""
     kind = result["kind"]
     name = kind_name(kind, form="in_sentence")
@@ -207,12 +254,13 @@ def _kind_sentence(result: Mapping[str, Any]) -> str:
     parts = [f"Chỉ số hài lòng chung đối với {name} đạt {fmt_pct(index)} (n = {fmt_int(result['responses'])})"]
     if overall.get("low_n"):
         parts.append("số phiếu còn ít nên kết quả chỉ mang tính tham khảo")
-    gap = target_gap(kind, index)
-    if gap is not None:
-        if gap["met"]:
-            parts.append(f"đạt mục tiêu {fmt_pct(gap['target'], 0)}")
-        else:
-            parts.append(f"chưa đạt mục tiêu {fmt_pct(gap['target'], 0)} (còn thiếu {fmt_num(gap['gap'])} điểm)")
+    goal = target(kind)
+    if goal is not None:
+        from .planner import target_call
+
+        clause = target_clause(target_call(index, overall.get("ci95"), int(result["responses"]), goal), year)
+        if clause:
+            parts.append(clause)
     previous = result.get("previous") or {}
     prev = previous.get("overall") or {}
     if prev.get("index") is not None and prev.get("diff") is not None:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from .formatting import fmt_int
-from .intervals import DELTA_METHOD, bootstrap_settings
+from .intervals import DELTA_METHOD, bootstrap_adjustment, bootstrap_settings
 from .periods import Period, PeriodError, parse_period
 
 #: A gettext: the Vietnamese text (the msgid), %-formatted with the values, in the reader's language.
@@ -38,8 +38,25 @@ def period_name(period: Period | str, _: Gettext = vietnamese, *, in_sentence: b
             period = parse_period(text)
         except PeriodError:
             return text
-    label = period.label
-    year = str(period.start.year)
+    name = _base_name(period, _, in_sentence)
+    if name is None:
+        first = f"{period.start:%d/%m/%Y}"
+        last = f"{period.end - timedelta(days=1):%d/%m/%Y}"
+        if in_sentence:
+            return _("từ ngày %(first)s đến ngày %(last)s", first=first, last=last)
+        return _("Từ %(first)s đến %(last)s", first=first, last=last)
+    if period.window != "calendar" and not in_sentence:
+        # A reporting window is named like its period, with the days it covers (a report's text says them apart).
+        final = period.end - timedelta(days=1)
+        return _("%(name)s (kỳ báo cáo %(first)s–%(last)s)", name=name, first=f"{period.start:%d/%m/%Y}",
+                 last=f"{final:%d/%m/%Y}")
+    return name
+
+
+def _base_name(period: Period, _: Gettext, in_sentence: bool) -> str | None:
+    """The name of a quarter, half or year (a window's too: "2026-Q4@report" is quý IV); None for a date range."""
+    label = period.base
+    year = label[:4]
     if "-Q" in label:
         n = _ROMAN[int(label.rsplit("Q", 1)[1]) - 1]
         return _("quý %(n)s năm %(year)s", n=n, year=year) if in_sentence else _("Quý %(n)s/%(year)s", n=n, year=year)
@@ -49,11 +66,14 @@ def period_name(period: Period | str, _: Gettext = vietnamese, *, in_sentence: b
         return _("6 tháng cuối năm %(year)s", year=year)
     if ".." not in label:
         return _("năm %(year)s", year=year) if in_sentence else _("Năm %(year)s", year=year)
-    first = f"{period.start:%d/%m/%Y}"
-    last = f"{period.end - timedelta(days=1):%d/%m/%Y}"
-    if in_sentence:
-        return _("từ ngày %(first)s đến ngày %(last)s", first=first, last=last)
-    return _("Từ %(first)s đến %(last)s", first=first, last=last)
+    return None
+
+
+def report_name(period: Period | str, _: Gettext = vietnamese) -> str:
+    """A periodic report's period in words without its window: "Quý IV/2026", "Năm 2026"."""
+    if isinstance(period, str):
+        period = parse_period(period)
+    return _base_name(period, _, False) or period_name(period, _)
 
 
 def ci_method_name(method: str | None, _: Gettext = vietnamese, *, detailed: bool = False) -> str:
@@ -65,11 +85,25 @@ def ci_method_name(method: str | None, _: Gettext = vietnamese, *, detailed: boo
     if not method:
         return _("không tính được (chưa đủ dữ liệu)") if detailed else ""
     if settings := bootstrap_settings(method):
-        if detailed:
-            return _("bootstrap phân vị: lấy mẫu lại theo phiếu %(b)s lần (hạt giống ngẫu nhiên %(seed)s), lấy phân vị "
-                     "2,5%% và 97,5%%", b=fmt_int(settings[0]), seed=settings[1])
-        return _("bootstrap phân vị, %(b)s lần lấy mẫu lại theo phiếu, hạt giống %(seed)s", b=settings[0],
-                 seed=settings[1])
+        adjust = bootstrap_adjustment(method)
+        if not detailed:
+            if adjust == "bca-expanded":
+                return _("bootstrap BCa mở rộng cho mẫu nhỏ, %(b)s lần lấy mẫu lại theo phiếu, hạt giống %(seed)s",
+                         b=settings[0], seed=settings[1])
+            return _("bootstrap phân vị, %(b)s lần lấy mẫu lại theo phiếu, hạt giống %(seed)s", b=settings[0],
+                     seed=settings[1])
+        resample = _("lấy mẫu lại theo phiếu %(b)s lần (hạt giống ngẫu nhiên %(seed)s)", b=fmt_int(settings[0]),
+                     seed=settings[1])
+        if adjust == "bca-expanded":
+            return _("bootstrap BCa mở rộng cho mẫu nhỏ: %(resample)s; hiệu chỉnh độ chệch và độ lệch của phân phối "
+                     "(BCa, Efron 1987), lấy phân vị theo mức tin cậy mở rộng cho cỡ mẫu nhỏ (Hesterberg 2015)",
+                     resample=resample)
+        if adjust == "bca":
+            return _("bootstrap BCa: %(resample)s; hiệu chỉnh độ chệch và độ lệch của phân phối (Efron 1987)",
+                     resample=resample)
+        if adjust == "expanded":
+            return _("bootstrap phân vị mở rộng cho mẫu nhỏ: %(resample)s (Hesterberg 2015)", resample=resample)
+        return _("bootstrap phân vị: %(resample)s, lấy phân vị 2,5%% và 97,5%%", resample=resample)
     if method == DELTA_METHOD:
         if detailed:
             return _("xấp xỉ chuẩn theo phương pháp delta (dùng khi số mẫu trả lời khác nhau quá nhiều để chạy "

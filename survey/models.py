@@ -471,6 +471,28 @@ class PublicSetting(db.Model):  # type: ignore[name-defined]
     # True: the current quarter is shown as it fills ("tạm tính"); False: closed quarters only.
     live: Mapped[bool] = mapped_column(Boolean, default=True)
     min_n: Mapped[int] = mapped_column(Integer, default=30)
+
+
+# --- numbers ---
+
+
+class PopulationMargin(db.Model):  # type: ignore[name-defined]
+    """A ward's population in one category of one profile dimension (sex or age group), the target of raking."""
+
+    __tablename__ = "population_margins"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "dimension", "category"),
+        CheckConstraint("population >= 0", name="population"),
+        CheckConstraint("dimension IN ('gender', 'age_group')", name="dimension"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The profile question's code and one of its option codes, e.g. ("age_group", "over_60").
+    dimension: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(40))
+    population: Mapped[int] = mapped_column(Integer)
+    # Where the figure comes from (census 2019, the ward's register of 2026...), printed next to weighted figures.
+    source: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(80))
 
@@ -615,3 +637,18 @@ class FormPageCount(db.Model):  # type: ignore[name-defined]
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     reached: Mapped[int] = mapped_column(Integer, default=0)
     sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GeneratedReport(db.Model):  # type: ignore[name-defined]
+    """A periodic report that was generated, so the dashboard can say which deadlines are met."""
+
+    __tablename__ = "generated_reports"
+    __table_args__ = (Index("ix_generated_reports_period", "organisation_id", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # The period's label with its window, e.g. "2026-Q4@report" (analysis.periods.parse_period reads it back).
+    period: Mapped[str] = mapped_column(String(40))
+    window: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str | None] = mapped_column(String(20))  # None: every kind in one report
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    generated_by: Mapped[str] = mapped_column(String(80))

@@ -34,7 +34,7 @@ import pytest
 from hailong.analysis import flat
 from tests.fixtures.stats import answers, draft, local, onestop_scenario, write
 
-BOOTSTRAP = "bootstrap-percentile (B=2000, seed=20260101, resampling responses)"
+BOOTSTRAP = "bootstrap-expanded-BCa (B=2000, seed=20260101, resampling responses)"
 ROUNDED = {"index", "mean", "pct", "comprehensive", "diff", "g1_mean", "g2_return_pct"}
 
 

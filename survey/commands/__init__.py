@@ -7,10 +7,26 @@ from __future__ import annotations
 
 import click
 
-from . import backup, config, drafts, indices, pakn, paper, points, posters, report, responses, setup, tokens, users
+from . import (
+    backup,
+    config,
+    drafts,
+    indices,
+    numbers,
+    pakn,
+    paper,
+    points,
+    posters,
+    report,
+    responses,
+    setup,
+    tokens,
+    users,
+)
 
 #: Every command module; `hailong --help` lists their commands by name.
-MODULES = (setup, config, points, posters, responses, indices, report, tokens, backup, users, pakn, paper, drafts)
+MODULES = (setup, config, points, posters, responses, indices, report, tokens, backup, users, pakn, paper, drafts,
+           numbers)
 
 
 def all_commands() -> list[click.Command]:

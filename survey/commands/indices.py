@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from hailong.analysis import flat
+from hailong.analysis import conventions, flat
 from hailong.analysis.periods import PeriodError, parse_period
 
 from ..services import spreadsheet, stats
@@ -21,15 +21,23 @@ from .base import BadInput, check_kind
 @click.option("--kind", help="onestop, health or education (default: each kind)")
 @click.option("--point", "point_code", help="One service point's code.")
 @click.option("--verified-only", is_flag=True, help="Only responses that came with a one-time receipt code.")
+@click.option("--convention", "convention_args", multiple=True, metavar="NAME",
+              help="sipas (default), pooled, mean5, linear or all; repeat or join with commas to compare them "
+                   "side by side in `conventions` (the element and overall figures stay SIPAS)")
+@click.option("--weighted", is_flag=True,
+              help="Add `weighted`: the overall index raked to the ward's sex and age margins (hailong margins), "
+                   "with n_eff and the design effect; the unweighted figures stay as they are.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the default).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print a flat table instead.")
 @with_appcontext
 def indices_command(period: str, kind: str | None, point_code: str | None, verified_only: bool,
-                    as_json: bool, as_csv: bool) -> None:
+                    convention_args: tuple[str, ...], weighted: bool, as_json: bool, as_csv: bool) -> None:
     """SIPAS indices per statement, element and overall, with n, 95% intervals and the change.
 
-    Bad input prints a Vietnamese message and exits with status 2. The SQL counts run on up to
-    HAILONG_STATS_WORKERS connections at once (config or environment; default: the CPU count, at most 4).
+    `conventions` adds the overall figure under other published conventions (pooled share, mean ÷ 5,
+    linear 0-100), each with its source and interval. Bad input prints a Vietnamese message and exits with
+    status 2. The SQL counts run on up to HAILONG_STATS_WORKERS connections at once (config or environment;
+    default: the CPU count, at most 4).
     """
     try:
         parsed = parse_period(period)
@@ -45,7 +53,23 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
     except ValueError:
         raise BadInput(_("Điểm “%(code)s” không thuộc loại %(kind)s.", code=point_code, kind=kind),
                        option="--point") from None
-    results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers())
+    try:
+        wanted = conventions.parse(convention_args)
+    except ValueError as exc:
+        raise BadInput(_("Không có cách tính “%(name)s”. Chọn một trong: %(names)s.", name=str(exc),
+                         names=", ".join((*conventions.CONVENTIONS, "all"))), option="--convention") from None
+    results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers(),
+                                conventions=wanted)
+    if weighted:
+        from ..services import reports
+        from ..services import weighting as weighting_svc
+
+        _kinds, point = stats.resolve_points(kind, point_code)
+        ward = reports.organisation()
+        for result in results:
+            f = stats.Filter(parsed, result["kind"], [point.id] if point else None, verified_only)
+            ward_id = point.organisation_id if point else (ward.id if ward is not None else None)
+            result["weighted"] = weighting_svc.weighted(f, ward_id) if ward_id is not None else {"status": "no_margins"}
     if as_csv:
         out = io.StringIO()
         table = flat.frame(results)

@@ -9,17 +9,22 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from hailong.analysis import charts, targets
+from hailong.analysis import charts, windows
 from hailong.analysis.periods import Period
+from hailong.analysis.targets import target as plan_target
 from hailong.forms.questionnaire import KINDS
 
 from .. import transaction
-from ..services import audit, drafts
+from ..services import audit, deadlines, drafts, stats, targets
 from ..services import dashboard as results
 from ..services import pakn as pakn_svc
+from ..services import weighting as weighting_svc
 from . import bp
 from .access import ANYONE, STAFF, current_ward, require_point, roles_required, scope, user, visible_points
-from .filters import check_keys, kind_arg, period_arg, period_options, point_arg
+from .filters import check_keys, choice_arg, kind_arg, period_arg, period_options, point_arg, today
+
+#: Bootstrap replicates of the dashboard's weighted interval (the report and CLI use 2,000).
+DASHBOARD_REPLICATES = 500
 
 HOUR = timedelta(hours=1)
 
@@ -67,12 +72,19 @@ def dashboard() -> str:
     period, kind = _filters()
     ids = _kind_ids(kind)
     result = results.overview(period, kind, ids)
-    goal = targets.target(kind)
+    goal = plan_target(kind)
     trend = results.trend(period, kind, ids)
+    ward = current_ward()
+    # Weighted next to unweighted, never instead (fewer replicates than the report: the page must stay quick).
+    weighted = weighting_svc.weighted(stats.Filter(period, kind, ids), ward, replicates=DASHBOARD_REPLICATES)
+    staff = user().role in STAFF
     return render_template(
         "office/dashboard.html",
         period=period, kind=kind, kinds=allowed_kinds(), options=period_options(period),
         result=result, target=goal, points=results.points_table(period, kind, ids),
+        call=targets.call(kind, result), ytd=targets.year_to_date(period, kind, ids) if goal else None,
+        year=int(period.base[:4]) if period.kind != "range" else period.start.year,
+        weighted=weighted, deadlines=deadlines.upcoming(ward, today()) if staff else [],
         bars_svg=svg(charts.element_bars(results.element_bars(result), target=goal,
                                          title=_("Chỉ số hài lòng theo yếu tố"))),
         trend_svg=svg(charts.trend_line(trend, target=goal, title=_("Chỉ số hài lòng chung qua các quý"))),
@@ -106,7 +118,7 @@ def point(point_id: int) -> str:
     point = require_point(point_id)
     period = period_arg(request.args)
     result = results.overview(period, point.kind, [point.id])
-    goal = targets.target(point.kind)
+    goal = plan_target(point.kind)
     trend = results.trend(period, point.kind, [point.id])
     return render_template(
         "office/point.html", period=period, kind=point.kind, point=point, result=result, target=goal,
@@ -123,19 +135,24 @@ def point(point_id: int) -> str:
 @roles_required(*STAFF)
 def report() -> Any:
     """The formal quarterly report as PDF, built by services.reports."""
-    check_keys(request.args, ("period", "kind"))
+    check_keys(request.args, ("period", "kind", "window"))
     period = period_arg(request.args)
     kind = kind_arg(request.args, KINDS, None)
-    try:
-        from ..services import reports
+    if period.kind != "range" and "@" not in request.args.get("period", ""):
+        # A periodic report covers its cut-off window unless the calendar dates are asked for.
+        period = windows.in_window(period, choice_arg(request.args, "window", windows.WINDOWS, windows.REPORT))
+    from ..services import reports
 
+    try:
         pdf = reports.build_pdf(period, kind)
     except Exception:
         current_app.logger.exception("report PDF failed for %s %s", period.label, kind)
         transaction.start_over()
         flash(_("Chưa tạo được báo cáo PDF cho kỳ này. Vui lòng thử lại sau hoặc báo cho quản trị viên."), "error")
-        return redirect(url_for(".dashboard", period=period.label, kind=kind or "onestop"), code=303)
+        back = windows.calendar_form(period).label  # the dashboard the button was pressed on
+        return redirect(url_for(".dashboard", period=back, kind=kind or "onestop"), code=303)
     audit.record(user().username, "report.pdf", period.label, kind or "all")
+    deadlines.record(current_ward(), period, kind, user().username)
     name = reports.default_filename(period, kind)
     return current_app.response_class(
         pdf, mimetype="application/pdf",

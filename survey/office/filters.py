@@ -27,7 +27,7 @@ from hailong.forms.questionnaire import KINDS
 
 # Query keys every office page accepts (the language switch).
 ALWAYS = frozenset({"lang"})
-PERIOD_HELP = "2026-Q1, 2026-H1, 2026, 2026-01-01..2026-03-31"
+PERIOD_HELP = "2026-Q1, 2026-H1, 2026, 2026-01-01..2026-03-31, 2026-Q4@report"
 #: The largest id a row can have (INTEGER on both databases): a larger one in a URL is a 404, not a database error.
 MAX_ROW_ID = 2**31 - 1
 

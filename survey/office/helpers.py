@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from hailong.analysis import wording
 from hailong.analysis.formatting import fmt_ci, fmt_diff, fmt_int, fmt_num, fmt_pct
 from hailong.analysis.periods import TZ
+from hailong.analysis.planner import about
 
 from . import bp
 
@@ -74,4 +75,5 @@ def _office_helpers() -> dict[str, Any]:
         "role_label": role_label, "scale_label": scale_label, "scale_levels": SCALE_LEVELS,
         "local_time": local_time, "share": share,
         "lang_url": lang_url, "page_url": page_url,
+        "about": about, "report_name": partial(wording.report_name, _=_), "one_day": timedelta(days=1),
     }

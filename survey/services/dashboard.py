@@ -33,8 +33,10 @@ def overview(period: Period, kind: str, point_ids: Sequence[int] | None,
     """
     q = qsvc.definition(qsvc.latest_version(kind))
     ids = list(point_ids) if point_ids is not None else None
-    counts = stats.count(stats.Filter(period, kind, ids))
+    f = stats.Filter(period, kind, ids)
+    counts = stats.count(f)
     result = indices.compute(q, counts.question_counts, counts.patterns, counts.responses)
+    result["conventions"] = stats.conventions_of(f, q, counts, result, ("sipas",))
     if with_previous:
         before_period = period.previous()
         before = patterns.results(before_period, kind, ids).get(0) or _empty(q)

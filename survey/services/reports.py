@@ -13,9 +13,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from hailong.analysis import charts, formatting, indices, targets
+from hailong.analysis import charts, formatting, indices, windows
+from hailong.analysis import conventions as conv
 from hailong.analysis import report as rp
 from hailong.analysis.periods import TZ, Period
+from hailong.analysis.targets import target as plan_target
+from hailong.analysis.targets import target_gap
+from hailong.analysis.weighting import TRIM_CAP
 from hailong.analysis.wording import channel_name, kind_name, period_name
 from hailong.forms.questionnaire import KINDS, QuestionType
 
@@ -30,8 +34,9 @@ from ..models import (
     Setting,
     Submission,
 )
-from . import drafts, pakn, patterns, stats
+from . import drafts, pakn, patterns, stats, targets
 from . import questionnaires as qsvc
+from . import weighting as weighting_svc
 from .periods import within
 
 #: Settings read from the `settings` table; a missing one is printed as a blank to fill in by hand.
@@ -59,8 +64,10 @@ def settings() -> dict[str, str]:
 
 
 def default_filename(period: Period, kind: str | None = None) -> str:
-    """bao-cao-2026-Q1.pdf, bao-cao-2026-Q1-health.pdf, bao-cao-2026-01-01_2026-03-31.pdf."""
-    label = period.label.replace("..", "_")
+    """File name: bao-cao-2026-Q1.pdf (reporting window), bao-cao-2026-Q1-calendar-health.pdf, a range's dates."""
+    label = period.base.replace("..", "_")
+    if period.kind != "range" and period.window != "report":
+        label += f"-{period.window}"
     return f"bao-cao-{label}{'-' + kind if kind else ''}.pdf"
 
 
@@ -83,15 +90,20 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     """Everything the templates print, counted in SQL and computed by analysis/."""
     kind = parse_kind(kind)
     kinds = [kind] if kind else list(KINDS)
-    results = stats.indices_for(period, kind, workers=stats.configured_workers())
+    results = stats.indices_for(period, kind, workers=stats.configured_workers(), conventions=conv.CONVENTIONS)
     per_point = _point_rows(period, kinds)
     channels = _channels(period, kinds)
     flagged = _flagged(period, kinds)
     total = sum(int(r["responses"]) for r in results)
     shares = _shares(period) if "onestop" in kinds else {}
     lowest = rp.lowest_statements(results)
-    sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]]) for r in results]
-    org = _organisation()
+    sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]], period) for r in results]
+    org = organisation()
+    for section in sections:
+        section["weighted"] = (
+            weighting_svc.weighted(stats.Filter(period, section["kind"]), org)
+            if org is not None and section["has_data"] else {"status": "no_margins"}
+        )
     # The same function as `hailong pakn stats`: the report's PAKN numbers equal the command's.
     pakn_numbers = pakn.stats(org.id, period, kind) if org is not None else None
     cfg = current_app.config
@@ -109,6 +121,9 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     return {
         "period": period,
         "period_name": period_name(period, in_sentence=True),
+        "window_phrase": rp.window_phrase(period),
+        "window_rule": windows.RULE.source,
+        "deadline": windows.deadline(period) if period.kind != "range" else None,
         "period_last": period.end - timedelta(days=1),
         "kind_list": "; ".join(kind_name(k, form="in_sentence") for k in kinds),
         "kind": kind,
@@ -128,6 +143,10 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
         ),
         "low_n": indices.LOW_N,
         "draft_hours": drafts.max_age() // timedelta(hours=1),
+        "conventions": _conventions_table(sections),
+        "convention_info": conv.INFO,
+        "coverage": COVERAGE,
+        "trim_cap": TRIM_CAP,
         "header": _header(ward, province),
         "fmt": {
             "num": formatting.fmt_num,
@@ -144,7 +163,31 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
     }
 
 
-def _organisation() -> Organisation | None:
+#: What bench/coverage.py simulated, for the method annex (1,000 quarters per cell, README "Intervals").
+COVERAGE = {
+    "quarters": 1000,
+    "sizes": "30, 60, 200",
+    "levels": "70, 80, 85, 90, 95",
+    "percentile_low": 88.9,
+    "chosen_low": 92.1,
+    "chosen_at_200": 94.3,
+}
+
+
+def _conventions_table(sections: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per convention: its name, source and each kind's value with interval (kinds with data)."""
+    rows = []
+    for code in conv.CONVENTIONS:
+        cells = []
+        for section in sections:
+            found = next((c for c in section.get("conventions", []) if c["code"] == code), None)
+            if section["has_data"] and found is not None:
+                cells.append({"kind": section["kind"], **found})
+        rows.append({"code": code, "name": conv.INFO[code].name, "source": conv.INFO[code].source, "cells": cells})
+    return rows
+
+
+def organisation() -> Organisation | None:
     """The ward of this deployment (HAILONG_WARD_CODE), or the only one there is."""
     code = current_app.config["HAILONG_WARD_CODE"]
     org = db.session.scalar(select(Organisation).filter_by(code=code))
@@ -190,13 +233,16 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
-def _section(result: dict[str, Any], points: list[dict[str, Any]]) -> dict[str, Any]:
-    """One kind's block: indices, chart, target and comparison."""
+def _section(result: dict[str, Any], points: list[dict[str, Any]], period: Period) -> dict[str, Any]:
+    """One kind's block: indices, chart, target (point and interval) and comparison."""
     kind = result["kind"]
+    goal = plan_target(kind)
+    call = targets.call(kind, result)
+    year = int(period.base[:4]) if period.kind != "range" else period.start.year
     has_data = bool(result["responses"]) and result["overall"]["index"] is not None
     chart = None
     if has_data:
-        chart = Markup(charts.element_bars(rp.bars(result), target=targets.target(kind),  # noqa: S704
+        chart = Markup(charts.element_bars(rp.bars(result), target=goal,  # noqa: S704
                                            title=kind_name(kind, form="title")))
     previous = result.get("previous") or {}
     prev_elements = {e["code"]: e for e in previous.get("elements", [])}
@@ -204,7 +250,11 @@ def _section(result: dict[str, Any], points: list[dict[str, Any]]) -> dict[str, 
         **result,
         "has_data": has_data,
         "chart": chart,
-        "gap": targets.target_gap(kind, result["overall"]["index"]),
+        "gap": target_gap(kind, result["overall"]["index"]),
+        "call": call,
+        "target_text": rp.target_clause(call, year),
+        "ytd": (ytd := targets.year_to_date(period, kind) if goal is not None else None),
+        "ytd_text": rp.target_clause(ytd["call"], year) if ytd else None,
         "prev_name": period_name(previous["period"], in_sentence=True) if previous.get("period") else "",
         "prev_elements": prev_elements,
         "expect_top": rp.top_expectations(result, 5),

@@ -17,7 +17,7 @@ from hailong.forms.questionnaire import Questionnaire
 V1 = ("access.a", "access.b", "staff.a", "staff.b", "staff.c")
 # A later version: other bit order, and a retired statement that the questionnaire no longer has.
 V2 = ("staff.c", "access.old", "staff.b", "staff.a", "access.b", "access.a")
-BOOT = "bootstrap-percentile (B=2000, seed=20260101, resampling responses)"
+BOOT = "bootstrap-expanded-BCa (B=2000, seed=20260101, resampling responses)"
 
 Row = dict[str, int | list[int] | None]
 

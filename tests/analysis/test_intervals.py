@@ -149,7 +149,7 @@ def test_bootstrap_contains_estimate_and_is_reproducible() -> None:
     again = element_intervals(PatternTable.build(CODES, patterns_from(answers)), GROUPS)
     assert first == again
     assert first.method == bootstrap_method() == (
-        "bootstrap-percentile (B=2000, seed=20260101, resampling responses)"
+        "bootstrap-expanded-BCa (B=2000, seed=20260101, resampling responses)"
     )
     elements, overall = point_estimates(answers)
     for (lo, hi), est in zip(first.elements, elements, strict=True):  # type: ignore[misc]
@@ -253,3 +253,24 @@ def test_table_reads_masks_beyond_int64_the_slow_way() -> None:
 def test_bootstrap_settings_read_back_the_method_name() -> None:
     assert intervals.bootstrap_settings(bootstrap_method(500, 7)) == (500, 7)
     assert intervals.bootstrap_settings(DELTA_METHOD) is None and intervals.bootstrap_settings(None) is None
+
+
+def test_small_sample_adjustments() -> None:
+    """At n = 30 the default (BCa on expanded tails) is wider than the plain percentile interval it corrects,
+    all four come from the same replicates, and each names itself."""
+    answers = random_answers(4, 30)
+    table = PatternTable.build(CODES, patterns_from(answers))
+    boot = intervals.bootstrap(table, GROUPS)
+    found = {a: boot.intervals(a)[1] for a in intervals.BOOTSTRAP_ADJUSTMENTS}
+    width = {a: b[1] - b[0] for a, b in found.items() if b is not None}
+    assert width["bca-expanded"] > width["percentile"] and width["expanded"] > width["percentile"]
+    assert element_intervals(table, GROUPS).overall == found["bca-expanded"]
+    for adjust in intervals.BOOTSTRAP_ADJUSTMENTS:
+        name = bootstrap_method(adjust=adjust)
+        assert intervals.bootstrap_adjustment(name) == adjust
+        assert intervals.bootstrap_settings(name) == (2000, 20260101)
+    with pytest.raises(ValueError):
+        element_intervals(table, GROUPS, adjust="studentized")
+    # Student's t by Cornish-Fisher, against tabulated values.
+    assert intervals._t_quantile(0.975, 5) == pytest.approx(2.5706, abs=2e-3)
+    assert intervals._t_quantile(0.975, 29) == pytest.approx(2.0452, abs=1e-3)

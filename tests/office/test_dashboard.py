@@ -48,7 +48,8 @@ def test_dashboard_shows_indices_with_n_and_intervals(login: Any, filled: None, 
     assert "Quý I/2026" in html
     assert html.count("<svg") >= 2  # element bars and the trend
     # The interval method is named in the reader's language; only the JSON keeps the English name.
-    assert "bootstrap phân vị, 2000 lần lấy mẫu lại theo phiếu" in html and "resampling responses" not in html
+    assert "bootstrap BCa mở rộng cho mẫu nhỏ, 2000 lần lấy mẫu lại theo phiếu" in html
+    assert "resampling responses" not in html
 
 
 def test_ranking_marks_low_n_points_and_does_not_rank_them(login: Any, filled: None) -> None:

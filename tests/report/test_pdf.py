@@ -240,6 +240,7 @@ def test_cli_writes_the_pdf_and_refuses_bad_input(
 
 
 def test_default_file_names() -> None:
-    assert reports.default_filename(parse_period("2026-Q1")) == "bao-cao-2026-Q1.pdf"
-    assert reports.default_filename(parse_period("2026-H1"), "health") == "bao-cao-2026-H1-health.pdf"
+    assert reports.default_filename(parse_period("2026-Q1@report")) == "bao-cao-2026-Q1.pdf"
+    assert reports.default_filename(parse_period("2026-Q1")) == "bao-cao-2026-Q1-calendar.pdf"
+    assert reports.default_filename(parse_period("2026-H1@report"), "health") == "bao-cao-2026-H1-health.pdf"
     assert reports.default_filename(parse_period("2026-01-01..2026-03-31")) == "bao-cao-2026-01-01_2026-03-31.pdf"

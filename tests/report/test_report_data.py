@@ -68,7 +68,8 @@ def test_method_rows_group_kinds_with_the_same_method() -> None:
 
 
 def test_ci_method_names() -> None:
-    assert ci_method_name(bootstrap_method(), detailed=True).startswith("bootstrap phân vị")
+    assert ci_method_name(bootstrap_method(), detailed=True).startswith("bootstrap BCa mở rộng cho mẫu nhỏ")
+    assert ci_method_name(bootstrap_method(adjust="percentile"), detailed=True).startswith("bootstrap phân vị")
     assert "2.000 lần" in ci_method_name(bootstrap_method(2000), detailed=True)
     assert "delta" in ci_method_name(DELTA_METHOD, detailed=True)
     assert "chưa đủ" in ci_method_name(None, detailed=True)
@@ -192,7 +193,9 @@ def test_summary_uses_the_table_formats() -> None:
     assert text.startswith("Trong quý I năm 2026, phường An Tường đã thu được 132 phiếu khảo sát hợp lệ tại 4 điểm")
     assert f"đạt {fmt_pct(87.164)} (n = 120)" in text
     assert "tăng 7,16 điểm so với quý IV năm 2025 (80,00%)" in text
-    assert "chưa đạt mục tiêu 90% (còn thiếu 2,00 điểm)" in text
+    # 88,00% with 86,00-90,00: the interval reaches the target, so the data cannot tell (never "chưa đạt").
+    assert "thấp hơn 2,00 điểm so với mục tiêu 90% của năm 2026, nhưng khoảng tin cậy 95% (86,00–90,00%)" in text
+    assert "chưa đạt mục tiêu" not in text
     assert "số phiếu còn ít" in text
     assert "Chưa có phiếu khảo sát nào đối với dịch vụ giáo dục công." in text
     assert "6,00% người trả lời (6/100)" in text and "1,00% (1/100)" in text
@@ -244,3 +247,38 @@ def test_statement_counts_of_negative_bigint_masks() -> None:
 )
 def test_names_given_are_masked_as_whole_words(raw: str, names: list[str], shown: str) -> None:
     assert rp.mask_personal(raw, names) == shown
+
+
+@pytest.mark.parametrize(("index", "ci", "call", "words"), [
+    # The issue's example: 89,95% with 86,00-93,28 and n = 54 cannot be called "chưa đạt".
+    (89.95, [86.0, 93.28], "undecided", "thấp hơn 0,05 điểm so với mục tiêu 90% của năm 2026, nhưng khoảng tin "
+                                        "cậy 95% (86,00–93,28%) còn chứa mức 90% nên chưa đủ số liệu"),
+    (91.0, [88.0, 93.5], "undecided", "cao hơn 1,00 điểm so với mục tiêu 90% của năm 2026, nhưng"),
+    (93.0, [90.0, 95.0], "met", "đạt mục tiêu 90% của năm 2026 (cả khoảng tin cậy 95%, 90,00–95,00%"),
+    (85.0, [80.0, 89.99], "not_met", "chưa đạt mục tiêu 90% của năm 2026: thấp hơn 5,00 điểm và cả khoảng"),
+])
+def test_target_calls_respect_the_interval(index: float, ci: list[float], call: str, words: str) -> None:
+    from hailong.analysis.planner import target_call
+
+    result = target_call(index, ci, 54, 90.0)
+    assert result["call"] == call
+    assert result["point_met"] is (index >= 90.0)
+    text = rp.target_clause(result, 2026)
+    assert text is not None and text.startswith(words)
+    if call == "undecided":
+        assert result["more"] and "cần thêm khoảng" in text
+    else:
+        assert result["more"] is None and "cần thêm" not in text
+    if call != "not_met":
+        assert "chưa đạt mục tiêu" not in text
+
+
+def test_more_responses_to_decide_follow_the_interval() -> None:
+    """89,95 with the upper bound 3,33 above: n' = 54 x (3,33 / 0,05)^2 = 239.521 responses, 239.467 more."""
+    from hailong.analysis.planner import about, target_call
+
+    result = target_call(89.95, [86.0, 93.28], 54, 90.0)
+    assert result["more"] == 239467
+    assert about(239467) == 240000 and about(87) == 87 and about(1234) == 1300
+    # 88 with the upper bound 3 points above and the target 2 points away: 54 x 2,25 = 121,5 -> 68 more.
+    assert target_call(88.0, [84.0, 91.0], 54, 90.0)["more"] == 68
