@@ -62,8 +62,6 @@ class Period:
         before = self._previous_calendar()
         if self.window == CALENDAR:
             return before
-        from .windows import in_window
-
         return in_window(before, self.window)
 
     def _previous_calendar(self) -> Period:
@@ -122,8 +120,6 @@ def parse_period(text: str) -> Period:
     suffix: "2026-Q4@report" is the quarter's reporting window, "2026-Q4@calendar" the calendar quarter."""
     text = text.strip()
     if "@" in text:
-        from .windows import in_window
-
         text, window = text.split("@", 1)
         return in_window(parse_period(text), window.strip().lower())
     if m := _QUARTER.fullmatch(text):
@@ -191,3 +187,56 @@ def _date_key(d: date) -> int:
 def _local_midnight_utc(d: date) -> datetime:
     """Local midnight at the start of a date, as an aware UTC datetime."""
     return datetime.combine(d, time(0), tzinfo=TZ).astimezone(UTC)
+
+
+# --- window forms (the rules of analysis/windows.py build on these) ---
+
+WINDOWS = (CALENDAR, REPORT)
+
+
+@dataclass(frozen=True)
+class WindowRule:
+    """When a periodic report's data window starts and ends, and when the report is due."""
+
+    #: The first day of a new window; the previous window closes the day before.
+    cutoff_day: int
+    #: The day of the period's last month by which the report is due.
+    deadline_day: int
+    #: Where the rule comes from, as printed in the report.
+    source: str
+
+
+RULE = WindowRule(cutoff_day=15, deadline_day=15, source="Điều 12 Nghị định số 09/2019/NĐ-CP ngày 24/01/2019")
+
+
+def _month_start(d: date, months_back: int) -> date:
+    """The first day of the month `months_back` months before the month of d."""
+    index = d.year * 12 + d.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def report_window(period: Period, rule: WindowRule = RULE) -> Period:
+    """The reporting-window form of a quarter, half-year or year (label suffixed "@report")."""
+    if period.window == REPORT:
+        return period
+    if period.kind == "range":
+        raise PeriodError("a date range has no reporting window; give its dates instead")
+    first_month = period.start
+    last_month = _month_start(period.end, 1)
+    start = _month_start(first_month, 1).replace(day=rule.cutoff_day)
+    end = last_month.replace(day=rule.cutoff_day)
+    return Period(f"{period.label}@{REPORT}", start, end, REPORT)
+
+
+def calendar_form(period: Period) -> Period:
+    """The calendar form of a period (itself when it already is one)."""
+    if period.window == CALENDAR:
+        return period
+    return parse_period(period.base)
+
+
+def in_window(period: Period, window: str, rule: WindowRule = RULE) -> Period:
+    """The period in the given window form ("calendar" or "report")."""
+    if window not in WINDOWS:
+        raise PeriodError(f"unknown window {window!r}: use {' or '.join(WINDOWS)}")
+    return report_window(period, rule) if window == REPORT else calendar_form(period)

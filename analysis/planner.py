@@ -80,17 +80,23 @@ def plan(margin: float, confidence: float = 95.0, *, index: float | None = None,
     return Plan(textbook(margin, confidence, 0.5, population), "textbook", 0.5, 1.0)
 
 
+#: Beyond this many times the responses at hand, "about N more" is no plan: the estimate sits on the target.
+FAR_BEYOND = 10
+
+
 def target_call(index: float | None, ci95: Sequence[float] | None, n: int, target: float) -> dict[str, Any]:
     """Whether a target is met, as the point estimate says and as the 95% interval allows.
 
     call: "met" when the interval's lower bound is at or above the target, "not_met" when its upper bound is
     below, "undecided" when the interval contains it (the data cannot tell). For undecided, `more` is about how
     many more responses would shrink the interval's side facing the target to the distance between the
-    estimate and the target, if the estimate stayed where it is (None when they are equal).
+    estimate and the target, if the estimate stayed where it is (None when they are equal). When that would take
+    more than `FAR_BEYOND` times the responses at hand, `more` is None and `too_close` is True: the estimate sits so
+    near the target that collecting more is no practical way to decide, and a six-digit count would mislead.
     """
     if index is None:
         return {"target": target, "index": None, "ci95": None, "point_met": None, "gap": None, "call": None,
-                "more": None}
+                "more": None, "too_close": False}
     out: dict[str, Any] = {
         "target": target,
         "index": index,
@@ -99,6 +105,7 @@ def target_call(index: float | None, ci95: Sequence[float] | None, n: int, targe
         "gap": round(max(target - index, 0.0), 2),
         "call": None,
         "more": None,
+        "too_close": False,
     }
     if not ci95:
         return out
@@ -112,7 +119,13 @@ def target_call(index: float | None, ci95: Sequence[float] | None, n: int, targe
         distance = abs(index - target)
         side = (high - index) if index < target else (index - low)
         if distance >= 0.005 and side > 0 and n > 0:
-            out["more"] = max(1, math.ceil(n * (side / distance) ** 2 - n))
+            more = max(1, math.ceil(n * (side / distance) ** 2 - n))
+            if more > FAR_BEYOND * n:
+                out["too_close"] = True
+            else:
+                out["more"] = more
+        elif n > 0:
+            out["too_close"] = True
     return out
 
 

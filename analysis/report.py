@@ -96,6 +96,8 @@ def target_clause(call: Mapping[str, Any] | None, year: int) -> str | None:
         from .planner import about
 
         clause += f" (nếu chỉ số giữ nguyên, cần thêm khoảng {fmt_int(about(int(call['more'])))} phiếu để kết luận)"
+    elif call.get("too_close"):
+        clause += " (chỉ số quá sát mức mục tiêu: thu thêm phiếu khó giúp kết luận trong kỳ)"
     return clause
 
 

@@ -14,59 +14,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .periods import CALENDAR, REPORT, Period, PeriodError, date_range, half, quarter, whole_year
+from .periods import (
+    CALENDAR,
+    REPORT,
+    RULE,
+    WINDOWS,
+    Period,
+    PeriodError,
+    WindowRule,
+    _month_start,
+    calendar_form,
+    date_range,
+    half,
+    in_window,
+    quarter,
+    report_window,
+    whole_year,
+)
 
-WINDOWS = (CALENDAR, REPORT)
-
-
-@dataclass(frozen=True)
-class WindowRule:
-    """When a periodic report's data window starts and ends, and when the report is due."""
-
-    #: The first day of a new window; the previous window closes the day before.
-    cutoff_day: int
-    #: The day of the period's last month by which the report is due.
-    deadline_day: int
-    #: Where the rule comes from, as printed in the report.
-    source: str
-
-
-RULE = WindowRule(cutoff_day=15, deadline_day=15, source="Điều 12 Nghị định số 09/2019/NĐ-CP ngày 24/01/2019")
-
-
-def _month_start(d: date, months_back: int) -> date:
-    """The first day of the month `months_back` months before the month of d."""
-    index = d.year * 12 + d.month - 1 - months_back
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def report_window(period: Period, rule: WindowRule = RULE) -> Period:
-    """The reporting-window form of a quarter, half-year or year (label suffixed "@report")."""
-    if period.window == REPORT:
-        return period
-    if period.kind == "range":
-        raise PeriodError("a date range has no reporting window; give its dates instead")
-    first_month = period.start
-    last_month = _month_start(period.end, 1)
-    start = _month_start(first_month, 1).replace(day=rule.cutoff_day)
-    end = last_month.replace(day=rule.cutoff_day)
-    return Period(f"{period.label}@{REPORT}", start, end, REPORT)
-
-
-def calendar_form(period: Period) -> Period:
-    """The calendar form of a period (itself when it already is one)."""
-    if period.window == CALENDAR:
-        return period
-    from .periods import parse_period
-
-    return parse_period(period.base)
-
-
-def in_window(period: Period, window: str, rule: WindowRule = RULE) -> Period:
-    """The period in the given window form ("calendar" or "report")."""
-    if window not in WINDOWS:
-        raise PeriodError(f"unknown window {window!r}: use {' or '.join(WINDOWS)}")
-    return report_window(period, rule) if window == REPORT else calendar_form(period)
+#: The window forms and their rule live in periods.py (parsing "2026-Q4@report" needs them); they are named here too.
+__all__ = [
+    "CALENDAR",
+    "REPORT",
+    "RULE",
+    "WINDOWS",
+    "Due",
+    "WindowRule",
+    "calendar_form",
+    "data_closes",
+    "deadline",
+    "in_window",
+    "report_window",
+    "upcoming",
+    "year_to_date",
+]
 
 
 def deadline(period: Period, rule: WindowRule = RULE) -> date:

@@ -53,6 +53,18 @@ def period_name(period: Period | str, _: Gettext = vietnamese, *, in_sentence: b
     return name
 
 
+def period_short(period: Period | str, _: Gettext = vietnamese) -> str:
+    """A period as a table heading names it: "Quý III/2026" (a window without its days), "01/01–31/03/2026"."""
+    try:
+        parsed = parse_period(period) if isinstance(period, str) else period
+    except PeriodError:
+        return str(period)
+    name = _base_name(parsed, _, False)
+    if name is None:
+        return f"{parsed.start:%d/%m}–{parsed.end - timedelta(days=1):%d/%m/%Y}"
+    return name
+
+
 def _base_name(period: Period, _: Gettext, in_sentence: bool) -> str | None:
     """The name of a quarter, half or year (a window's too: "2026-Q4@report" is quý IV); None for a date range."""
     label = period.base

@@ -12,6 +12,8 @@ from flask.cli import AppGroup, FlaskGroup, ScriptInfo
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
+from hailong.forms.questionnaire import QuestionnaireError
+
 from . import transaction
 from .commands.base import BadInput, CommandFailed
 from .config import ConfigError
@@ -68,6 +70,9 @@ def _invoke(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> Any:
             "Không đọc được cơ sở dữ liệu (%(reason)s). Nếu cơ sở dữ liệu còn mới hoặc vừa nâng cấp "
             "phần mềm, hãy chạy “hailong init” trước; nếu không, kiểm tra HAILONG_DATABASE_URL.",
             reason=reason)) from None
+    except QuestionnaireError as exc:  # a database migrated but never seeded (an interrupted `hailong init`)
+        raise CommandFailed(_("Chưa nạp được bảng hỏi (%(reason)s); hãy chạy “hailong init”.",
+                              reason=str(exc).split(";")[0])) from None
     except DBAPIError as exc:
         # The statement's parameters may hold citizens' text: only the database's first line is shown.
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__

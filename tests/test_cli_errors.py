@@ -100,3 +100,21 @@ def test_help_loads_no_heavy_library(tmp_path: Path) -> None:
                           check=False)
     assert "  points " in done.stdout and "  responses " in done.stdout, done.stdout + done.stderr
     assert done.stdout.strip().splitlines()[-1] == "LOADED []"
+
+
+@pytest.mark.parametrize("args", [["indices", "--period", "2026-Q4"], ["report", "--period", "2026-Q4"]])
+def test_a_database_without_questionnaires_asks_for_init(runner: Any, db: Any, args: list[str]) -> None:
+    """A database migrated but never seeded (an interrupted `hailong init`) gets one line, not a traceback."""
+    from sqlalchemy import delete
+
+    from hailong.survey.models import Question, QuestionnaireVersion
+    from hailong.survey.services import questionnaires as qsvc
+
+    db.session.execute(delete(Question))
+    db.session.execute(delete(QuestionnaireVersion))
+    db.session.commit()
+    qsvc.forget_cache()
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Lỗi: ") and "hailong init" in lines[0], result.stderr

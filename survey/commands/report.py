@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from hailong.analysis import windows
 from hailong.analysis.periods import PeriodError, parse_period
+from hailong.analysis.wording import period_name
 
 from ..services import deadlines, reports
 from .base import OUT_FILE, BadInput, cli_actor, output_file
@@ -54,7 +55,7 @@ def report(period: str, window: str | None, kind: str | None, out_path: Path | N
     ward = reports.organisation()
     if ward is not None:
         deadlines.record(ward, parsed, kind, cli_actor())
-    click.echo(_("Đã ghi báo cáo %(period)s vào %(path)s.", period=parsed.label, path=str(path)))
+    click.echo(_("Đã ghi báo cáo %(period)s vào %(path)s.", period=period_name(parsed), path=str(path)))
 
 
 commands = [report]

@@ -20,7 +20,7 @@ from hailong.analysis.periods import TZ, Period
 from hailong.analysis.targets import target as plan_target
 from hailong.analysis.targets import target_gap
 from hailong.analysis.weighting import TRIM_CAP
-from hailong.analysis.wording import channel_name, kind_name, period_name
+from hailong.analysis.wording import channel_name, kind_name, period_name, period_short
 from hailong.forms.questionnaire import KINDS, QuestionType
 
 from ..extensions import db
@@ -256,6 +256,7 @@ def _section(result: dict[str, Any], points: list[dict[str, Any]], period: Perio
         "ytd": (ytd := targets.year_to_date(period, kind) if goal is not None else None),
         "ytd_text": rp.target_clause(ytd["call"], year) if ytd else None,
         "prev_name": period_name(previous["period"], in_sentence=True) if previous.get("period") else "",
+        "prev_short": period_short(previous["period"]) if previous.get("period") else "",
         "prev_elements": prev_elements,
         "expect_top": rp.top_expectations(result, 5),
         "point_rows": points,

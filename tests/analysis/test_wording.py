@@ -76,3 +76,13 @@ def test_targets_have_one_home() -> None:
     assert targets.target("health") == targets.TARGETS["health"] == 90.0
     assert targets.target("onestop") is None
     assert targets.target_gap("education", 87.16) == {"target": 90.0, "met": False, "gap": 2.84}
+
+
+def test_table_headings_name_a_period_without_its_code() -> None:
+    """A report's table heading says "Quý III/2026", never the parser's "2026-Q3@report"."""
+    from hailong.analysis.wording import period_short
+
+    assert period_short("2026-Q3@report") == "Quý III/2026"
+    assert period_short("2026-Q3") == "Quý III/2026"
+    assert period_short("2026-01-01..2026-03-31") == "01/01–31/03/2026"
+    assert period_short("not a period") == "not a period"

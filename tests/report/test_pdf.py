@@ -224,7 +224,7 @@ def test_cli_writes_the_pdf_and_refuses_bad_input(
     result = runner.invoke(args=["report", "--period", "2026-Q1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-")
-    assert "Đã ghi báo cáo 2026-Q1" in result.output
+    assert "Đã ghi báo cáo Quý I/2026 (kỳ báo cáo 15/12/2025–14/03/2026)" in result.output
 
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(args=["report", "--period", "2026", "--kind", "education"])

@@ -266,7 +266,7 @@ def test_target_calls_respect_the_interval(index: float, ci: list[float], call: 
     text = rp.target_clause(result, 2026)
     assert text is not None and text.startswith(words)
     if call == "undecided":
-        assert result["more"] and "cần thêm khoảng" in text
+        assert (result["more"] and "cần thêm khoảng" in text) or (result["too_close"] and "quá sát" in text)
     else:
         assert result["more"] is None and "cần thêm" not in text
     if call != "not_met":
@@ -274,11 +274,19 @@ def test_target_calls_respect_the_interval(index: float, ci: list[float], call: 
 
 
 def test_more_responses_to_decide_follow_the_interval() -> None:
-    """89,95 with the upper bound 3,33 above: n' = 54 x (3,33 / 0,05)^2 = 239.521 responses, 239.467 more."""
+    """More responses to decide: n x (side / distance)^2 - n, unless that is more than ten times n."""
     from hailong.analysis.planner import about, target_call
 
+    # 89,95 with the upper bound 3,33 above: 54 x (3,33 / 0,05)^2 = 239.521, 239.467 more: over ten times the 54 at
+    # hand, so no count is given; the wording says the estimate sits on the target instead.
     result = target_call(89.95, [86.0, 93.28], 54, 90.0)
-    assert result["more"] == 239467
+    assert result["more"] is None and result["too_close"] is True
+    text = rp.target_clause(result, 2026)
+    assert text is not None and "quá sát mức mục tiêu" in text and "cần thêm" not in text
+    # The ratio (side / distance)^2 does not depend on n: with 5,000 at hand it is still about 4,400 times as many.
+    assert target_call(89.95, [86.0, 93.28], 5000, 90.0)["too_close"] is True
+    # An estimate exactly on the target cannot be decided by more responses at all.
+    assert target_call(90.0, [86.0, 93.0], 54, 90.0)["too_close"] is True
     assert about(239467) == 240000 and about(87) == 87 and about(1234) == 1300
     # 88 with the upper bound 3 points above and the target 2 points away: 54 x 2,25 = 121,5 -> 68 more.
     assert target_call(88.0, [84.0, 91.0], 54, 90.0)["more"] == 68

@@ -34,13 +34,16 @@ def test_cli_report_defaults_to_the_window_and_is_recorded(
 ) -> None:
     result = runner.invoke(args=["report", "--period", "2026-Q4", "--out", str(tmp_path / "q4.pdf")])
     assert result.exit_code == 0, result.output
-    assert "2026-Q4@report" in result.output
+    assert "Quý IV/2026 (kỳ báo cáo 15/09/2026–14/12/2026)" in result.output
     result = runner.invoke(args=["report", "--period", "2026-Q4", "--window", "calendar",
                                  "--out", str(tmp_path / "q4c.pdf")])
     assert result.exit_code == 0, result.output
     rows = db.session.execute(select(GeneratedReport.period, GeneratedReport.window, GeneratedReport.kind,
                                      GeneratedReport.generated_by).order_by(GeneratedReport.id)).all()
-    assert rows == [("2026-Q4@report", "report", None, "cli"), ("2026-Q4", "calendar", None, "cli")]
+    from hailong.survey.commands.base import cli_actor
+
+    actor = cli_actor()  # "cli:<the operating-system user>", as every command records its actor
+    assert rows == [("2026-Q4@report", "report", None, actor), ("2026-Q4", "calendar", None, actor)]
     status = deadlines.upcoming(demo_points[0].organisation_id, date(2026, 12, 1))
     assert [(s.due.period.label, s.generated is not None) for s in status] == [
         ("2026-Q4@report", True), ("2026@report", False), ("2027-H1@report", False)]
