@@ -67,10 +67,10 @@ def clean_name(name: str) -> str:
     return text
 
 
-def _pending(ward: Organisation, hashed: str, now: datetime) -> KioskPairing | None:
+def _pending(hashed: str, now: datetime) -> KioskPairing | None:
+    """A code waiting in any ward: the tablet does not know its ward yet, so a waiting code is unique overall."""
     return db.session.scalars(select(KioskPairing).where(
-        KioskPairing.organisation_id == ward.id, KioskPairing.code_hash == hashed, KioskPairing.used_at.is_(None),
-        KioskPairing.expires_at > now)).first()
+        KioskPairing.code_hash == hashed, KioskPairing.used_at.is_(None), KioskPairing.expires_at > now)).first()
 
 
 def create_pairing(ward: Organisation, actor: str, point: ServicePoint, desk: Desk | None, name: str,
@@ -82,9 +82,9 @@ def create_pairing(ward: Organisation, actor: str, point: ServicePoint, desk: De
     if desk is not None and (desk.point_id != point.id or not desk.active):
         raise KioskError(_("Quầy không thuộc điểm khảo sát đã chọn."))
     name = clean_name(name)
-    while True:  # a code not already waiting in this ward (a million codes, a handful waiting at once)
+    while True:  # a code not already waiting (a million codes, a handful waiting at once)
         code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
-        if _pending(ward, code_hash(code), now) is None:
+        if _pending(code_hash(code), now) is None:
             break
     pairing = KioskPairing(organisation_id=ward.id, point_id=point.id, desk_id=desk.id if desk else None, name=name,
                            code_hash=code_hash(code), created_by=actor[:80], created_at=now,
