@@ -654,3 +654,114 @@ class GeneratedReport(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str | None] = mapped_column(String(20))  # None: every kind in one report
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     generated_by: Mapped[str] = mapped_column(String(80))
+
+
+# --- kiosk tablets and officer ratings ---
+
+
+class OfficerLevel(StrEnum):
+    """The three levels of Thông tư 01/2018/TT-VPCP for the officer who served."""
+
+    VERY_SATISFIED = "very_satisfied"
+    SATISFIED = "satisfied"
+    UNSATISFIED = "unsatisfied"
+
+
+class Desk(db.Model):  # type: ignore[name-defined]
+    """A counter (quầy) of a service point, with its own QR poster and possibly a kiosk tablet."""
+
+    __tablename__ = "desks"
+    __table_args__ = (UniqueConstraint("point_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    # Lower-case letters, digits and hyphens; the last part of the desk's address /s/<point>/quay/<code>.
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    point: Mapped[ServicePoint] = relationship()
+
+
+class RosterEntry(db.Model):  # type: ignore[name-defined]
+    """Which officer (not a login account) serves a desk from one local day to another, both included."""
+
+    __tablename__ = "roster_entries"
+    __table_args__ = (
+        CheckConstraint("end_day >= start_day", name="days"),
+        Index("ix_roster_entries_desk_days", "desk_id", "start_day", "end_day"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"))
+    officer_name: Mapped[str] = mapped_column(String(120))
+    officer_title: Mapped[str | None] = mapped_column(String(120))
+    start_day: Mapped[date] = mapped_column(Date)
+    end_day: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    desk: Mapped[Desk] = relationship()
+
+
+class KioskPairing(db.Model):  # type: ignore[name-defined]
+    """A one-time pairing code shown in the office, kept only as a keyed hash; used once, valid for minutes."""
+
+    __tablename__ = "kiosk_pairings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desks.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class KioskDevice(db.Model):  # type: ignore[name-defined]
+    """A tablet paired with a point (or a desk); its signed cookie names this row and a secret only its hash is of."""
+
+    __tablename__ = "kiosk_devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desks.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last answers stored from this device (rating or form), for the minimum gap and the burst flag.
+    last_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    point: Mapped[ServicePoint] = relationship()
+    desk: Mapped[Desk | None] = relationship()
+
+
+class OfficerRating(db.Model):  # type: ignore[name-defined]
+    """One citizen's three-level rating of a desk and of the officer on duty there that (local) day."""
+
+    __tablename__ = "officer_ratings"
+    __table_args__ = (
+        CheckConstraint(_in("level", OfficerLevel), name="level"),
+        CheckConstraint("channel IN ('qr', 'kiosk')", name="channel"),
+        Index("ix_officer_ratings_period", "organisation_id", "day_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desks.id"))
+    # The roster entry on duty when it was given, and the officer's name as it was then (a later edit of the
+    # roster does not move ratings already given).
+    roster_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entries.id", ondelete="SET NULL"))
+    officer_name: Mapped[str | None] = mapped_column(String(120))
+    level: Mapped[str] = mapped_column(String(20))
+    # Reason chips chosen (codes joined by ","), and an optional short text.
+    reasons: Mapped[str | None] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(10))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk_devices.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    day_key: Mapped[int] = mapped_column(Integer)
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_reason: Mapped[str | None] = mapped_column(String(200))

@@ -219,6 +219,15 @@ class Settings(BaseSettings):
         5,
         "a citizen's answer sent sooner than this after the form was served is stored flagged (too fast)",
         _l("một số giây nguyên từ 0 đến 3600"), ge=0, le=3600)
+    kiosk_min_gap_seconds: int = _setting(
+        20,
+        "a kiosk tablet's answer (officer rating or form) sent sooner than this after the device's previous one is "
+        "stored flagged (a shared device has no per-browser duplicate flag)",
+        _l("một số giây nguyên từ 0 đến 3600"), ge=0, le=3600)
+    kiosk_burst: int = _setting(
+        12,
+        "answers from one kiosk tablet within 10 minutes beyond which each further one is stored flagged (a burst)",
+        _l("một số nguyên từ 2 đến 1000"), ge=2, le=1000)
     stats_workers: Annotated[int | None, BeforeValidator(_blank_is_unset)] = _setting(
         None,
         "database connections the indices' counts run on at once",

@@ -31,6 +31,8 @@ BAD = {
     "HAILONG_REDIS_URL": "http://:hunter2-secret@127.0.0.1:6379",
     "HAILONG_RATELIMIT_SUBMIT": "nhiều lần",
     "HAILONG_MIN_FILL_SECONDS": "-1",
+    "HAILONG_KIOSK_MIN_GAP_SECONDS": "hai mươi",
+    "HAILONG_KIOSK_BURST": "1",
     "HAILONG_STATS_WORKERS": "0",
     "HAILONG_LANG": "fr",
     "HAILONG_GZIP": "có",

@@ -28,8 +28,10 @@ from .base import OUT_FILE, BadInput, cli_actor, output_file
     type=OUT_FILE,
     help="PDF file to write (default: bao-cao-<period>.pdf)",
 )
+@click.option("--officer-annex", is_flag=True,
+              help="add the annex 'Đánh giá cán bộ' (per officer and desk: personnel data, for the leadership)")
 @with_appcontext
-def report(period: str, window: str | None, kind: str | None, out_path: Path | None) -> None:
+def report(period: str, window: str | None, kind: str | None, out_path: Path | None, officer_annex: bool) -> None:
     """Write the period's satisfaction report (Nghị định 30/2020 layout) as a PDF.
 
     A quarter, half-year or year is reported on its reporting window unless --window calendar (or a period
@@ -49,7 +51,7 @@ def report(period: str, window: str | None, kind: str | None, out_path: Path | N
     except reports.ReportError as exc:
         raise BadInput(str(exc), option="--kind") from None
     path = out_path or Path(reports.default_filename(parsed, kind))
-    pdf = reports.build_pdf(parsed, kind)
+    pdf = reports.build_pdf(parsed, kind, officer_annex=True) if officer_annex else reports.build_pdf(parsed, kind)
     with output_file(path) as part:
         part.write_bytes(pdf)
     ward = reports.organisation()

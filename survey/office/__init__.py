@@ -22,6 +22,7 @@ from . import (  # noqa: E402,F401
     errors,
     exports,
     helpers,
+    kiosk,
     numbers,
     pakn,
     paper,

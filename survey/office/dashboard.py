@@ -20,7 +20,7 @@ from ..services import dashboard as results
 from ..services import pakn as pakn_svc
 from ..services import weighting as weighting_svc
 from . import bp
-from .access import ANYONE, STAFF, current_ward, require_point, roles_required, scope, user, visible_points
+from .access import ADMIN, ANYONE, STAFF, current_ward, require_point, roles_required, scope, user, visible_points
 from .filters import check_keys, choice_arg, kind_arg, period_arg, period_options, point_arg, today
 
 #: Bootstrap replicates of the dashboard's weighted interval (the report and CLI use 2,000).
@@ -89,7 +89,8 @@ def dashboard() -> str:
                                          title=_("Chỉ số hài lòng theo yếu tố"))),
         trend_svg=svg(charts.trend_line(trend, target=goal, title=_("Chỉ số hài lòng chung qua các quý"))),
         prev={e["code"]: e for e in result["previous"]["elements"]},
-        limited=scope().limited, can_report=user().role in STAFF, pakn=_pakn_numbers(period),
+        limited=scope().limited, can_report=user().role in STAFF, can_annex=user().role in ADMIN,
+        pakn=_pakn_numbers(period),
         funnels=drafts.funnels(current_ward().id, kind, period, ids), draft_hours=drafts.max_age() // HOUR,
     )
 
@@ -135,7 +136,11 @@ def point(point_id: int) -> str:
 @roles_required(*STAFF)
 def report() -> Any:
     """The formal quarterly report as PDF, built by services.reports."""
-    check_keys(request.args, ("period", "kind", "window"))
+    check_keys(request.args, ("period", "kind", "window", "officer_annex"))
+    # The annex per officer is personnel data: admins only (others are not told it exists).
+    officer_annex = request.args.get("officer_annex") == "1"
+    if officer_annex and user().role not in ADMIN:
+        abort(404)
     period = period_arg(request.args)
     kind = kind_arg(request.args, KINDS, None)
     if period.kind != "range" and "@" not in request.args.get("period", ""):
@@ -144,14 +149,15 @@ def report() -> Any:
     from ..services import reports
 
     try:
-        pdf = reports.build_pdf(period, kind)
+        pdf = reports.build_pdf(period, kind, officer_annex=True) if officer_annex else reports.build_pdf(period, kind)
     except Exception:
         current_app.logger.exception("report PDF failed for %s %s", period.label, kind)
         transaction.start_over()
         flash(_("Chưa tạo được báo cáo PDF cho kỳ này. Vui lòng thử lại sau hoặc báo cho quản trị viên."), "error")
         back = windows.calendar_form(period).label  # the dashboard the button was pressed on
         return redirect(url_for(".dashboard", period=back, kind=kind or "onestop"), code=303)
-    audit.record(user().username, "report.pdf", period.label, kind or "all")
+    audit.record(user().username, "report.pdf", period.label,
+                 (kind or "all") + ("; officer annex" if officer_annex else ""))
     deadlines.record(current_ward(), period, kind, user().username)
     name = reports.default_filename(period, kind)
     return current_app.response_class(

@@ -8,4 +8,9 @@ bp = Blueprint("respond", __name__)
 # App-wide, so the stylesheet (served by the app's static route) is compressed as well as the pages.
 bp.after_app_request(gzip_response)
 
-from . import assets, pakn, views  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    assets,
+    kiosk,
+    pakn,
+    views,
+)

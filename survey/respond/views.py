@@ -10,7 +10,7 @@ before the paged form was deployed): validated and stored as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -67,6 +67,8 @@ class FormStyle:
     template: str
     channel: str
     thanks: str
+    #: A shared device (a kiosk): why an answer from it now looks suspicious, instead of the per-browser mark.
+    device_reasons: Callable[[datetime], list[str]] | None = None
 
 
 QR = FormStyle("respond.questionnaire", "respond/form.html", Channel.QR.value, "respond.thanks")
@@ -296,14 +298,19 @@ def _store(point: ServicePoint, old_code: bool, post: Posting, answers: Answers,
     """Store the response once (the draft's answers with this page's), then drop the draft and count the send."""
     issued_at = antiabuse.form_key_time(post.key, point.id) or 0  # issued: checked by _refusal
     now = datetime.now(UTC)
-    seen = request.cookies.get(antiabuse.SEEN_COOKIE)
+    style = _style()
+    # A shared device has no per-browser mark: every citizen at the counter uses the same browser.
+    seen = None if style.device_reasons else request.cookies.get(antiabuse.SEEN_COOKIE)
     # The honeypot as sent on any page: whatever text a person never sees holds flags the response.
     honeypot = " ".join(kept.get(HONEYPOT, []))
     signals = antiabuse.Signals(honeypot, issued_at, seen, with_token=token is not None, old_code=old_code)
+    found = antiabuse.reasons(signals, point.id, now)
+    if style.device_reasons is not None and not _stored(post.key):
+        found += style.device_reasons(now)
     draft = response_svc.Draft(
         point=point, version=post.version, answers=answers, comment=comment, submitted_at=now,
-        submission_key=post.key, verified=token is not None, channel=_style().channel,
-        flag_reason=antiabuse.flag_reason(antiabuse.reasons(signals, point.id, now)),
+        submission_key=post.key, verified=token is not None, channel=style.channel,
+        flag_reason=antiabuse.flag_reason(found),
     )
     try:
         _, created = response_svc.submit(draft, token)
@@ -319,8 +326,8 @@ def _store(point: ServicePoint, old_code: bool, post: Posting, answers: Answers,
     # Any statement rated 1 or 2: the thank-you page offers the PAKN form prominently (a flag in the query only).
     scores = [answers.get(s.code) for s in post.q.statements]
     low = any(isinstance(v, int) and 1 <= v <= 2 for v in scores)
-    done = redirect(url_for(_style().thanks, code=point.code, low=1 if low else None), code=303)
-    if token is None:
+    done = redirect(url_for(style.thanks, code=point.code, low=1 if low else None), code=303)
+    if token is None and style.device_reasons is None:
         antiabuse.remember(done, point.id, seen, now)
     return done
 
@@ -496,6 +503,8 @@ def refused(e: HTTPException) -> Page:
     """Over the rate limit: the page again with every answer kept, so nothing typed is lost, to send shortly."""
     if request.endpoint == "respond.pakn_form":
         return pakn.refused(e)
+    if request.endpoint not in STYLES:  # not a form page (pairing a kiosk, a desk's rating): the notice only
+        return http_error_page(e)
     code = (request.view_args or {}).get("code")
     point = None
     if request.method == "POST" and isinstance(code, str):

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from hailong.analysis import charts, formatting, indices, windows
 from hailong.analysis import conventions as conv
+from hailong.analysis import officers as officer_figures
 from hailong.analysis import report as rp
 from hailong.analysis.periods import TZ, Period
 from hailong.analysis.targets import target as plan_target
@@ -35,6 +36,7 @@ from ..models import (
     Submission,
 )
 from . import drafts, pakn, patterns, stats, targets
+from . import officers as officer_svc
 from . import questionnaires as qsvc
 from . import weighting as weighting_svc
 from .periods import within
@@ -71,17 +73,22 @@ def default_filename(period: Period, kind: str | None = None) -> str:
     return f"bao-cao-{label}{'-' + kind if kind else ''}.pdf"
 
 
-def build_pdf(period: Period, kind: str | None = None) -> bytes:
-    """The whole report of a period (all kinds or one) as PDF bytes."""
+def build_pdf(period: Period, kind: str | None = None, officer_annex: bool = False) -> bytes:
+    """The whole report of a period (all kinds or one) as PDF bytes; `officer_annex`: with the annex "Đánh giá cán
+    bộ" (per officer and desk, personnel data for the leadership), only when an admin asks for it."""
     from weasyprint import HTML
 
-    pdf: bytes = HTML(string=render_html(period, kind)).write_pdf()
+    pdf: bytes = HTML(string=render_html(period, kind, officer_annex)).write_pdf()
     return pdf
 
 
-def render_html(period: Period, kind: str | None = None) -> str:
+def render_html(period: Period, kind: str | None = None, officer_annex: bool = False) -> str:
     """The report's HTML (Vietnamese whatever the request locale: it is an official document)."""
     context = gather(period, kind)
+    org = organisation()
+    context["officers"] = officer_svc.results(org, period) if officer_annex and org is not None else None
+    context["officer_min_n"] = officer_figures.MIN_N
+    context["officer_level_label"] = officer_svc.level_label
     with force_locale("vi"):
         return render_template("report/report.html", **context)
 
