@@ -471,6 +471,8 @@ class PublicSetting(db.Model):  # type: ignore[name-defined]
     # True: the current quarter is shown as it fills ("tạm tính"); False: closed quarters only.
     live: Mapped[bool] = mapped_column(Boolean, default=True)
     min_n: Mapped[int] = mapped_column(Integer, default=30)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(80))
 
 
 # --- numbers ---
