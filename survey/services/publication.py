@@ -217,17 +217,21 @@ def pakn_public(ward_id: int) -> bool:
 
 
 def pakn_section(ward: Organisation, period: Period, today: date | None = None) -> dict[str, Any] | None:
-    """PAKN numbers (the period and the last closed quarter, as `pakn.stats` counts them) and the latest
+    """PAKN numbers (the period, unless the ward shows closed quarters only, and the last closed quarter, as
+    `pakn.stats` counts them) and the latest
     published replies, masked, for the public page; None while the ward publishes nothing on /cong-khai.
 
     Whatever it returns goes into the snapshot as is, so it is JSON-ready and holds only published data: counts,
     and the question and reply as the admin published them (never the citizen's own text, contact or code).
     """
-    if not pakn_public(ward.id):
+    chosen = [s for s in settings(ward.id).values() if s.enabled]
+    if not chosen:
         return None
     on = today or local_day(datetime.now(UTC))
+    # The current quarter as it fills when any published kind shows its own so (the admin's "live" choice).
+    quarters = [period, period.previous()] if any(s.live for s in chosen) else [period.previous()]
     periods = []
-    for shown in (period, period.previous()):
+    for shown in quarters:
         summary = pakn.public_summary(ward, shown, on=on)
         rating = summary["rating"]
         provisional = shown == period

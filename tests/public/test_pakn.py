@@ -340,6 +340,14 @@ def test_nothing_of_pakn_while_the_ward_publishes_nothing(app: Flask, client: Fl
     assert client.get("/cong-khai/phan-anh.csv").get_data(as_text=True).strip("\ufeff\r\n").count("\n") == 0
 
 
+def test_closed_quarters_only_for_pakn_too(client: FlaskClient, register: Register, publish: Callable[..., None],
+                                           clock: Clock) -> None:
+    publish(onestop=(True, False, 30), health=(True, False, 30))
+    clock.advance(61)
+    assert [p["period"] for p in doc(client)["pakn"]["periods"]] == ["2026-Q3"]
+    assert "tạm tính" not in section(client.get("/cong-khai").get_data(as_text=True))
+
+
 def test_fold_ignores_case_and_diacritics() -> None:
     assert pakn.fold("Thủ TỤC  Đất đai, ĐƯỜNG") == "thu tuc dat dai, duong"
     assert pakn.fold("") == ""
