@@ -31,6 +31,8 @@ PER_PAGE = 20
 #: The most rows one CSV download holds (a ward publishes hundreds of replies a year).
 CSV_MAX = 20_000
 PAGE_DIGITS = 5
+#: Ids beyond a 32-bit integer are no item's (and a database refuses to compare them).
+ID_MAX = 2**31 - 1
 
 
 class BadQuery(ValueError):
@@ -127,7 +129,8 @@ def pakn_item(item_id: int) -> Response:
     with force_locale(lang):
         try:
             ward = _ward()
-            row = pakn_svc.published_item(ward, item_id) if publication.pakn_public(ward.id) else None
+            wanted = item_id <= ID_MAX and publication.pakn_public(ward.id)
+            row = pakn_svc.published_item(ward, item_id) if wanted else None
         except (Unavailable, SQLAlchemyError):
             transaction.start_over()
             return results._unavailable("page", lang)

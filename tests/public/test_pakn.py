@@ -273,6 +273,7 @@ def test_bad_parameters_are_a_vietnamese_4xx(client: FlaskClient, register: Regi
 def test_unknown_parameters_and_items(client: FlaskClient, register: Register) -> None:
     assert client.get("/cong-khai/phan-anh?utm_source=zalo&lang=xx").status_code == 200
     assert client.get("/cong-khai/phan-anh/999999").status_code == 404
+    assert client.get(f"/cong-khai/phan-anh/{2**70}").status_code == 404
     assert client.get("/cong-khai/phan-anh/abc").status_code == 404
     assert client.post("/cong-khai/phan-anh").status_code == 405
 
