@@ -31,7 +31,7 @@ from . import audit, pakn, patterns
 from . import questionnaires as qsvc
 
 #: Bump when the snapshot's shape changes: a shared copy of another shape is then recomputed, not read.
-SCHEMA = 1
+SCHEMA = 2
 DEFAULT_MIN_N = 30
 #: The lowest minimum n an admin may set (the database refuses lower too).
 MIN_N_FLOOR = 10
@@ -217,9 +217,9 @@ def pakn_public(ward_id: int) -> bool:
 
 
 def pakn_section(ward: Organisation, period: Period, today: date | None = None) -> dict[str, Any] | None:
-    """PAKN numbers (the period, unless the ward shows closed quarters only, and the last closed quarter, as
-    `pakn.stats` counts them) and the latest
-    published replies, masked, for the public page; None while the ward publishes nothing on /cong-khai.
+    """PAKN numbers as `pakn.stats` counts them (of the period, unless the ward shows closed quarters only, and of
+    the last closed quarter) and the latest published replies, masked, for the public page; None while the ward
+    publishes nothing on /cong-khai.
 
     Whatever it returns goes into the snapshot as is, so it is JSON-ready and holds only published data: counts,
     and the question and reply as the admin published them (never the citizen's own text, contact or code).
