@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import results, tracking  # noqa: E402,F401
+from . import replies, results, tracking  # noqa: E402,F401

@@ -30,11 +30,13 @@ from werkzeug.wrappers import Response
 from hailong.analysis import charts
 from hailong.analysis.formatting import fmt_ci, fmt_int, fmt_num, fmt_pct
 from hailong.analysis.periods import TZ
+from hailong.analysis.planner import about
 
 from .. import transaction
 from ..extensions import db, limiter
 from ..models import Organisation
 from ..security import CSP, embed_csp
+from ..services import pakn as pakn_svc
 from ..services import publication, snapshots, spreadsheet
 from ..services.snapshots import PUBLIC_MAX_AGE, Entry, SnapshotCache, Unavailable
 from . import bp
@@ -308,7 +310,8 @@ def _context(entry: Entry, lang: str) -> dict[str, Any]:
         "pct": fmt_pct, "ci": fmt_ci, "count": fmt_int, "num": fmt_num, "quarter_name": quarter_name,
         "kind_title": kind_title, "kind_short": kind_short, "date": _date, "trend_svg": _trend_svg,
         "element_rows": lambda kind: _element_rows(kind, lang), "point_rows": _point_rows,
-        "headline": publication.headline,
+        "headline": publication.headline, "pakn_category": pakn_svc.category_label,
+        "about": about,
         "here": lambda endpoint, **kw: url_for(endpoint, **_lang_args(lang), **kw),
     }
 

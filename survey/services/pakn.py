@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -921,12 +922,16 @@ def stats(ward_id: int, period: Period, kind: str | None = None, on: date | None
     }
 
 
-def public_summary(ward: Organisation | int, period: Period) -> dict[str, Any]:
-    """For the public results page: items received in the period, replied, replied on time (with its %)."""
+def public_summary(ward: Organisation | int, period: Period, on: date | None = None) -> dict[str, Any]:
+    """For the public results page: of the items received in the period, how many were replied, how many on
+    time (with its %), how many are overdue now, the median working days to the reply, and the citizens' rating
+    of the replies (n, satisfied, %): the same numbers as `stats` (its totals)."""
     ward_id = ward if isinstance(ward, int) else ward.id
-    totals = stats(ward_id, period)["totals"]
+    totals = stats(ward_id, period, on=on)["totals"]
     return {"period": period.label, "received": totals["received"], "replied": totals["replied"],
-            "on_time": totals["replied_on_time"], "on_time_pct": totals["on_time_pct"]}
+            "on_time": totals["replied_on_time"], "on_time_pct": totals["on_time_pct"],
+            "overdue_now": totals["overdue_now"], "median_working_days": totals["median_working_days"],
+            "rating": dict(totals["rating"])}
 
 
 @dataclass(frozen=True)
@@ -941,29 +946,110 @@ class Published:
     question: str
     reply: str
     published_at: datetime
+    #: The citizen said the reply did not resolve it: the ward is handling it again (the reply shown stays).
+    reopened: bool = False
+
+
+@dataclass(frozen=True)
+class PublishedPage:
+    rows: list[Published]
+    page: int
+    pages: int
+    total: int
+
+
+#: The longest text a public search may hold, and its most words.
+SEARCH_MAX = 100
+SEARCH_WORDS = 8
+
+
+def fold(text: str) -> str:
+    """Text for a search that ignores case and Vietnamese diacritics: "Thủ TỤC đất" → "thu tuc dat"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _matches(words: Sequence[str], text: str) -> bool:
+    """Whether every searched word (folded) begins a word of the text: "ghe" finds "ghế", "7" does not find "17"."""
+    found = _WORD.findall(fold(text))
+    return all(any(t.startswith(w) for t in found) for w in words)
+
+
+def _published_filter(ward_id: int, category: str | None = None, code: str | None = None) -> list[Any]:
+    """The ward's published items: only what the admin checked and published, never a flagged one."""
+    where: list[Any] = [PaknItem.organisation_id == ward_id, PaknItem.published_at.is_not(None),
+                        PaknItem.published_reply.is_not(None), PaknItem.flagged.is_(False)]
+    if category:
+        where.append(PaknItem.category == category)
+    if code:
+        where.append(ServicePoint.code == code)
+    return where
+
+
+def _with_point(*columns: Any) -> Select[Any]:
+    return select(*columns).outerjoin(ServicePoint, ServicePoint.id == PaknItem.point_id)
+
+
+def _public(item: PaknItem, point_name: str | None) -> Published:
+    assert item.published_at is not None
+    return Published(item.id, item.category, category_label(item.category), local_date(item.received_at),
+                     point_name, item.published_question or "", item.published_reply or "", item.published_at,
+                     reopened=item.status in OPEN)
+
+
+def published_page(ward: Organisation | int, page: int = 1, category: str | None = None, search: str = "",
+                   per_page: int = 20, code: str | None = None, clamp: bool = True) -> PublishedPage:
+    """Published items of the ward, newest first, of one category, one point (its code) and/or matching every
+    word of `search` at the start of a word of the masked question or reply (case and diacritics ignored).
+
+    With `clamp`, a page out of range is moved into it; without, it is kept as asked (and has no rows)."""
+    ward_id = ward if isinstance(ward, int) else ward.id
+    where = _published_filter(ward_id, category, code)
+    order = (PaknItem.published_at.desc(), PaknItem.id.desc())
+    words = _WORD.findall(fold(search))[:SEARCH_WORDS]
+    ids: list[int] = []
+    if words:
+        # SQL cannot fold Vietnamese diacritics on every database: the masked texts are matched here (a ward
+        # publishes hundreds of replies a year, read as two columns).
+        texts = _with_point(PaknItem.id, PaknItem.published_question, PaknItem.published_reply).where(*where)
+        ids = [row_id for row_id, question, reply in db.session.execute(texts.order_by(*order)).tuples()
+               if _matches(words, f"{question or ''} {reply or ''}")]
+        total = len(ids)
+    else:
+        total = db.session.scalar(_with_point(func.count(PaknItem.id)).where(*where)) or 0
+    pages = max(1, -(-total // per_page))
+    if clamp:
+        page = min(max(1, page), pages)
+    found: Sequence[tuple[PaknItem, str | None]] = []
+    if 1 <= page <= pages:
+        query = _with_point(PaknItem, ServicePoint.name).where(*where).order_by(*order)
+        if words:
+            query = query.where(PaknItem.id.in_(ids[(page - 1) * per_page:page * per_page]))
+        else:
+            query = query.offset((page - 1) * per_page).limit(per_page)
+        found = db.session.execute(query).tuples().all()
+    return PublishedPage([_public(item, name) for item, name in found], page, pages, total)
 
 
 def published(ward: Organisation | int, page: int = 1, category: str | None = None, code: str | None = None,
               per_page: int = 20) -> tuple[list[Published], int, int]:
     """Published items of the ward, newest first, optionally of one category or one point (its code):
-    (rows, page, pages). Only what the admin checked and published is read (never the original text)."""
+    (rows, page, pages). Only what the admin checked and published is read (never the original text), and
+    never a flagged item."""
+    found = published_page(ward, page, category=category, code=code, per_page=per_page)
+    return found.rows, found.page, found.pages
+
+
+def published_item(ward: Organisation | int, item_id: int) -> Published | None:
+    """One published item of the ward as the public sees it, or None (not published, flagged, another ward's)."""
     ward_id = ward if isinstance(ward, int) else ward.id
-    query = (select(PaknItem, ServicePoint.name).outerjoin(ServicePoint, ServicePoint.id == PaknItem.point_id)
-             .where(PaknItem.organisation_id == ward_id, PaknItem.published_at.is_not(None),
-                    PaknItem.published_reply.is_not(None)))
-    if category:
-        query = query.where(PaknItem.category == category)
-    if code:
-        query = query.where(ServicePoint.code == code)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    found = db.session.execute(query.order_by(PaknItem.published_at.desc(), PaknItem.id.desc())
-                               .offset((page - 1) * per_page).limit(per_page)).tuples().all()
-    rows = [Published(item.id, item.category, category_label(item.category), local_date(item.received_at), name,
-                      item.published_question or "", item.published_reply or "", item.published_at)
-            for item, name in found if item.published_at is not None]
-    return rows, page, pages
+    row = db.session.execute(_with_point(PaknItem, ServicePoint.name)
+                             .where(*_published_filter(ward_id), PaknItem.id == item_id)).tuples().first()
+    return _public(*row) if row is not None else None
 
 
 def overdue(ward_id: int, on: date | None = None, unit: str | None = None) -> list[PaknItem]:
@@ -1002,9 +1088,10 @@ def ward_for_cli(code: str | None = None) -> Organisation | None:
 
 __all__ = [
     "ALL_CATEGORIES", "OPEN", "TRANSITIONS", "Actor", "Filter", "Intake", "NotAllowed", "PaknError", "Published",
-    "allowed", "assign", "can_see", "categories", "check", "classify", "close", "find_by_code", "flag",
-    "format_code", "from_comment", "masked", "public_summary", "publish", "published", "purge_contacts",
-    "rate", "register", "reopen", "save_draft", "stats", "unflag",
+    "PublishedPage", "allowed", "assign", "can_see", "categories", "check", "classify", "close", "find_by_code",
+    "flag", "fold", "format_code", "from_comment", "masked", "public_summary", "publish", "published",
+    "published_item", "published_page", "purge_contacts", "rate", "register", "reopen", "save_draft", "stats",
+    "unflag",
 ]
 
 

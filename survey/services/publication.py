@@ -21,16 +21,17 @@ from sqlalchemy.engine import Connection
 from hailong.analysis import indices
 from hailong.analysis.intervals import Pattern
 from hailong.analysis.periods import TZ, Period, quarter, recent_quarters
-from hailong.analysis.targets import target_gap
+from hailong.analysis.planner import target_call
+from hailong.analysis.targets import target as plan_target
 from hailong.forms.questionnaire import KINDS, Questionnaire
 
 from ..extensions import db
 from ..models import AuditEvent, Organisation, PublicSetting, ServicePoint, Submission
-from . import audit, patterns
+from . import audit, pakn, patterns
 from . import questionnaires as qsvc
 
 #: Bump when the snapshot's shape changes: a shared copy of another shape is then recomputed, not read.
-SCHEMA = 1
+SCHEMA = 2
 DEFAULT_MIN_N = 30
 #: The lowest minimum n an admin may set (the database refuses lower too).
 MIN_N_FLOOR = 10
@@ -196,16 +197,92 @@ def compute(ward: Organisation, now: datetime, marks: Marks) -> dict[str, Any]:
         "computed_at": now.astimezone(UTC).isoformat(timespec="seconds"),
         "marks": marks.as_dict(),
         "kinds": kinds,
-        "pakn": pakn_section(ward, current),
+        "pakn": pakn_section(ward, current, today),
     }
 
 
-def pakn_section(ward: Organisation, period: Period) -> dict[str, Any] | None:
-    """PAKN counts and published replies for the public page; None until the PAKN register is wired in.
+#: Published replies shown on /cong-khai itself (the rest are on /cong-khai/phan-anh), and their texts' length there.
+PAKN_LATEST = 5
+PAKN_QUESTION_CHARS = 300
+PAKN_REPLY_CHARS = 600
+#: The citizens' satisfaction with replies is shown as a share only from this many ratings: with fewer, a share
+#: says little, and next to the published replies it could tell how one citizen rated.
+PAKN_MIN_RATINGS = MIN_N_FLOOR
 
-    Whatever it returns goes into the snapshot as is, so it must be JSON-ready and hold only published data.
+
+def pakn_public(ward_id: int) -> bool:
+    """Whether the ward's PAKN numbers and replies are public: once it publishes any kind on /cong-khai (a fresh
+    install publishes nothing). Each reply is published by an admin one by one anyway."""
+    return any(s.enabled for s in settings(ward_id).values())
+
+
+def pakn_section(ward: Organisation, period: Period, today: date | None = None) -> dict[str, Any] | None:
+    """PAKN numbers as `pakn.stats` counts them (of the period, unless the ward shows closed quarters only, and of
+    the last closed quarter) and the latest published replies, masked, for the public page; None while the ward
+    publishes nothing on /cong-khai.
+
+    Whatever it returns goes into the snapshot as is, so it is JSON-ready and holds only published data: counts,
+    and the question and reply as the admin published them (never the citizen's own text, contact or code).
     """
-    return None
+    chosen = [s for s in settings(ward.id).values() if s.enabled]
+    if not chosen:
+        return None
+    on = today or local_day(datetime.now(UTC))
+    # The current quarter as it fills when any published kind shows its own so (the admin's "live" choice).
+    quarters = [period, period.previous()] if any(s.live for s in chosen) else [period.previous()]
+    periods = []
+    for shown in quarters:
+        summary = pakn.public_summary(ward, shown, on=on)
+        rating = summary["rating"]
+        provisional = shown == period
+        periods.append({
+            "period": shown.label, "status": "provisional" if provisional else "closed",
+            "start": shown.start.isoformat(), "end": (shown.end - timedelta(days=1)).isoformat(),
+            "through": min(shown.end - timedelta(days=1), on).isoformat(),
+            "received": summary["received"], "replied": summary["replied"], "replied_on_time": summary["on_time"],
+            "on_time_pct": summary["on_time_pct"], "overdue_now": summary["overdue_now"],
+            "median_working_days": summary["median_working_days"],
+            "rating": {"n": rating["n"],
+                       "satisfied": rating["satisfied"] if rating["n"] >= PAKN_MIN_RATINGS else None,
+                       "satisfied_pct": rating["satisfied_pct"] if rating["n"] >= PAKN_MIN_RATINGS else None},
+        })
+    latest = pakn.published_page(ward, 1, per_page=PAKN_LATEST)
+    return {"min_ratings": PAKN_MIN_RATINGS, "periods": periods, "published": latest.total,
+            "latest": [pakn_reply(row, short=True) for row in latest.rows]}
+
+
+def shorten(text: str, limit: int) -> tuple[str, bool]:
+    """The text cut at a word before `limit` characters (with "…"), and whether it was cut."""
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit].rsplit(None, 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,.;:") + "…", True
+
+
+def pakn_reply(row: pakn.Published, short: bool = False) -> dict[str, Any]:
+    """A published item as plain data: its number, category, point, dates and the masked question and reply."""
+    question, reply, cut = row.question, row.reply, False
+    if short:
+        question, cut_q = shorten(row.question, PAKN_QUESTION_CHARS)
+        reply, cut_r = shorten(row.reply, PAKN_REPLY_CHARS)
+        cut = cut_q or cut_r
+    return {"id": row.id, "category": row.category, "point_name": row.point_name,
+            "received_on": row.received_on.isoformat(), "published_on": local_day(row.published_at).isoformat(),
+            "question": question, "reply": reply, "shortened": cut, "reopened": row.reopened}
+
+
+def target_status(kind: str, index: float | None, ci95: Sequence[float] | None, n: int) -> dict[str, Any] | None:
+    """The plan's target read with the 95% interval, as the office reads it (analysis.planner.target_call):
+    call "met" when the whole interval is at or above the target, "not_met" when it is all below, "undecided"
+    when it holds the target (then `met` is None: the data cannot tell), with `more`, about how many more
+    responses would settle it. None for a kind without a target."""
+    goal = plan_target(kind)
+    if goal is None:
+        return None
+    found = target_call(index, ci95, n, goal)
+    call = found["call"]
+    met = {"met": True, "not_met": False}.get(call) if call else found["point_met"]
+    return {"target": goal, "call": call, "met": met, "gap": found["gap"], "more": found["more"]}
 
 
 def _kind(ward_id: int, kind: str, setting: KindSetting, current: Period, today: date) -> dict[str, Any]:
@@ -237,9 +314,8 @@ def _kind(ward_id: int, kind: str, setting: KindSetting, current: Period, today:
                 result = indices.compute(q, indices.statement_counts(merged), merged, n, max_bootstrap_patterns=0)
                 value = result["overall"]["index"]
         trend.append({"period": period.label, "index": value, "responses": n if value is not None else None})
-    goal = target_gap(kind, None)
     return {"kind": kind, "min_n": setting.min_n, "live": setting.live,
-            "target": goal["target"] if goal else None, "periods": periods, "trend": trend}
+            "target": plan_target(kind), "periods": periods, "trend": trend}
 
 
 def _patterns(kind: str, point_ids: Sequence[int], quarters: Sequence[Period]
@@ -286,7 +362,7 @@ def _period(q: Questionnaire, kind: str, period: Period, by_point: Mapping[int, 
             "responses": n,
             "overall": {"index": overall["index"], "ci95": overall["ci95"], "ci_method": overall["ci_method"]},
             "elements": [_element(q, e, min_n) for e in result["elements"]],
-            "target": target_gap(kind, overall["index"]),
+            "target": target_status(kind, overall["index"], overall["ci95"], n),
         })
     rows = []
     for point in points:
@@ -349,7 +425,7 @@ def open_data(snapshot: Mapping[str, Any], base_url: str) -> dict[str, Any]:
 
 
 CSV_COLUMNS = ("period", "status", "through", "kind", "point", "point_name", "element", "element_label",
-               "index", "ci95_low", "ci95_high", "responses", "target", "target_met")
+               "index", "ci95_low", "ci95_high", "responses", "target", "target_met", "target_call")
 
 
 def csv_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -364,21 +440,38 @@ def csv_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
                 rows.append({**base, "point": "", "point_name": "", "element": "overall", "element_label": "",
                              **_figure(period["overall"]["index"], period["overall"]["ci95"], period["responses"]),
                              "target": target.get("target", ""),
-                             "target_met": "" if target.get("met") is None else str(target["met"]).lower()})
+                             "target_met": "" if target.get("met") is None else str(target["met"]).lower(),
+                             "target_call": target.get("call") or ""})
                 for element in period["elements"]:
                     if element.get("published"):
                         rows.append({**base, "point": "", "point_name": "", "element": element["code"],
                                      "element_label": element["label"],
                                      **_figure(element["index"], element["ci95"], element["responses"]),
-                                     "target": "", "target_met": ""})
+                                     "target": "", "target_met": "", "target_call": ""})
             for point in period["points"]:
                 if point.get("published"):
                     rows.append({**base, "point": point["code"], "point_name": point["name"], "element": "overall",
                                  "element_label": "", **_figure(point["index"], point["ci95"], point["responses"]),
-                                 "target": "", "target_met": ""})
+                                 "target": "", "target_met": "", "target_call": ""})
     return rows
 
 
 def _figure(index: float | None, ci: Sequence[float] | None, n: int) -> dict[str, Any]:
     return {"index": "" if index is None else index, "ci95_low": ci[0] if ci else "", "ci95_high": ci[1] if ci else "",
             "responses": n}
+
+
+#: /cong-khai/phan-anh.csv: one row per published reply, the masked texts in full.
+PAKN_CSV_COLUMNS = ("id", "received_on", "published_on", "category", "category_label", "point_name", "question",
+                    "reply", "reopened")
+
+
+def pakn_csv_rows(rows: Sequence[pakn.Published]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        data = pakn_reply(row)
+        out.append({"id": data["id"], "received_on": data["received_on"], "published_on": data["published_on"],
+                    "category": row.category, "category_label": row.category_label,
+                    "point_name": row.point_name or "", "question": data["question"], "reply": data["reply"],
+                    "reopened": str(row.reopened).lower()})
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -19,13 +20,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
 from hailong.analysis.periods import TZ
 from hailong.survey.extensions import db as _db
-from hailong.survey.models import Organisation
+from hailong.survey.models import Organisation, PaknItem
 from hailong.survey.services import demo as demo_svc
+from hailong.survey.services import demo_pakn, publication
+from hailong.survey.services import pakn as pakn_svc
 from hailong.survey.services import points as point_svc
-from hailong.survey.services import publication
 from hailong.survey.services import questionnaires as qsvc
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -45,6 +48,9 @@ def public(app: Flask) -> None:
         points = point_svc.ensure_demo_points(org)
         versions = {v.kind: (v, qsvc.definition(v)) for v in (qsvc.latest_version(k) for k in point_svc.KINDS)}
         demo_svc.generate(points, versions, datetime.now(TZ).date())
+        _db.session.refresh(org)
+        pakn_svc.ensure_units_from_points(org)
+        demo_pakn.generate(org, datetime.now(TZ).date())  # a quarter of PAKN items, some published
         publication.publish_all(org.id, "test")
         _db.session.commit()
 
@@ -74,9 +80,16 @@ def shot(page: Any, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
+def shot_element(page: Any, locator: Any, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        locator.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+
+
 def test_page_and_widget_pass_axe(public: None, live_server: str, axe_page: Any) -> None:
     page = axe_page
-    for path in ("/cong-khai", "/cong-khai?lang=en", "/cong-khai/nhung", "/cong-khai/nhung?lang=en"):
+    for path in ("/cong-khai", "/cong-khai?lang=en", "/cong-khai/nhung", "/cong-khai/nhung?lang=en",
+                 "/cong-khai/phan-anh", "/cong-khai/phan-anh?lang=en&q=xyz", "/cong-khai/phan-anh?trang=0"):
         page.goto(live_server + path)
         assert violations(page) == [], path
     page.goto(f"{live_server}/cong-khai")
@@ -117,6 +130,42 @@ def test_usable_on_a_phone(public: None, live_server: str, phone: Any) -> None:
     _usable(phone)
     phone.goto(f"{live_server}/cong-khai")
     shot(phone, "phone-390x844")
+    shot_element(phone, phone.locator("#health .periods"), "health-target-390x844")
+
+
+def test_pakn_on_a_phone(app: Flask, public: None, live_server: str, phone: Any) -> None:
+    """The PAKN part of the page, the list, its search and its pages, at 390×844 without any script."""
+    phone.goto(f"{live_server}/cong-khai#pakn")
+    section = phone.locator("#pakn")
+    assert section.locator(".figures").first.is_visible()
+    assert section.locator(".reply").count() >= 1
+    _no_page_scroll_sideways(phone)
+    shot_element(phone, section, "pakn-section-390x844")
+    phone.get_by_role("link", name=re.compile("Xem tất cả")).click()
+    assert "/cong-khai/phan-anh" in phone.url
+    assert phone.locator(".replies .reply").count() == min(20, _published(app))
+    _no_page_scroll_sideways(phone)
+    shot(phone, "pakn-list-390x844")
+    phone.get_by_label("Tìm trong nội dung").fill("ghe")
+    phone.get_by_label("Loại phản ánh").select_option("co_so_vat_chat")
+    phone.get_by_role("button", name="Tìm").click()
+    assert "q=ghe" in phone.url and "loai=co_so_vat_chat" in phone.url
+    found = phone.locator(".replies .reply")
+    for i in range(found.count()):
+        assert "ghế" in found.nth(i).inner_text().lower()
+    shot(phone, "pakn-search-390x844")
+    phone.get_by_label("Tìm trong nội dung").fill("khongcotukhoanay")
+    phone.get_by_role("button", name="Tìm").click()
+    assert phone.get_by_text("Không có câu trả lời nào phù hợp với điều kiện tìm.").is_visible()
+    phone.goto(f"{live_server}/cong-khai/phan-anh?trang=abc")
+    assert phone.get_by_text("Số trang không hợp lệ").is_visible()
+    shot(phone, "pakn-bad-page-390x844")
+
+
+def _published(app: Flask) -> int:
+    with app.app_context(), _db.engine.connect() as conn:
+        return int(conn.execute(select(func.count(PaknItem.id)).where(
+            PaknItem.published_at.is_not(None), PaknItem.flagged.is_(False))).scalar() or 0)
 
 
 def test_usable_at_200_percent_zoom(public: None, live_server: str, browser: Any) -> None:
@@ -142,7 +191,8 @@ def test_desktop_screenshot(public: None, live_server: str, desktop: Any) -> Non
     shot(desktop, "widget-320")
 
 
-def test_weight_requests_and_slow_3g(app: Flask, public: None, live_server: str, phone: Any) -> None:
+def _weigh(phone: Any, live_server: str, path: str) -> None:
+    """Load `path` once: first party only, at most 2 requests, style inline, gzip, within BUDGET compressed."""
     seen: list[dict[str, Any]] = []
 
     def on_response(response: Any) -> None:
@@ -152,8 +202,9 @@ def test_weight_requests_and_slow_3g(app: Flask, public: None, live_server: str,
                      "encoding": response.headers.get("content-encoding", "")})
 
     phone.on("response", on_response)
-    phone.goto(f"{live_server}/cong-khai", wait_until="load")
+    phone.goto(f"{live_server}{path}", wait_until="load")
     phone.wait_for_load_state("networkidle")
+    phone.remove_listener("response", on_response)
     host = urlsplit(live_server).netloc
     assert all(urlsplit(r["url"]).netloc == host for r in seen), seen
     assert len(seen) <= 2, [r["url"] for r in seen]
@@ -162,9 +213,23 @@ def test_weight_requests_and_slow_3g(app: Flask, public: None, live_server: str,
     compressed = sum(r["gzip"] for r in seen)
     for r in seen:
         print(f"  {r['type']:<11} {r['raw']:>7} B raw {r['gzip']:>6} B gzip  {urlsplit(r['url']).path}")
-    print(f"/cong-khai: {len(seen)} requests, {sum(r['raw'] for r in seen)} B raw, {compressed} B gzip "
+    print(f"{path}: {len(seen)} requests, {sum(r['raw'] for r in seen)} B raw, {compressed} B gzip "
           f"(budget {BUDGET} B)")
     assert compressed <= BUDGET
+
+
+def test_pakn_list_weight(app: Flask, public: None, live_server: str, phone: Any) -> None:
+    """A full page of 20 published replies (the demo's texts) and a reply in full stay within the budget."""
+    _weigh(phone, live_server, "/cong-khai/phan-anh")
+    assert phone.locator(".replies .reply").count() == min(20, _published(app))
+    first = phone.locator(".replies .reply h2").first.get_attribute("id")
+    assert first is not None
+    _weigh(phone, live_server, f"/cong-khai/phan-anh/{first.removeprefix('r-')}")
+
+
+def test_weight_requests_and_slow_3g(app: Flask, public: None, live_server: str, phone: Any) -> None:
+    _weigh(phone, live_server, "/cong-khai")
+    assert phone.locator("#pakn .reply").count() >= 1  # the weight counts the PAKN part too
 
     cdp = phone.context.new_cdp_session(phone)
     cdp.send("Network.enable")

@@ -296,8 +296,9 @@ def test_numbers_public_summary_and_published(db: SQLAlchemy, ward: Organisation
     assert totals["median_working_days"] is not None
     assert {row["category"]: row["received"] for row in found["by_category"]} == {"thai_do": 1, "co_so_vat_chat": 3}
     assert {row["unit"]: row["received"] for row in found["by_unit"]} == {"motcua": 2, None: 2}
-    assert pakn.public_summary(ward, parse_period("2026-Q3")) | {"period": "x"} == {
-        "period": "x", "received": 4, "replied": 2, "on_time": 1, "on_time_pct": 50.0}
+    assert pakn.public_summary(ward, parse_period("2026-Q3"), on=date(2026, 9, 30)) | {"period": "x"} == {
+        "period": "x", "received": 4, "replied": 2, "on_time": 1, "on_time_pct": 50.0, "overdue_now": 1,
+        "median_working_days": totals["median_working_days"], "rating": totals["rating"]}
     rows, page, pages = pakn.published(ward)
     assert [r.question for r in rows] == ["Hai", "Một"] and (page, pages) == (1, 1)
     assert pakn.published(ward, category="thai_do")[0][0].reply == "Trả lời hai"

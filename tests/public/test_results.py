@@ -12,16 +12,23 @@ from html import unescape
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from hailong.analysis.formatting import fmt_ci, fmt_int, fmt_pct
+from hailong.analysis.formatting import fmt_ci, fmt_int, fmt_num, fmt_pct
+from hailong.analysis.planner import about
+from hailong.survey.services import publication
 from tests.public.conftest import FLAG_REASON, PRIVATE
 
 KEYS_ALLOWED = {
     "schema", "source", "ward", "code", "name", "province", "updated_at", "method", "index", "ci95", "excluded",
     "kinds", "kind", "min_n", "live", "target", "periods", "trend", "period", "status", "start", "end", "through",
     "published", "responses", "overall", "ci_method", "elements", "label", "label_en", "points", "met", "gap", "pakn",
+    "call", "more",
+    # PAKN: counts of the period and the published replies (masked), never a contact or a tracking code.
+    "min_ratings", "received", "replied", "replied_on_time", "on_time_pct", "overdue_now", "median_working_days",
+    "rating", "n", "satisfied", "satisfied_pct", "latest", "id", "category", "point_name", "received_on",
+    "published_on", "question", "reply", "shortened", "reopened",
 }
 
 
@@ -118,7 +125,9 @@ def test_csv_holds_the_json_figures(client: FlaskClient, world: Any) -> None:
     assert not [r for r in rows if r["period"] == "2026-Q4" and r["kind"] == "health"]
     health_q3 = next(r for r in rows if r["period"] == "2026-Q3" and r["kind"] == "health" and not r["point"]
                      and r["element"] == "overall")
-    assert health_q3["target"] == "90.0" and health_q3["target_met"] in ("true", "false")
+    call = period_of(doc, "health", "2026-Q3")["target"]["call"]
+    assert health_q3["target"] == "90.0" and health_q3["target_call"] == call
+    assert health_q3["target_met"] == {"met": "true", "not_met": "false", "undecided": ""}[call]
 
 
 def test_under_the_minimum_n_no_number_is_shown(client: FlaskClient, runner: FlaskCliRunner, world: Any) -> None:
@@ -178,7 +187,9 @@ def test_nothing_private_leaves(client: FlaskClient, world: Any) -> None:
     # Aggregates only: no answers, distributions, statements, comments or expectations.
     assert keys(doc) <= KEYS_ALLOWED, keys(doc) - KEYS_ALLOWED
     assert [k["kind"] for k in doc["kinds"]] == ["onestop", "health"]
-    assert doc["pakn"] is None
+    # No PAKN item yet: the section has zero counts and no reply.
+    assert doc["pakn"]["published"] == 0 and doc["pakn"]["latest"] == []
+    assert [p["received"] for p in doc["pakn"]["periods"]] == [0, 0]
 
 
 def test_flagged_responses_are_not_counted(client: FlaskClient, world: Any) -> None:
@@ -228,13 +239,43 @@ def test_trend_and_target(client: FlaskClient, world: Any) -> None:
     q3 = period_of(data(client), "health", "2026-Q3")
     assert health["trend"][-2] == {"period": "2026-Q3", "index": q3["overall"]["index"], "responses": 50}
     assert health["trend"][-1] == {"period": "2026-Q4", "index": None, "responses": None}  # 20 < 30
-    assert q3["target"]["target"] == 90.0
-    assert q3["target"]["met"] == (q3["overall"]["index"] >= 90.0)
     assert kind_of(data(client), "onestop")["target"] is None
     html = client.get("/cong-khai").get_data(as_text=True)
     health_html = html.split('id="health"')[1].split("</section>")[0]
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in health_html and "<desc" in health_html
-    assert "Đạt mục tiêu 90%" in health_html or "Chưa đạt mục tiêu 90%" in health_html
+    # The target is read with the interval, as the office reads it: never the point estimate alone.
+    low, high = q3["overall"]["ci95"]
+    target = q3["target"]
+    assert target["target"] == 90.0
+    expected = "met" if low >= 90 else "not_met" if high < 90 else "undecided"
+    assert target["call"] == expected
+    assert target["met"] == {"met": True, "not_met": False, "undecided": None}[expected]
+    wording = {"met": "Đạt mục tiêu 90%: cả khoảng tin cậy 95% từ 90% trở lên",
+               "not_met": "Chưa đạt mục tiêu 90%: cả khoảng tin cậy 95% dưới 90%",
+               "undecided": "Chưa đủ cơ sở kết luận về mục tiêu 90%"}[expected]
+    assert wording in text_of(health_html)
+
+
+@pytest.mark.parametrize(("index", "ci", "call", "met", "words"), [
+    (93.0, [90.5, 95.5], "met", True, "Đạt mục tiêu 90%: cả khoảng tin cậy 95% từ 90% trở lên"),
+    (85.0, [80.0, 89.0], "not_met", False, "Chưa đạt mục tiêu 90%: cả khoảng tin cậy 95% dưới 90%"),
+    (91.0, [87.0, 94.0], "undecided", None, "Chưa đủ cơ sở kết luận về mục tiêu 90%: cao hơn mục tiêu 1,00 điểm "
+                                            "nhưng khoảng tin cậy 95% còn chứa mức 90%"),
+    (88.0, [84.0, 92.0], "undecided", None, "Chưa đủ cơ sở kết luận về mục tiêu 90%: thấp hơn mục tiêu 2,00 điểm "
+                                            "nhưng khoảng tin cậy 95% còn chứa mức 90%; cần thêm khoảng"),
+])
+def test_the_target_wording_follows_the_interval(app: Flask, index: float, ci: list[float], call: str,
+                                                 met: bool | None, words: str) -> None:
+    """Each call's wording, from a period as the snapshot holds it (the point estimate alone never decides)."""
+    status = publication.target_status("health", index, ci, 120)
+    assert status is not None and (status["call"], status["met"]) == (call, met)
+    with app.test_request_context("/cong-khai"):
+        html = render_template_string(
+            '{% from "public/_target.html" import target_line with context %}{{ target_line(p) }}',
+            p={"overall": {"index": index, "ci95": ci}, "target": status}, pct=fmt_pct, num=fmt_num, count=fmt_int,
+            about=about)
+    assert words in text_of(html)
+    assert publication.target_status("onestop", index, ci, 120) is None
 
 
 def test_english(client: FlaskClient, world: Any) -> None:
