@@ -12,7 +12,7 @@ from hailong.analysis import windows
 from hailong.analysis.periods import PeriodError, parse_period
 
 from ..services import deadlines, reports
-from .base import OUT_FILE, BadInput, cli_actor, output_file
+from .base import OUT_FILE, BadInput, cli_actor, output_file, ward_of, ward_option
 
 
 @click.command("report")
@@ -27,8 +27,9 @@ from .base import OUT_FILE, BadInput, cli_actor, output_file
     type=OUT_FILE,
     help="PDF file to write (default: bao-cao-<period>.pdf)",
 )
+@ward_option
 @with_appcontext
-def report(period: str, window: str | None, kind: str | None, out_path: Path | None) -> None:
+def report(period: str, window: str | None, kind: str | None, out_path: Path | None, ward_code: str | None) -> None:
     """Write the period's satisfaction report (Nghị định 30/2020 layout) as a PDF.
 
     A quarter, half-year or year is reported on its reporting window unless --window calendar (or a period
@@ -47,13 +48,12 @@ def report(period: str, window: str | None, kind: str | None, out_path: Path | N
         kind = reports.parse_kind(kind)
     except reports.ReportError as exc:
         raise BadInput(str(exc), option="--kind") from None
+    ward = ward_of(ward_code)
     path = out_path or Path(reports.default_filename(parsed, kind))
-    pdf = reports.build_pdf(parsed, kind)
+    pdf = reports.build_pdf(parsed, kind, ward)
     with output_file(path) as part:
         part.write_bytes(pdf)
-    ward = reports.organisation()
-    if ward is not None:
-        deadlines.record(ward, parsed, kind, cli_actor())
+    deadlines.record(ward, parsed, kind, cli_actor())
     click.echo(_("Đã ghi báo cáo %(period)s vào %(path)s.", period=parsed.label, path=str(path)))
 
 

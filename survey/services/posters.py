@@ -16,7 +16,7 @@ def render_pdf(points: list[ServicePoint], base_url: str) -> bytes:
 
     items = []
     for p in points:
-        url = point_url(base_url, p.code)
+        url = point_url(base_url, p)
         svg = base64.b64encode(qr_svg(url)).decode("ascii")
         # The point's PAKN form, under the survey's code (a smaller QR of its own).
         pakn_url = f"{url}/phan-anh"
