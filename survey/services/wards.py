@@ -12,6 +12,10 @@ from ..models import Organisation, ServicePoint, User
 from .points import CODE_RE
 
 
+#: Words after /cong-khai/ that are pages, never a ward's code.
+RESERVED = frozenset({"nhung"})
+
+
 class WardError(ValueError):
     """A ward cannot be added as asked; the message is for the user."""
 
@@ -25,6 +29,8 @@ def add(code: str, name: str, province: str) -> Organisation:
     code, name, province = code.strip().lower(), name.strip(), province.strip()
     if not CODE_RE.match(code):
         raise WardError(_("Mã phường chỉ gồm chữ thường không dấu, số và dấu gạch ngang, tối đa 40 ký tự."))
+    if code in RESERVED:
+        raise WardError(_("Mã phường “%(code)s” được dành riêng; hãy chọn mã khác.", code=code))
     if not name or len(name) > 200:
         raise WardError(_("Tên phường không được để trống và tối đa 200 ký tự."))
     if not province or len(province) > 200:
