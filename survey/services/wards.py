@@ -11,7 +11,6 @@ from ..extensions import db
 from ..models import Organisation, ServicePoint, User
 from .points import CODE_RE
 
-
 #: Words after /cong-khai/ that are pages, never a ward's code.
 RESERVED = frozenset({"nhung"})
 

@@ -159,7 +159,7 @@ def test_report_link_and_pdf(login: Any, filled: None, monkeypatch: pytest.Monke
     assert 'href="/office/report?period=2026-Q1&amp;kind=onestop">Tải báo cáo PDF</a>' in html
     from hailong.survey.services import reports
 
-    monkeypatch.setattr(reports, "build_pdf", lambda period, kind: b"%PDF-1.7 test " + period.label.encode())
+    monkeypatch.setattr(reports, "build_pdf", lambda period, kind, **_: b"%PDF-1.7 test " + period.label.encode())
     response = client.get(f"/office/report?{Q1}&kind=onestop")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -176,7 +176,7 @@ def test_the_report_download_has_the_reports_own_file_name(login: Any, monkeypat
     from hailong.analysis.periods import parse_period
     from hailong.survey.services import reports
 
-    monkeypatch.setattr(reports, "build_pdf", lambda period, kind: b"%PDF-1.7 test")
+    monkeypatch.setattr(reports, "build_pdf", lambda period, kind, **_: b"%PDF-1.7 test")
     response = login("reviewer").get(f"/office/report?{query}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
@@ -187,7 +187,7 @@ def test_the_report_download_has_the_reports_own_file_name(login: Any, monkeypat
 def test_report_failure_is_a_clear_message_not_an_error(login: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from hailong.survey.services import reports
 
-    def broken(period: Any, kind: Any) -> bytes:
+    def broken(period: Any, kind: Any, **_: Any) -> bytes:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(reports, "build_pdf", broken)
