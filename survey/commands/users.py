@@ -73,7 +73,7 @@ def users_list() -> None:
         if account.active and account.id in throttled:
             state = "throttled"
         where = account.organisation.code if account.organisation else f"({account.province})"
-        click.echo(f"{account.username:<24} {account.role:<9} {account.unit or '-':<16} {state:<10} {where}")
+        click.echo(f"{account.username:<24} {account.role:<9} {account.unit or '-':<16} {where:<24} {state}")
 
 
 @users_group.command("password")

@@ -180,8 +180,13 @@ def test_the_report_download_has_the_reports_own_file_name(login: Any, monkeypat
     response = login("reviewer").get(f"/office/report?{query}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    from hailong.analysis import windows
+
     period, _, kind = query.removeprefix("period=").partition("&kind=")
-    assert name == reports.default_filename(parse_period(period), kind or None)
+    parsed = parse_period(period)
+    # A quarter is reported on its reporting window (as the office and `hailong report` do); a range as typed.
+    parsed = parsed if parsed.kind == "range" else windows.in_window(parsed, windows.REPORT)
+    assert name == reports.default_filename(parsed, kind or None)
 
 
 def test_report_failure_is_a_clear_message_not_an_error(login: Any, monkeypatch: pytest.MonkeyPatch) -> None:
