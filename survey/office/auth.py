@@ -67,8 +67,9 @@ def login() -> Any:
     result = user_svc.verify(username, password, _network())
     if result.user is None:
         # Known and unknown names get the same page and status; only the audit log (admins) tells them apart.
-        known = user_svc.find(result.known) if result.known else None
-        audit.use_ward(known.organisation_id if known else None)
+        # The same lookup for every typed name, known or not: the refusal's work does not tell them apart.
+        typed = user_svc.find(username)
+        audit.use_ward(typed.organisation_id if typed is not None and result.known else None)
         audit.record(result.known, "login.failed", f"user:{result.known or '(không có)'}", result.failure)
         transaction.keep_on_error()  # the refusal is stored: its throttle count and its audit event
         page = render_template("office/login.html", next_url=next_url, username=username, error=result.message())
