@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,8 @@ from . import bp
 
 CACHE_KEY = "hailong.public"
 WARD_KEY = "hailong.public.ward"
+ONLY_WARD_KEY = "hailong.public.only_ward"
+ONLY_WARD_TTL = 30.0
 TYPES = {
     "page": "text/html; charset=utf-8",
     "widget": "text/html; charset=utf-8",
@@ -104,22 +107,35 @@ def _ward_id(code: str | None) -> int:
 
     Ward ids by code are kept per process (a ward's code never changes); a code not (yet) known is looked up.
     """
-    known: dict[str | None, int] = current_app.extensions.setdefault(WARD_KEY, {})
-    found = known.get(code)
-    if found is not None:
-        return found
+    known: dict[str, int] = current_app.extensions.setdefault(WARD_KEY, {})
     if code is not None:
-        found = db.session.scalar(select(Organisation.id).where(Organisation.code == code))
+        found = known.get(code)
         if found is None:
-            raise NoSuchWard(code)
-        known[code] = found
+            found = db.session.scalar(select(Organisation.id).where(Organisation.code == code))
+            if found is None:
+                raise NoSuchWard(code)
+            known[code] = found
         return found
-    ids = list(db.session.scalars(select(Organisation.id).order_by(Organisation.id).limit(2)))
+    # The only ward, checked again every ONLY_WARD_TTL seconds (a second ward added later turns /cong-khai into
+    # the list of wards); while the database is down the last answer stands, so the kept copy is served.
+    only: tuple[int, float] | None = current_app.extensions.get(ONLY_WARD_KEY)
+    now = time.monotonic()
+    if only is not None and now - only[1] < ONLY_WARD_TTL:
+        return only[0]
+    try:
+        ids = list(db.session.scalars(select(Organisation.id).order_by(Organisation.id).limit(2)))
+    except SQLAlchemyError:
+        if only is None:
+            raise
+        transaction.start_over()
+        return only[0]
     if not ids:
         raise Unavailable("no ward")
     if len(ids) > 1:
+        current_app.extensions.pop(ONLY_WARD_KEY, None)
         raise NoSuchWard(None)
-    return ids[0]  # not kept: a second ward added later turns /cong-khai into the list of wards
+    current_app.extensions[ONLY_WARD_KEY] = (ids[0], now)
+    return ids[0]
 
 
 #: Served from the snapshot's stored bytes: nothing a visit does is worth counting against a rate limit, and the
