@@ -103,9 +103,12 @@ def citizen_code(point: ServicePoint) -> str:
     return point.code if point.short_url else f"{point.organisation.code}/{point.code}"
 
 
-def _code_is_free(code: str) -> bool:
-    """No point of any ward has (or had) this code: a new point may own /s/<code>."""
-    return (db.session.scalar(select(ServicePoint.id).filter_by(code=code).limit(1)) is None
+def _code_is_free(code: str, point_id: int | None = None) -> bool:
+    """No other point of any ward has (or had) this code: the point may own /s/<code>."""
+    others = select(ServicePoint.id).filter_by(code=code)
+    if point_id is not None:
+        others = others.where(ServicePoint.id != point_id)
+    return (db.session.scalar(others.limit(1)) is None
             and db.session.scalar(select(RetiredCode.point_id).filter_by(code=code).limit(1)) is None)
 
 
@@ -158,7 +161,7 @@ def rotate(point: ServicePoint) -> str:
     """Give a point a new code so old printed QR codes stop opening the form."""
     db.session.add(RetiredCode(organisation_id=point.organisation_id, code=point.code, point_id=point.id))
     point.code = f"{point.code.split('~')[0][:30]}-{secrets.token_hex(3)}"
-    point.short_url = _code_is_free(point.code)
+    point.short_url = _code_is_free(point.code, point.id)
     db.session.flush()
     return point.code
 
