@@ -37,6 +37,7 @@ from ..extensions import db, limiter
 from ..models import Organisation
 from ..security import CSP, embed_csp
 from ..services import publication, snapshots, spreadsheet
+from ..services.points import CODE_RE
 from ..services.snapshots import PUBLIC_MAX_AGE, Entry, SnapshotCache, Unavailable
 from . import bp
 
@@ -111,6 +112,8 @@ def _ward_id(code: str | None) -> int:
     if code is not None:
         found = known.get(code)
         if found is None:
+            if not CODE_RE.match(code):
+                raise NoSuchWard(code)  # never a ward's code: no query (a NUL byte would fail on PostgreSQL)
             found = db.session.scalar(select(Organisation.id).where(Organisation.code == code))
             if found is None:
                 raise NoSuchWard(code)
