@@ -50,7 +50,7 @@ def _app(url: str) -> Any:
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         for name, active in (("admin", True), ("retired", False)):
-            db.session.add(User(username=name, role="admin", active=active,
+            db.session.add(User(organisation_id=1, username=name, role="admin", active=active,
                                 password_hash=generate_password_hash("right-password-1",
                                                                      method=user_svc.HASH_METHOD)))
         db.session.commit()

@@ -49,7 +49,7 @@ def _bench_admin() -> str:
 
     user = db.session.query(User).filter_by(username=BENCH_USER).one_or_none()
     if user is None:
-        user = User(username=BENCH_USER, role="admin", active=True,
+        user = User(organisation_id=1, username=BENCH_USER, role="admin", active=True,
                     password_hash=generate_password_hash(secrets.token_urlsafe(24), method="scrypt"))
         db.session.add(user)
         db.session.commit()

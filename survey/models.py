@@ -77,6 +77,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     REVIEWER = "reviewer"
     VIEWER = "viewer"
+    # Read-only across every ward of one province (the Sở Nội vụ); the only account without a ward.
+    PROVINCE = "province"
 
 
 class Organisation(db.Model):  # type: ignore[name-defined]
@@ -125,11 +127,19 @@ class ServicePoint(db.Model):  # type: ignore[name-defined]
     """A counter, a health station or a school: where a QR code is posted."""
 
     __tablename__ = "service_points"
-    # The text the migration created: "kind IN ('onestop', 'health', 'education')".
-    __table_args__ = (CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind"),)
+    __table_args__ = (
+        # The text the migration created: "kind IN ('onestop', 'health', 'education')".
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind"),
+        # Codes are unique within a ward; the ward comes first (a Citus distribution column must be in it).
+        UniqueConstraint("organisation_id", "code"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
+    # The point owns the bare citizen URL /s/<code>: every point that existed before wards were tenants
+    # (migration 0009), and a new point whose code no other point of any ward had. Its posters keep opening it
+    # even when another ward later takes the same code; other points are reached by /s/<ward>/<code>.
+    short_url: Mapped[bool] = mapped_column(Boolean, default=False)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     # Groups points for viewers bound to one unit (a school's principal sees only that school).
@@ -143,6 +153,8 @@ class RetiredCode(db.Model):  # type: ignore[name-defined]
     """A point's former code, kept so an old printed QR code gets a clear page instead of a 404."""
 
     __tablename__ = "retired_codes"
+    # A code is retired within its ward: another ward may have (or retire) a point of the same code.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
     retired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -205,8 +217,17 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     """A VHXH office account."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'reviewer', 'viewer')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'reviewer', 'viewer', 'province')", name="role"),
+        # A ward account has a ward; a province account has a province instead (and no ward).
+        CheckConstraint("(role = 'province') = (organisation_id IS NULL)", name="ward"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The ward whose data the account sees; None only for the province role.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # For the province role: the province whose wards it reads (organisations.province).
+    province: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[Organisation | None] = relationship()
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
@@ -247,6 +268,8 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The ward the event belongs to; None for events of no ward (a sign-in failure, a province account's act).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor: Mapped[str | None] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
@@ -270,6 +293,7 @@ class Setting(db.Model):  # type: ignore[name-defined]
     """A ward setting for reports (document number, signer...); absent means left blank."""
 
     __tablename__ = "settings"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 

@@ -131,8 +131,8 @@ def test_a_cli_export_is_audited_once_written(runner: Any, db: Any, demo_points:
     result = runner.invoke(args=["responses", "export", "--format", "xlsx", "--out", str(out)])
     assert result.exit_code == 0, result.output
     event = db.session.scalars(select(AuditEvent)).one()
-    assert (event.actor, event.action, event.target, event.detail) == (SYSTEM_ACTOR, "export.responses", "all",
-                                                                       "xlsx; 0 responses")
+    assert (event.actor, event.action, event.target, event.detail) == (
+        SYSTEM_ACTOR, "export.responses", "ward:an-tuong", "xlsx; 0 responses")
 
 
 def _hailong(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -97,7 +97,7 @@ def test_rotate_retires_the_old_code(runner: Any, db: SQLAlchemy, demo_points: A
     point = db.session.scalar(select(ServicePoint).filter_by(name=demo_points[2].name))
     assert point is not None and point.code.startswith("mc-3-")
     assert f"Đã đổi mã điểm từ mc-3 sang {point.code}." in result.output
-    assert db.session.get(RetiredCode, "mc-3") is not None
+    assert db.session.get(RetiredCode, (point.organisation_id, "mc-3")) is not None
     assert _events(db) == [(ACTOR, "point.rotated", f"point:{point.code}", f"mc-3 → {point.code}")]
     assert client.get("/s/mc-3").status_code == 410
     assert client.get(f"/s/{point.code}").status_code == 200

@@ -170,7 +170,7 @@ def test_cli_issues_records_and_prints_numbered_forms(runner: FlaskCliRunner, db
     (["--kind", "onestop", "--count", "0"], "0"),
     (["--kind", "onestop", "--count", "2001"], "2001"),
     (["--kind", "tax", "--count", "2"], "tax"),
-    (["--kind", "onestop", "--ward", "khac", "--count", "2"], "không có phường"),
+    (["--kind", "onestop", "--ward", "khac", "--count", "2"], "Không có phường"),
 ])
 def test_cli_refuses_bad_input_and_issues_nothing(runner: FlaskCliRunner, db: SQLAlchemy, ward: Organisation,
                                                  tmp_path: Path, args: list[str], message: str) -> None:

@@ -56,7 +56,7 @@ def test_every_datetime_column_reads_back_aware_utc(
     moment = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
     rsvc.import_csv(b"submitted_at,point,overall\n2026-10-01T10:00:00+07:00,mc-1,5\n")
     audit.record("test", "thing.done", "x")
-    db.session.add(User(username="u", password_hash="x", role="admin", active=True))
+    db.session.add(User(organisation_id=1, username="u", password_hash="x", role="admin", active=True))
     db.session.add(LoginThrottle(key="k", account="a", failures=1, last_failed_at=moment, blocked_until=moment))
     db.session.commit()
     db.session.expire_all()

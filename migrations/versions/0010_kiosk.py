@@ -1,7 +1,7 @@
 """kiosk: desks (quầy), their roster of officers, kiosk pairings and devices, officer ratings
 
 Revision ID: 0010_kiosk
-Revises: 0005_numbers
+Revises: 0009_tenancy
 Create Date: 2026-12-01 19:09:34
 
 New tables only, each carrying its ward. Officer ratings are personnel data: the office shows them to admins only.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_kiosk'
-down_revision = '0005_numbers'
+down_revision = '0009_tenancy'
 branch_labels = None
 depends_on = None
 

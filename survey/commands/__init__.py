@@ -22,11 +22,12 @@ from . import (
     setup,
     tokens,
     users,
+    wards,
 )
 
 #: Every command module; `hailong --help` lists their commands by name.
-MODULES = (setup, config, points, posters, responses, indices, report, tokens, backup, users, pakn, paper, drafts,
-           numbers)
+MODULES = (setup, config, wards, points, posters, responses, indices, report, tokens, backup, users, pakn, paper,
+           drafts, numbers)
 
 
 def all_commands() -> list[click.Command]:

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from hailong.forms.questionnaire import KINDS
 
 from ..models import Organisation
+from ..services import audit
 from ..services import points as point_svc
 
 
@@ -122,7 +123,17 @@ ward_option = click.option("--ward", "ward_code", metavar="CODE",
 
 
 def ward_of(code: str | None) -> Organisation:
-    """The ward named by --ward, or the only ward when the option is left out."""
+    """The ward named by --ward, or the only ward when the option is left out: the one resolver of every command.
+
+    With more than one ward in the database the option is required (one line listing the codes). The audit
+    events of the command are filed under the ward found.
+    """
+    ward = _resolve_ward(code)
+    audit.use_ward(ward.id)
+    return ward
+
+
+def _resolve_ward(code: str | None) -> Organisation:
     wards = point_svc.wards()
     if code is not None:
         for ward in wards:

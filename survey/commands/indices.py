@@ -13,7 +13,7 @@ from hailong.analysis import conventions, flat
 from hailong.analysis.periods import PeriodError, parse_period
 
 from ..services import spreadsheet, stats
-from .base import BadInput, check_kind
+from .base import BadInput, check_kind, ward_of, ward_option
 
 
 @click.command("indices")
@@ -27,11 +27,14 @@ from .base import BadInput, check_kind
 @click.option("--weighted", is_flag=True,
               help="Add `weighted`: the overall index raked to the ward's sex and age margins (hailong margins), "
                    "with n_eff and the design effect; the unweighted figures stay as they are.")
+@ward_option
+@click.option("--all-wards", is_flag=True, help="Every ward of the database together (a province-wide figure).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the default).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print a flat table instead.")
 @with_appcontext
 def indices_command(period: str, kind: str | None, point_code: str | None, verified_only: bool,
-                    convention_args: tuple[str, ...], weighted: bool, as_json: bool, as_csv: bool) -> None:
+                    convention_args: tuple[str, ...], weighted: bool, ward_code: str | None, all_wards: bool,
+                    as_json: bool, as_csv: bool) -> None:
     """SIPAS indices per statement, element and overall, with n, 95% intervals and the change.
 
     `conventions` adds the overall figure under other published conventions (pooled share, mean ÷ 5,
@@ -46,8 +49,12 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
                        option="--period") from None
     if kind is not None:
         check_kind(kind)
+    if all_wards and (ward_code is not None or point_code is not None or weighted):
+        raise BadInput(_("--all-wards không đi cùng --ward, --point hay --weighted."), option="--all-wards")
+    ward = None if all_wards else ward_of(ward_code)
+    ward_id = ward.id if ward is not None else None
     try:
-        stats.resolve_points(kind, point_code)
+        stats.resolve_points(kind, point_code, ward_id)
     except LookupError:
         raise BadInput(_("Không có điểm khảo sát “%(code)s”.", code=point_code), option="--point") from None
     except ValueError:
@@ -59,17 +66,15 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
         raise BadInput(_("Không có cách tính “%(name)s”. Chọn một trong: %(names)s.", name=str(exc),
                          names=", ".join((*conventions.CONVENTIONS, "all"))), option="--convention") from None
     results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers(),
-                                conventions=wanted)
-    if weighted:
-        from ..services import reports
+                                conventions=wanted, ward_id=ward_id)
+    if weighted and ward_id is not None:
         from ..services import weighting as weighting_svc
 
-        _kinds, point = stats.resolve_points(kind, point_code)
-        ward = reports.organisation()
+        _kinds, point = stats.resolve_points(kind, point_code, ward_id)
         for result in results:
-            f = stats.Filter(parsed, result["kind"], [point.id] if point else None, verified_only)
-            ward_id = point.organisation_id if point else (ward.id if ward is not None else None)
-            result["weighted"] = weighting_svc.weighted(f, ward_id) if ward_id is not None else {"status": "no_margins"}
+            ids = [point.id] if point else stats.ward_point_ids(ward_id, result["kind"])
+            f = stats.Filter(parsed, result["kind"], ids, verified_only)
+            result["weighted"] = weighting_svc.weighted(f, ward_id)
     if as_csv:
         out = io.StringIO()
         table = flat.frame(results)

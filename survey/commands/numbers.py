@@ -8,33 +8,17 @@ from datetime import datetime
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from hailong.analysis import sdg as sdg_analysis
 from hailong.analysis.periods import TZ, PeriodError, parse_period
 from hailong.forms.questionnaire import KINDS
 
-from ..extensions import db
-from ..models import Organisation
-from ..services import planning, spreadsheet
+from ..services import planning, spreadsheet, stats
 from ..services import sdg as sdg_svc
 from ..services import weighting as weighting_svc
-from .base import BadInput, CommandFailed, cli_actor
-
-
-def _ward() -> Organisation:
-    """The ward of this deployment (HAILONG_WARD_CODE), or the only one there is."""
-    code = current_app.config["HAILONG_WARD_CODE"]
-    ward = db.session.scalar(select(Organisation).filter_by(code=code))
-    if ward is None:
-        wards = list(db.session.scalars(select(Organisation).limit(2)))
-        ward = wards[0] if len(wards) == 1 else None
-    if ward is None:
-        raise CommandFailed(_("Chưa có phường/xã nào trong cơ sở dữ liệu: hãy chạy “hailong init” trước."))
-    return ward
+from .base import BadInput, cli_actor, ward_of, ward_option
 
 
 def _kind(value: str) -> str:
@@ -59,14 +43,16 @@ def _num(value: float | None, digits: int = 2) -> str:
 @click.option("--population", type=click.IntRange(1, None), default=None,
               help="People served in a quarter (finite-population correction of the ward's figure).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@ward_option
 @with_appcontext
-def plan(kind: str, margin: float, confidence: float, population: int | None, as_json: bool) -> None:
+def plan(kind: str, margin: float, confidence: float, population: int | None, as_json: bool,
+         ward_code: str | None) -> None:
     """Responses needed per point and for the ward for a margin of error, and how far this quarter is.
 
     From last quarter's overall index, interval and design effect where it had 30 responses or more, else
     Cochran's formula with p = 0.5 (and the finite-population correction when --population is given).
     """
-    result = planning.plan(_ward(), _kind(kind), margin, confidence, datetime.now(TZ).date(), population)
+    result = planning.plan(ward_of(ward_code), _kind(kind), margin, confidence, datetime.now(TZ).date(), population)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -88,8 +74,9 @@ def plan(kind: str, margin: float, confidence: float, population: int | None, as
 @click.option("--kind", help="onestop, health or education (default: each)")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the default).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print a flat table instead.")
+@ward_option
 @with_appcontext
-def sdg(period: str, kind: str | None, as_json: bool, as_csv: bool) -> None:
+def sdg(period: str, kind: str | None, as_json: bool, as_csv: bool, ward_code: str | None) -> None:
     """SDG indicator 16.6.2: positive share per attribute, their mean and overall, by sex and age group.
 
     Attributes are read from the statements closest to them (see the README); "don't know" (no opinion) and
@@ -101,7 +88,8 @@ def sdg(period: str, kind: str | None, as_json: bool, as_csv: bool) -> None:
         raise BadInput(_("--period: kỳ không hợp lệ. Dùng 2026-Q1, 2026-H1, 2026, 2026-01-01..2026-03-31 "
                          "hoặc 2026-Q4@report.")) from None
     kinds = [_kind(kind)] if kind else list(KINDS)
-    results = [sdg_svc.indicator(parsed, k) for k in kinds]
+    ward = ward_of(ward_code)
+    results = [sdg_svc.indicator(parsed, k, stats.ward_point_ids(ward.id, k)) for k in kinds]
     if as_csv:
         out = io.StringIO()
         rows = [row for r in results for row in sdg_analysis.csv_rows(parsed.label, r)]
@@ -120,10 +108,11 @@ def margins_group() -> None:
 
 @margins_group.command("show")
 @click.option("--json", "as_json", is_flag=True)
+@ward_option
 @with_appcontext
-def margins_show(as_json: bool) -> None:
+def margins_show(as_json: bool, ward_code: str | None) -> None:
     """Print the margins entered for the ward."""
-    rows = weighting_svc.margins_rows(_ward())
+    rows = weighting_svc.margins_rows(ward_of(ward_code))
     data = [{"dimension": r.dimension, "category": r.category, "population": r.population, "source": r.source}
             for r in rows]
     if as_json:
@@ -139,8 +128,9 @@ def margins_show(as_json: bool) -> None:
 @click.argument("dimension", type=click.Choice(weighting_svc.DIMENSIONS))
 @click.argument("values", nargs=-1, required=True, metavar="CATEGORY=POPULATION...")
 @click.option("--source", help="Where the figures come from (census, the ward's register...).")
+@ward_option
 @with_appcontext
-def margins_set(dimension: str, values: tuple[str, ...], source: str | None) -> None:
+def margins_set(dimension: str, values: tuple[str, ...], source: str | None, ward_code: str | None) -> None:
     """Replace one dimension's margins, e.g. `hailong margins set gender male=4900 female=5100`."""
     parsed: dict[str, int] = {}
     for item in values:
@@ -149,7 +139,7 @@ def margins_set(dimension: str, values: tuple[str, ...], source: str | None) -> 
             raise BadInput(_("“%(item)s”: hãy viết NHÓM=SỐ_DÂN, ví dụ male=4900.", item=item[:40]))
         parsed[name.strip()] = int(number)
     try:
-        weighting_svc.set_margins(_ward(), dimension, parsed, source, cli_actor())
+        weighting_svc.set_margins(ward_of(ward_code), dimension, parsed, source, cli_actor())
     except weighting_svc.MarginError as exc:
         raise BadInput(str(exc)) from None
     click.echo(_("Đã lưu cơ cấu dân số theo %(dim)s: %(n)s nhóm.", dim=dimension, n=len(parsed)))
@@ -157,10 +147,11 @@ def margins_set(dimension: str, values: tuple[str, ...], source: str | None) -> 
 
 @margins_group.command("clear")
 @click.argument("dimension", required=False, type=click.Choice(weighting_svc.DIMENSIONS))
+@ward_option
 @with_appcontext
-def margins_clear(dimension: str | None) -> None:
+def margins_clear(dimension: str | None, ward_code: str | None) -> None:
     """Remove the margins (one dimension, or all): indices are then shown unweighted only."""
-    removed = weighting_svc.clear_margins(_ward(), dimension)
+    removed = weighting_svc.clear_margins(ward_of(ward_code), dimension)
     click.echo(_("Đã xóa %(n)s dòng cơ cấu dân số.", n=removed))
 
 

@@ -19,17 +19,13 @@ from ..models import Organisation, PaknStatus
 from ..services import pakn as pakn_svc
 from ..services import pakn_import, pakn_mail
 from ..services.responses import ImportRefused
-from .base import BadInput, CommandFailed
+from .base import BadInput, CommandFailed, ward_of, ward_option
 
-WARD_OPTION = click.option("--ward", "ward_code", help="The ward's code (default: HAILONG_WARD_CODE).")
+WARD_OPTION = ward_option
 
 
 def _ward(code: str | None) -> Organisation:
-    ward = pakn_svc.ward_for_cli(code)
-    if ward is None:
-        raise BadInput(_("--ward: không có phường “%(code)s”; hãy chạy “hailong init” hoặc kiểm tra mã phường.",
-                         code=code or ""))
-    return ward
+    return ward_of(code)
 
 
 def _wards(code: str | None) -> list[Organisation]:

@@ -8,38 +8,19 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from hailong.forms.questionnaire import KINDS
 
-from ..extensions import db
-from ..models import Organisation, ServicePoint
 from ..services import audit
 from ..services import paper as paper_svc
-from .base import OUT_FILE, BadInput, cli_actor, output_file
-
-
-def _ward(code: str | None, point: ServicePoint | None) -> Organisation:
-    """The ward to number the forms in: the point's, the one named, or the only one."""
-    if point is not None:
-        if code and point.organisation.code != code:
-            raise BadInput(_("--point: điểm “%(point)s” không thuộc phường “%(ward)s”.", point=point.code, ward=code))
-        return point.organisation
-    wards = list(db.session.scalars(select(Organisation).order_by(Organisation.id)))
-    if code:
-        found = next((w for w in wards if w.code == code), None)
-        if found is None:
-            raise BadInput(_("--ward: không có phường mã “%(code)s”.", code=code))
-        return found
-    if len(wards) != 1:
-        raise BadInput(_("Có %(n)s phường trong cơ sở dữ liệu: hãy chọn một bằng --ward MÃ.", n=len(wards)))
-    return wards[0]
+from ..services import points as point_svc
+from .base import OUT_FILE, BadInput, cli_actor, output_file, ward_of, ward_option
 
 
 @click.command("paper")
 @click.option("--kind", required=True, type=click.Choice(KINDS), help="Which questionnaire.")
 @click.option("--point", "point_code", help="Print the forms for this service point (default: the citizen ticks one).")
-@click.option("--ward", "ward_code", help="The ward's code, when the database holds several.")
+@ward_option
 @click.option("--count", type=click.IntRange(1, paper_svc.MAX_ISSUE), required=True, help="How many forms.")
 @click.option("--out", "out_path", required=True, type=OUT_FILE, help="The PDF to write.")
 @with_appcontext
@@ -49,12 +30,12 @@ def paper(kind: str, point_code: str | None, ward_code: str | None, count: int, 
     Each form carries its serial in digits and as a QR code; only issued serials can be typed in the office,
     and each only once (twice with double entry).
     """
+    ward = ward_of(ward_code)
     point = None
     if point_code is not None:
-        point = db.session.scalar(select(ServicePoint).filter_by(code=point_code.strip().lower(), active=True))
-        if point is None:
+        point = point_svc.find(ward, point_code)
+        if point is None or not point.active:
             raise BadInput(_("--point: không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code))
-    ward = _ward(ward_code, point)
     try:
         papers = paper_svc.issue(ward, kind, count, point)
     except paper_svc.PaperError as exc:

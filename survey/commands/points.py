@@ -45,7 +45,7 @@ def points_list(as_json: bool, ward_code: str | None) -> None:
     for p in point_svc.all_points(ward=ward_of(ward_code)):
         rows.append({
             "code": p.code, "name": p.name, "kind": p.kind, "unit": p.unit, "active": p.active,
-            "questionnaire": qsvc.latest_version(p.kind).key, "url": point_svc.point_url(base, p.code),
+            "questionnaire": qsvc.latest_version(p.kind).key, "url": point_svc.point_url(base, p),
         })
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -73,7 +73,7 @@ def points_add(code: str, kind: str, name: str, unit: str | None, ward_code: str
     except point_svc.PointError as exc:  # a malformed code, unit or name
         raise BadInput(str(exc)) from None
     click.echo(_("Đã tạo điểm khảo sát “%(name)s” (mã %(code)s).", name=point.name, code=point.code))
-    click.echo(point_svc.point_url(current_app.config["HAILONG_BASE_URL"], point.code))
+    click.echo(point_svc.point_url(current_app.config["HAILONG_BASE_URL"], point))
 
 
 @points_group.command("rename")

@@ -13,7 +13,7 @@ from hailong.analysis.periods import PeriodError, parse_period
 from hailong.analysis.wording import period_name
 
 from ..services import deadlines, reports
-from .base import OUT_FILE, BadInput, cli_actor, output_file
+from .base import OUT_FILE, BadInput, cli_actor, output_file, ward_of, ward_option
 
 
 @click.command("report")
@@ -30,8 +30,10 @@ from .base import OUT_FILE, BadInput, cli_actor, output_file
 )
 @click.option("--officer-annex", is_flag=True,
               help="add the annex 'Đánh giá cán bộ' (per officer and desk: personnel data, for the leadership)")
+@ward_option
 @with_appcontext
-def report(period: str, window: str | None, kind: str | None, out_path: Path | None, officer_annex: bool) -> None:
+def report(period: str, window: str | None, kind: str | None, out_path: Path | None, officer_annex: bool,
+           ward_code: str | None) -> None:
     """Write the period's satisfaction report (Nghị định 30/2020 layout) as a PDF.
 
     A quarter, half-year or year is reported on its reporting window unless --window calendar (or a period
@@ -50,13 +52,12 @@ def report(period: str, window: str | None, kind: str | None, out_path: Path | N
         kind = reports.parse_kind(kind)
     except reports.ReportError as exc:
         raise BadInput(str(exc), option="--kind") from None
+    ward = ward_of(ward_code)
     path = out_path or Path(reports.default_filename(parsed, kind))
-    pdf = reports.build_pdf(parsed, kind, officer_annex=True) if officer_annex else reports.build_pdf(parsed, kind)
+    pdf = reports.build_pdf(parsed, kind, ward, officer_annex=officer_annex)
     with output_file(path) as part:
         part.write_bytes(pdf)
-    ward = reports.organisation()
-    if ward is not None:
-        deadlines.record(ward, parsed, kind, cli_actor())
+    deadlines.record(ward, parsed, kind, cli_actor())
     click.echo(_("Đã ghi báo cáo %(period)s vào %(path)s.", period=period_name(parsed), path=str(path)))
 
 

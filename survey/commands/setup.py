@@ -52,7 +52,7 @@ def init(demo: bool) -> None:
                    f"{pakn_added} new PAKN items.")
         first = next((p for p in point_svc.all_points(active_only=True) if p.kind == "onestop"), None)
         if first is not None:
-            click.echo(f"Citizen form: {point_svc.point_url(cfg['HAILONG_BASE_URL'], first.code)}")
+            click.echo(f"Citizen form: {point_svc.point_url(cfg['HAILONG_BASE_URL'], first)}")
 
 
 @click.command()

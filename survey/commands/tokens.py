@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from ..services import points as point_svc
 from ..services import tokens as token_svc
-from .base import OUT_FILE, BadInput, output_file
+from .base import OUT_FILE, BadInput, output_file, ward_of, ward_option
 
 
 @click.group("tokens")
@@ -23,11 +23,12 @@ def tokens_group() -> None:
 @click.option("--point", "point_code", required=True, help="The service point's code.")
 @click.option("--count", type=click.IntRange(1, token_svc.MAX_ISSUE), required=True, help="How many slips.")
 @click.option("--out", "out_path", required=True, type=OUT_FILE)
+@ward_option
 @with_appcontext
-def issue(point_code: str, count: int, out_path: Path) -> None:
+def issue(point_code: str, count: int, out_path: Path, ward_code: str | None) -> None:
     """Create COUNT one-time codes for a point and print them as A4 slips (PDF, 10 per page)."""
-    point = point_svc.find_active(point_code.strip().lower())
-    if point is None:
+    point = point_svc.find(ward_of(ward_code), point_code)
+    if point is None or not point.active:
         raise BadInput(_("Không có điểm khảo sát đang hoạt động với mã “%(code)s”.", code=point_code),
                        option="--point")
     tokens = token_svc.issue(point, count)

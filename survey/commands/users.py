@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from ..models import Role, User
 from ..services import audit
 from ..services import users as user_svc
-from .base import BadInput, CommandFailed, cli_actor
+from .base import BadInput, CommandFailed, cli_actor, ward_of, ward_option
 
 
 @click.group("users")
@@ -38,18 +38,25 @@ def _account(username: str) -> User:
 
 @users_group.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="admin, reviewer or viewer")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
+              help="admin, reviewer, viewer (one ward) or province (read-only, every ward of a province)")
 @click.option("--unit", help="The unit a viewer is bound to (the unit code of its service points).")
+@ward_option
+@click.option("--province", help="For --role province: the province whose wards the account reads.")
 @with_appcontext
-def users_create(username: str, role: str, unit: str | None) -> None:
+def users_create(username: str, role: str, unit: str | None, ward_code: str | None, province: str | None) -> None:
     """Create an account; the password is read from stdin when piped, otherwise generated and printed once."""
+    if role == Role.PROVINCE and ward_code is not None:
+        raise BadInput(_("Tài khoản province không thuộc phường nào; hãy bỏ --ward."), option="--ward")
+    ward = None if role == Role.PROVINCE else ward_of(ward_code)
     password, generated = _password()
     try:
-        account = user_svc.create(username, password, role, unit)
+        account = user_svc.create(username, password, role, unit, ward=ward, province=province)
     except user_svc.UserError as exc:
         raise CommandFailed(str(exc)) from None
     audit.record(cli_actor(), "user.created", f"user:{account.username}",
-                 f"{account.role}{'; ' + account.unit if account.unit else ''}")
+                 f"{account.role}{'; ' + account.unit if account.unit else ''}"
+                 f"{'; ' + account.province if account.province else ''}")
     click.echo(_("Đã tạo tài khoản %(name)s (%(role)s).", name=account.username, role=account.role))
     if generated:
         click.echo(_("Mật khẩu (chỉ hiện một lần): %(password)s", password=password))
@@ -65,7 +72,8 @@ def users_list() -> None:
         state = "active" if account.active else "inactive"
         if account.active and account.id in throttled:
             state = "throttled"
-        click.echo(f"{account.username:<24} {account.role:<9} {account.unit or '-':<16} {state}")
+        where = account.organisation.code if account.organisation else f"({account.province})"
+        click.echo(f"{account.username:<24} {account.role:<9} {account.unit or '-':<16} {where:<24} {state}")
 
 
 @users_group.command("password")

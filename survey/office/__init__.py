@@ -27,5 +27,6 @@ from . import (  # noqa: E402,F401
     pakn,
     paper,
     points,
+    province,
     publication,
 )

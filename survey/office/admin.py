@@ -14,7 +14,7 @@ from ..models import Role, ServicePoint, User
 from ..services import audit
 from ..services import users as user_svc
 from . import bp
-from .access import ADMIN, roles_required, user
+from .access import ADMIN, current_ward, owned, roles_required, user
 from .filters import check_keys, int_arg
 
 
@@ -22,30 +22,30 @@ from .filters import check_keys, int_arg
 @roles_required(*ADMIN)
 def audit_log() -> str:
     check_keys(request.args, ("page", "action"))
-    known = audit.actions()
+    ward_id = current_ward().id
+    known = audit.actions(ward_id)
     action = request.args.get("action", "").strip()
     if action and action not in known:
         abort(400, _("Không có loại sự kiện “%(action)s”.", action=action[:40]))
-    page = audit.events(page=int_arg(request.args, "page", 1), action=action or None)
+    page = audit.events(page=int_arg(request.args, "page", 1), action=action or None, ward_id=ward_id)
     return render_template("office/audit.html", page=page, action=action, actions=known)
 
 
 def _units() -> list[str]:
-    return list(db.session.scalars(select(ServicePoint.unit).distinct().order_by(ServicePoint.unit)))
+    return list(db.session.scalars(select(ServicePoint.unit).where(ServicePoint.organisation_id == current_ward().id)
+                                   .distinct().order_by(ServicePoint.unit)))
 
 
 def _users_page(status: int = 200, error: str | None = None, form: dict[str, str] | None = None,
                 created: tuple[User, str] | None = None) -> tuple[str, int]:
-    accounts = user_svc.all_users()
+    accounts = user_svc.all_users(current_ward())
     return render_template("office/users.html", users=accounts, roles=[r.value for r in Role],
                            units=_units(), error=error, form=form or {}, created=created,
                            throttled=user_svc.throttled(accounts)), status
 
 
 def _account(user_id: int) -> User:
-    account = db.session.get(User, user_id)
-    if account is None:
-        abort(404, _("Không có tài khoản này."))
+    account: User = owned(db.session.get(User, user_id), _("Không có tài khoản này."))
     return account
 
 
@@ -62,7 +62,8 @@ def user_create() -> tuple[str, int]:
     form = {k: request.form.get(k, "").strip() for k in ("username", "role", "unit")}
     password = user_svc.generate_password()
     try:
-        account = user_svc.create(form["username"], password, form["role"], form["unit"] or None)
+        account = user_svc.create(form["username"], password, form["role"], form["unit"] or None,
+                                  ward=current_ward())
     except user_svc.UserError as exc:
         return _users_page(400, str(exc), form)
     audit.record(user().username, "user.created", f"user:{account.username}",

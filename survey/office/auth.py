@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from .. import transaction
 from ..extensions import limiter, login_manager
+from ..models import Role
 from ..services import audit
 from ..services import users as user_svc
 from . import bp
@@ -55,7 +56,7 @@ def _fresh_session() -> None:
 def login() -> Any:
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
-        return redirect(next_url or url_for(".dashboard"))
+        return redirect(next_url or _home(current_user.role))
     if request.method == "GET":
         return render_template("office/login.html", next_url=next_url, username="", error=None)
     username = request.form.get("username", "").strip()[:80]
@@ -66,6 +67,9 @@ def login() -> Any:
     result = user_svc.verify(username, password, _network())
     if result.user is None:
         # Known and unknown names get the same page and status; only the audit log (admins) tells them apart.
+        # The same lookup for every typed name, known or not: the refusal's work does not tell them apart.
+        typed = user_svc.find(username)
+        audit.use_ward(typed.organisation_id if typed is not None and result.known else None)
         audit.record(result.known, "login.failed", f"user:{result.known or '(không có)'}", result.failure)
         transaction.keep_on_error()  # the refusal is stored: its throttle count and its audit event
         page = render_template("office/login.html", next_url=next_url, username=username, error=result.message())
@@ -73,11 +77,17 @@ def login() -> Any:
             return page, 429, {"Retry-After": str(result.retry_after)}
         return page, 401
     account = result.user
+    audit.use_ward(account.organisation_id)
     audit.record(account.username, "login", f"user:{account.username}", account.role)
     _fresh_session()
     login_user(account)
     session.permanent = True
-    return redirect(next_url or url_for(".dashboard"), code=303)
+    return redirect(next_url or _home(account.role), code=303)
+
+
+def _home(role: str) -> str:
+    """Where an account lands after signing in: the ward dashboard, or the province's roll-up."""
+    return url_for(".province_home") if role == Role.PROVINCE else url_for(".dashboard")
 
 
 @bp.post("/logout")

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from ..models import Submission
 from ..services import comments as comment_svc
 from . import bp
-from .access import ANYONE, STAFF, require_point, roles_required, safe_next, scope, user
+from .access import ANYONE, STAFF, current_ward, require_point, roles_required, safe_next, scope, user
 from .dashboard import allowed_kinds
 from .filters import check_keys, choice_arg, int_arg, kind_arg, period_arg, period_options, point_arg
 
@@ -41,7 +41,7 @@ def comments() -> str:
 
 
 def _response(response_id: int) -> Submission:
-    found = comment_svc.get(response_id)
+    found = comment_svc.get(response_id, current_ward().id)
     if found is None:
         abort(404, _("Không có phiếu này."))
     return found[0]

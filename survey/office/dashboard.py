@@ -52,9 +52,9 @@ def _filters(extra: tuple[str, ...] = ()) -> tuple[Period, str]:
     return period_arg(request.args), kind
 
 
-def _kind_ids(kind: str) -> list[int] | None:
-    """Point ids to count for a kind: None (all) for staff, the viewer's own points otherwise."""
-    return [p.id for p in visible_points(kind)] if scope().limited else None
+def _kind_ids(kind: str) -> list[int]:
+    """Point ids to count for a kind: the ward's, or the viewer's own points."""
+    return [p.id for p in visible_points(kind)]
 
 
 def _pakn_numbers(period: Period) -> dict[str, Any] | None:
@@ -69,12 +69,17 @@ def _pakn_numbers(period: Period) -> dict[str, Any] | None:
 @bp.get("/")
 @roles_required(*ANYONE)
 def dashboard() -> str:
+    return dashboard_page()
+
+
+def dashboard_page(read_only: bool = False) -> str:
+    """The ward dashboard of the current ward (a province account's drill-down shows it `read_only`)."""
     period, kind = _filters()
     ids = _kind_ids(kind)
+    ward = current_ward()
     result = results.overview(period, kind, ids)
     goal = plan_target(kind)
     trend = results.trend(period, kind, ids)
-    ward = current_ward()
     # Weighted next to unweighted, never instead (fewer replicates than the report: the page must stay quick).
     weighted = weighting_svc.weighted(stats.Filter(period, kind, ids), ward, replicates=DASHBOARD_REPLICATES)
     staff = user().role in STAFF
@@ -89,8 +94,9 @@ def dashboard() -> str:
                                          title=_("Chỉ số hài lòng theo yếu tố"))),
         trend_svg=svg(charts.trend_line(trend, target=goal, title=_("Chỉ số hài lòng chung qua các quý"))),
         prev={e["code"]: e for e in result["previous"]["elements"]},
-        limited=scope().limited, can_report=user().role in STAFF, can_annex=user().role in ADMIN,
-        pakn=_pakn_numbers(period),
+        limited=scope().limited, can_report=user().role in STAFF and not read_only,
+        can_annex=user().role in ADMIN and not read_only, pakn=_pakn_numbers(period),
+        read_only=read_only, ward=ward,
         funnels=drafts.funnels(current_ward().id, kind, period, ids), draft_hours=drafts.max_age() // HOUR,
     )
 
@@ -149,7 +155,7 @@ def report() -> Any:
     from ..services import reports
 
     try:
-        pdf = reports.build_pdf(period, kind, officer_annex=True) if officer_annex else reports.build_pdf(period, kind)
+        pdf = reports.build_pdf(period, kind, ward=current_ward(), officer_annex=officer_annex)
     except Exception:
         current_app.logger.exception("report PDF failed for %s %s", period.label, kind)
         transaction.start_over()

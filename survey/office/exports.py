@@ -17,7 +17,7 @@ from .. import transaction
 from ..services import audit, spreadsheet, stats
 from ..services import responses as response_svc
 from . import bp
-from .access import ANYONE, roles_required, scope, user, visible_points
+from .access import ANYONE, current_ward, roles_required, scope, user, visible_points
 from .dashboard import allowed_kinds
 from .filters import check_keys, choice_arg, kind_arg, period_arg, period_options
 
@@ -79,13 +79,14 @@ def _point_codes(kind: str | None) -> list[str] | None:
 def _index_table(period: Period, kind: str | None) -> pd.DataFrame:
     """The flat table (analysis.flat) of the ward (staff) or of each of the viewer's points."""
     results: list[dict[str, Any]] = []
+    ward_id = current_ward().id
     if scope().limited:
         for p in visible_points(kind):
-            results.extend(stats.indices_for(period, None, p.code))
+            results.extend(stats.indices_for(period, None, p.code, ward_id=ward_id))
     else:
         kinds = [kind] if kind else allowed_kinds()
         for k in kinds:
-            results.extend(stats.indices_for(period, k))
+            results.extend(stats.indices_for(period, k, ward_id=ward_id))
     return flat.frame(results)
 
 
@@ -136,7 +137,8 @@ def _build(what: str, fmt: str, period: Period, kind: str | None, codes: list[st
         return current_app.response_class(buf.getvalue(), mimetype=XLSX_MIME, headers=_attachment(name))
 
     columns = response_svc.export_columns([kind] if kind else None)
-    found = response_svc.export_rows(day_range=period.day_keys(), kind=kind, point_codes=codes)
+    found = response_svc.export_rows(day_range=period.day_keys(), kind=kind, point_codes=codes,
+                                     ward_ids=[current_ward().id])
     if fmt == "xlsx":
         buf = io.BytesIO()
         spreadsheet.write_xlsx(buf, found, columns, response_labels(columns))

@@ -20,7 +20,8 @@ SCALE_LEVELS = ("5", "4", "3", "2", "1")
 
 
 def role_label(role: str) -> str:
-    labels = {"admin": _("Quản trị"), "reviewer": _("Cán bộ xem xét"), "viewer": _("Xem theo đơn vị")}
+    labels = {"admin": _("Quản trị"), "reviewer": _("Cán bộ xem xét"), "viewer": _("Xem theo đơn vị"),
+              "province": _("Sở Nội vụ (toàn tỉnh)")}
     return labels.get(role, role)
 
 

@@ -129,7 +129,7 @@ def _desks_page(status: int = 200, error: str | None = None, form: dict[str, str
     return render_template(
         "office/desks.html", desks=officer_svc.desks(ward), entries=entries, error=error, form=form or {},
         points=point_svc.all_points(active_only=True, ward=ward), on_duty=officer_svc.on_duty,
-        desk_url=lambda d: f"{point_svc.point_url(base, d.point.code)}/quay/{d.code}",
+        desk_url=lambda d: f"{point_svc.point_url(base, d.point)}/quay/{d.code}",
     ), status
 
 

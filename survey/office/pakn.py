@@ -18,6 +18,7 @@ from hailong.forms.questionnaire import KINDS
 from .. import transaction
 from ..extensions import db
 from ..models import Organisation, PaknChannel, PaknItem, PaknStatus, Role, ServicePoint, Submission
+from ..services import comments as comment_svc
 from ..services import pakn as pakn_svc
 from ..services import pakn_mail
 from . import bp
@@ -231,9 +232,10 @@ def pakn_create() -> tuple[str, int]:
 @roles_required(*STAFF)
 def comment_to_pakn(response_id: int) -> Response:
     ward = current_ward()
-    submission = db.session.get(Submission, response_id)
-    if submission is None:
+    found = comment_svc.get(response_id, ward.id)
+    if found is None:
         abort(404, _("Không có phiếu này."))
+    submission = found[0]
     try:
         item, created = pakn_svc.from_comment(ward, submission, user().username)
     except pakn_svc.NotAllowed as exc:

@@ -16,22 +16,21 @@ from ..services import audit, posters
 from ..services import point_admin as manage
 from ..services import points as point_svc
 from . import bp
-from .access import ADMIN, roles_required, user
+from .access import ADMIN, current_ward, owned, roles_required, user
 from .filters import check_keys
 
 
 def _page(status: int = 200, error: str | None = None, form: dict[str, str] | None = None) -> tuple[str, int]:
     base = current_app.config["HAILONG_BASE_URL"]
     return render_template(
-        "office/points.html", points=point_svc.all_points(), kinds=KINDS, error=error, form=form or {},
-        url_of=lambda p: point_svc.point_url(base, p.code),
+        "office/points.html", points=point_svc.all_points(ward=current_ward()), kinds=KINDS, error=error,
+        form=form or {},
+        url_of=lambda p: point_svc.point_url(base, p),
     ), status
 
 
 def _point(point_id: int) -> ServicePoint:
-    point = db.session.get(ServicePoint, point_id)
-    if point is None:
-        abort(404, _("Không có điểm khảo sát này."))
+    point: ServicePoint = owned(db.session.get(ServicePoint, point_id), _("Không có điểm khảo sát này."))
     return point
 
 
@@ -47,7 +46,8 @@ def points() -> tuple[str, int]:
 def point_create() -> Any:
     form = {k: request.form.get(k, "") for k in ("code", "name", "kind", "unit")}
     try:
-        point = manage.create(user().username, form["code"], form["name"], form["kind"], form["unit"])
+        point = manage.create(user().username, form["code"], form["name"], form["kind"], form["unit"],
+                              ward=current_ward())
     except point_svc.PointError as exc:
         return _page(400, str(exc), form)
     flash(_("Đã tạo điểm khảo sát “%(name)s” (mã %(code)s).", name=point.name, code=point.code), "success")
@@ -98,7 +98,7 @@ def point_rotate(point_id: int) -> Response:
 def point_qr(point_id: int, fmt: str) -> Response:
     check_keys(request.args, ())
     point = _point(point_id)
-    url = point_svc.point_url(current_app.config["HAILONG_BASE_URL"], point.code)
+    url = point_svc.point_url(current_app.config["HAILONG_BASE_URL"], point)
     if fmt == "svg":
         body, mimetype = point_svc.qr_svg(url), "image/svg+xml"
     elif fmt == "png":
@@ -115,7 +115,7 @@ def point_qr(point_id: int, fmt: str) -> Response:
 @roles_required(*ADMIN)
 def point_posters() -> Response:
     check_keys(request.args, ())
-    active = point_svc.all_points(active_only=True)
+    active = point_svc.all_points(active_only=True, ward=current_ward())
     pdf = posters.render_pdf(active, current_app.config["HAILONG_BASE_URL"])
     audit.record(user().username, "posters.pdf", None, f"{len(active)} điểm")
     return current_app.response_class(

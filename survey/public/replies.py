@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
@@ -66,8 +66,12 @@ def _query() -> Query:
     return Query(int(page_text), category, search)
 
 
-def _ward() -> Organisation:
-    ward = db.session.get(Organisation, results._ward_id())
+def _ward(code: str | None) -> Organisation:
+    """The ward named in the address, or the only ward of the database (404 for a wrong code or several wards)."""
+    try:
+        ward = db.session.get(Organisation, results._ward_id(code))
+    except results.NoSuchWard:
+        abort(404, _("Không tìm thấy phường này. Vui lòng mở trang công khai của phường từ danh sách."))
     if ward is None:
         raise Unavailable("no ward")
     return ward
@@ -88,26 +92,29 @@ def _context(ward: Organisation, lang: str) -> dict[str, Any]:
                                 if value not in (None, "", 1) or key == "item_id"}
         if lang == "en":
             args["lang"] = "en"
-        return url_for(endpoint, **args)
+        return url_for(endpoint, ward=ward.code, **args)
 
-    return {"lang": lang, "ward": {"name": ward.name, "province": ward.province}, "css": results.PAGE_CSS,
-            "date": results._date, "count": fmt_int, "here": here, "reply": publication.pakn_reply}
+    return {"lang": lang, "ward": {"name": ward.name, "province": ward.province, "code": ward.code},
+            "css": results.PAGE_CSS, "date": results._date, "count": fmt_int, "here": here,
+            "reply": publication.pakn_reply}
 
 
-@bp.get("/cong-khai/phan-anh")
-def pakn_list() -> Response:
+# Like the other public addresses: without a ward for a one-ward database, with the ward's code for a province's.
+@bp.get("/cong-khai/phan-anh", defaults={"ward": None})
+@bp.get("/cong-khai/<ward>/phan-anh")
+def pakn_list(ward: str | None) -> Response:
     lang = _lang()
     with force_locale(lang):
         try:
-            ward = _ward()
-            shown = publication.pakn_public(ward.id)
+            org = _ward(ward)
+            shown = publication.pakn_public(org.id)
             error, status, query = None, 200, Query(1, "", "")
             try:
                 query = _query()
             except BadQuery as exc:
                 error, status = str(exc), 400
                 query = Query(1, "", "")
-            found = pakn_svc.published_page(ward, query.page, category=query.category or None, search=query.search,
+            found = pakn_svc.published_page(org, query.page, category=query.category or None, search=query.search,
                                             per_page=PER_PAGE, clamp=False) if shown and not error else None
         except (Unavailable, SQLAlchemyError):
             transaction.start_over()
@@ -116,40 +123,42 @@ def pakn_list() -> Response:
             error, status = _("Không có trang %(page)s: danh sách chỉ có %(pages)s trang.", page=query.page,
                               pages=found.pages), 404
         page = render_template(
-            "public/replies.html", **_context(ward, lang), shown=shown, found=found, query=query, error=error,
+            "public/replies.html", **_context(org, lang), shown=shown, found=found, query=query, error=error,
             categories=pakn_svc.categories(None), pakn_category=pakn_svc.category_label,
             looks_like_code=bool(query.search) and pakn_svc.normalize_code(query.search) is not None,
             keep={"q": query.search or None, "loai": query.category or None})
     return _send(page, status)
 
 
-@bp.get("/cong-khai/phan-anh/<int:item_id>")
-def pakn_item(item_id: int) -> Response:
+@bp.get("/cong-khai/phan-anh/<int:item_id>", defaults={"ward": None})
+@bp.get("/cong-khai/<ward>/phan-anh/<int:item_id>")
+def pakn_item(item_id: int, ward: str | None) -> Response:
     lang = _lang()
     with force_locale(lang):
         try:
-            ward = _ward()
-            wanted = item_id <= ID_MAX and publication.pakn_public(ward.id)
-            row = pakn_svc.published_item(ward, item_id) if wanted else None
+            org = _ward(ward)
+            wanted = item_id <= ID_MAX and publication.pakn_public(org.id)
+            row = pakn_svc.published_item(org, item_id) if wanted else None
         except (Unavailable, SQLAlchemyError):
             transaction.start_over()
             return results._unavailable("page", lang)
-        page = render_template("public/reply.html", **_context(ward, lang), row=row,
+        page = render_template("public/reply.html", **_context(org, lang), row=row,
                                pakn_category=pakn_svc.category_label)
     return _send(page, 200 if row is not None else 404)
 
 
-@bp.get("/cong-khai/phan-anh.csv")
-def pakn_csv() -> Response:
+@bp.get("/cong-khai/phan-anh.csv", defaults={"ward": None})
+@bp.get("/cong-khai/<ward>/phan-anh.csv")
+def pakn_csv(ward: str | None) -> Response:
     """Every published reply (of a category, matching a search) with its masked texts in full, as CSV."""
     try:
         query = _query()
     except BadQuery as exc:
         return _send(str(exc) + "\n", 400, "text/plain; charset=utf-8")
     try:
-        ward = _ward()
-        rows = pakn_svc.published_page(ward, 1, category=query.category or None, search=query.search,
-                                       per_page=CSV_MAX).rows if publication.pakn_public(ward.id) else []
+        org = _ward(ward)
+        rows = pakn_svc.published_page(org, 1, category=query.category or None, search=query.search,
+                                       per_page=CSV_MAX).rows if publication.pakn_public(org.id) else []
     except (Unavailable, SQLAlchemyError):
         transaction.start_over()
         return results._unavailable("csv", "vi")

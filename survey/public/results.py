@@ -13,13 +13,14 @@ import hashlib
 import io
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -38,11 +39,14 @@ from ..models import Organisation
 from ..security import CSP, embed_csp
 from ..services import pakn as pakn_svc
 from ..services import publication, snapshots, spreadsheet
+from ..services.points import CODE_RE
 from ..services.snapshots import PUBLIC_MAX_AGE, Entry, SnapshotCache, Unavailable
 from . import bp
 
 CACHE_KEY = "hailong.public"
 WARD_KEY = "hailong.public.ward"
+ONLY_WARD_KEY = "hailong.public.only_ward"
+ONLY_WARD_TTL = 30.0
 TYPES = {
     "page": "text/html; charset=utf-8",
     "widget": "text/html; charset=utf-8",
@@ -97,18 +101,46 @@ def _cache() -> SnapshotCache:
     return cache
 
 
-def _ward_id() -> int:
-    """The ward whose figures this site publishes: HAILONG_WARD_CODE, else the first ward (looked up once)."""
-    found = current_app.extensions.get(WARD_KEY)
-    if found is None:
-        code = current_app.config.get("HAILONG_WARD_CODE")
-        found = db.session.scalar(select(Organisation.id).where(Organisation.code == code))
+class NoSuchWard(LookupError):
+    """The address names no ward (404), or names none while the database holds several (the list of wards)."""
+
+
+def _ward_id(code: str | None) -> int:
+    """The ward whose figures this address publishes: the ward named in it, or the only ward of the database.
+
+    Ward ids by code are kept per process (a ward's code never changes); a code not (yet) known is looked up.
+    """
+    known: dict[str, int] = current_app.extensions.setdefault(WARD_KEY, {})
+    if code is not None:
+        found = known.get(code)
         if found is None:
-            found = db.session.scalar(select(Organisation.id).order_by(Organisation.id).limit(1))
-        if found is None:
-            raise Unavailable("no ward")
-        current_app.extensions[WARD_KEY] = found
-    return int(found)
+            if not CODE_RE.match(code):
+                raise NoSuchWard(code)  # never a ward's code: no query (a NUL byte would fail on PostgreSQL)
+            found = db.session.scalar(select(Organisation.id).where(Organisation.code == code))
+            if found is None:
+                raise NoSuchWard(code)
+            known[code] = found
+        return found
+    # The only ward, checked again every ONLY_WARD_TTL seconds (a second ward added later turns /cong-khai into
+    # the list of wards); while the database is down the last answer stands, so the kept copy is served.
+    only: tuple[int, float] | None = current_app.extensions.get(ONLY_WARD_KEY)
+    now = time.monotonic()
+    if only is not None and now - only[1] < ONLY_WARD_TTL:
+        return only[0]
+    try:
+        ids = list(db.session.scalars(select(Organisation.id).order_by(Organisation.id).limit(2)))
+    except SQLAlchemyError:
+        if only is None:
+            raise
+        transaction.start_over()
+        return only[0]
+    if not ids:
+        raise Unavailable("no ward")
+    if len(ids) > 1:
+        current_app.extensions.pop(ONLY_WARD_KEY, None)
+        raise NoSuchWard(None)
+    current_app.extensions[ONLY_WARD_KEY] = (ids[0], now)
+    return ids[0]
 
 
 #: Served from the snapshot's stored bytes: nothing a visit does is worth counting against a rate limit, and the
@@ -121,24 +153,38 @@ def _not_limited() -> bool:
     return request.endpoint in CACHED_ENDPOINTS
 
 
-@bp.get("/cong-khai")
-def results() -> Response:
-    return _serve("page")
+# Each address twice: without a ward for a one-ward database (the addresses published before wards were tenants),
+# and with the ward's code for a province's database. "nhung" is never a ward's code (services.wards.RESERVED).
+@bp.get("/cong-khai", defaults={"ward": None})
+@bp.get("/cong-khai/<ward>")
+def results(ward: str | None) -> Response | tuple[str, int]:
+    return _serve("page", ward)
 
 
-@bp.get("/cong-khai/nhung")
-def widget() -> Response:
-    return _serve("widget")
+@bp.get("/cong-khai/nhung", defaults={"ward": None})
+@bp.get("/cong-khai/<ward>/nhung")
+def widget(ward: str | None) -> Response | tuple[str, int]:
+    return _serve("widget", ward)
 
 
-@bp.get("/cong-khai/du-lieu.json")
-def data_json() -> Response:
-    return _serve("json")
+@bp.get("/cong-khai/du-lieu.json", defaults={"ward": None})
+@bp.get("/cong-khai/<ward>/du-lieu.json")
+def data_json(ward: str | None) -> Response | tuple[str, int]:
+    return _serve("json", ward)
 
 
-@bp.get("/cong-khai/du-lieu.csv")
-def data_csv() -> Response:
-    return _serve("csv")
+@bp.get("/cong-khai/du-lieu.csv", defaults={"ward": None})
+@bp.get("/cong-khai/<ward>/du-lieu.csv")
+def data_csv(ward: str | None) -> Response | tuple[str, int]:
+    return _serve("csv", ward)
+
+
+def _ward_list(variant: str) -> tuple[str, int]:
+    """/cong-khai of a database holding several wards: which ward's page to open (404 for a wrong ward code)."""
+    if variant != "page":
+        abort(404)
+    wards = db.session.scalars(select(Organisation).order_by(Organisation.province, Organisation.name)).all()
+    return render_template("public/wards.html", wards=wards, lang="vi", css=PAGE_CSS), 200
 
 
 @bp.after_request
@@ -151,10 +197,14 @@ def _cors_preflight(response: Response) -> Response:
     return response
 
 
-def _serve(variant: str) -> Response:
+def _serve(variant: str, ward: str | None) -> Response | tuple[str, int]:
     lang = "en" if variant in ("page", "widget") and request.args.get("lang") == "en" else "vi"
     try:
-        entry, job = _cache().get_deferred(_ward_id())
+        entry, job = _cache().get_deferred(_ward_id(ward))
+    except NoSuchWard as missing:
+        if missing.args[0] is not None:
+            abort(404)
+        return _ward_list(variant)
     except (Unavailable, SQLAlchemyError):
         transaction.start_over()  # the database failed mid-transaction: nothing of this request is kept anyway
         return _unavailable(variant, lang)
@@ -312,7 +362,8 @@ def _context(entry: Entry, lang: str) -> dict[str, Any]:
         "element_rows": lambda kind: _element_rows(kind, lang), "point_rows": _point_rows,
         "headline": publication.headline, "pakn_category": pakn_svc.category_label,
         "about": about,
-        "here": lambda endpoint, **kw: url_for(endpoint, **_lang_args(lang), **kw),
+        # Links carry the ward's code: a copy rendered once serves both addresses of the page.
+        "here": lambda endpoint, **kw: url_for(endpoint, ward=snapshot["ward"]["code"], **_lang_args(lang), **kw),
     }
 
 

@@ -109,8 +109,8 @@ def _rating_page(point: ServicePoint, desk: Desk | None, action: str, kiosk: boo
         "respond/rate.html", point=point, desk=desk, officer=officer, kiosk=kiosk, action=action, notice=notice,
         key=antiabuse.issue_form_key(point.id), csrf_value=generate_csrf(), reasons=officer_svc.REASONS,
         reason_label=officer_svc.reason_label, rating=rating or {},
-        full_url=url_for("respond.kiosk_form", code=point.code) if kiosk else url_for("respond.questionnaire",
-                                                                                        code=point.code),
+        full_url=url_for("respond.kiosk_form" if kiosk else "respond.questionnaire",
+                         code=point_svc.citizen_code(point)),
     ), status
 
 
@@ -161,7 +161,7 @@ def kiosk() -> Page:
 
 def _kiosk_thanks_page(device: KioskDevice, full: bool) -> Page:
     return render_template("respond/kiosk_thanks.html", point=device.point, offer_full=not full,
-                           full_url=url_for("respond.kiosk_form", code=device.point.code))
+                           full_url=url_for("respond.kiosk_form", code=point_svc.citizen_code(device.point)))
 
 
 @bp.get("/kiosk/cam-on")
@@ -170,22 +170,23 @@ def kiosk_thanks() -> Page:
     return _kiosk_thanks_page(device, False) if isinstance(device, KioskDevice) else device
 
 
-@bp.route("/kiosk/phieu/<code>", methods=["GET", "POST"])
+@bp.route("/kiosk/phieu/<citizen:code>", methods=["GET", "POST"])
 @limiter.limit(antiabuse.post_limit, key_func=antiabuse.post_limit_key, methods=["POST"])
 @csrf.exempt  # checked by the form's own refusal, as on the phone
 def kiosk_form(code: str) -> Page:
     device = _device()
     if not isinstance(device, KioskDevice):
         return device
-    if code != device.point.code:
+    own = point_svc.citizen_code(device.point)
+    if code != own:
         # The tablet's point only (its code may have been changed since the page was opened).
         if request.method == "POST":
             abort(404)
-        return redirect(url_for("respond.kiosk_form", code=device.point.code), code=303)
+        return redirect(url_for("respond.kiosk_form", code=own), code=303)
     return serve_form(code)
 
 
-@bp.get("/kiosk/phieu/<code>/cam-on")
+@bp.get("/kiosk/phieu/<citizen:code>/cam-on")
 def kiosk_form_thanks(code: str) -> Page:
     device = _device()
     return _kiosk_thanks_page(device, True) if isinstance(device, KioskDevice) else device
@@ -216,7 +217,7 @@ def _desk(code: str, desk_code: str) -> tuple[ServicePoint, Desk]:
     return point, desk
 
 
-@bp.route("/s/<code>/quay/<desk_code>", methods=["GET", "POST"])
+@bp.route("/s/<citizen:code>/quay/<desk_code>", methods=["GET", "POST"])
 @limiter.limit(antiabuse.submit_limit, key_func=antiabuse.limit_key, methods=["POST"])
 @csrf.exempt  # checked in _rate
 def desk_rating(code: str, desk_code: str) -> Page:
@@ -226,13 +227,13 @@ def desk_rating(code: str, desk_code: str) -> Page:
     page = _rate(point, desk, None)
     if page is not None:
         return page
-    done = redirect(url_for("respond.desk_thanks", code=point.code, desk_code=desk.code), code=303)
+    done = redirect(url_for("respond.desk_thanks", code=point_svc.citizen_code(point), desk_code=desk.code), code=303)
     now = datetime.now(UTC)
     antiabuse.remember(done, -desk.id, request.cookies.get(antiabuse.SEEN_COOKIE), now)
     return done
 
 
-@bp.get("/s/<code>/quay/<desk_code>/cam-on")
+@bp.get("/s/<citizen:code>/quay/<desk_code>/cam-on")
 def desk_thanks(code: str, desk_code: str) -> Page:
     point, desk = _desk(code, desk_code)
     return render_template("respond/rate_thanks.html", point=point, desk=desk)

@@ -49,7 +49,7 @@ def _render(point: ServicePoint, values: dict[str, str], errors: dict[str, str],
     )
 
 
-@bp.route("/s/<code>/phan-anh", methods=["GET", "POST"])
+@bp.route("/s/<citizen:code>/phan-anh", methods=["GET", "POST"])
 @limiter.limit(pakn_limit, key_func=antiabuse.limit_key, methods=["POST"])
 @csrf.exempt  # checked below, so a refused citizen gets the form back with the text kept
 def pakn_form(code: str) -> Page:

@@ -102,7 +102,7 @@ def _token_gate(token: str, point: ServicePoint) -> Page | None:
         key = request.form.get("submission_key", "")[:64]  # a key the server issued (checked before)
         if key and response_svc.find_by_key(key) is not None:
             # A double tap: the first tap stored the response and used the code.
-            return redirect(url_for(_style().thanks, code=point.code), code=303)
+            return redirect(url_for(_style().thanks, code=point_svc.citizen_code(point)), code=303)
     return _token_page(state)
 
 
@@ -111,7 +111,7 @@ def index() -> str:
     return render_template("respond/index.html")
 
 
-@bp.route("/s/<code>", methods=["GET", "POST"])
+@bp.route("/s/<citizen:code>", methods=["GET", "POST"])
 @limiter.limit(antiabuse.post_limit, key_func=antiabuse.post_limit_key, methods=["POST"])
 @csrf.exempt  # checked in _refusal with csrf.protect(), so a refused citizen gets the form back
 def questionnaire(code: str) -> Page:
@@ -170,7 +170,7 @@ def _continued(point: ServicePoint) -> tuple[FormDraft, int] | Response | None:
     draft = drafts.find(point.id, key)
     if draft is None:
         if _stored(key):
-            return redirect(url_for(_style().thanks, code=point.code), code=303)
+            return redirect(url_for(_style().thanks, code=point_svc.citizen_code(point)), code=303)
         return None  # purged, or never saved: a fresh form
     text = request.args.get("p", "")
     wanted = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else 1
@@ -183,7 +183,7 @@ def _old_code_page(former: ServicePoint) -> Page:
     state = token_svc.check(token, former) if token else token_svc.TokenState.INVALID
     if state == token_svc.TokenState.VALID:
         # Only a valid slip of this point is sent on, so the old poster does not lead to the new code.
-        return redirect(url_for(_style().endpoint, code=former.code, t=token), code=302)
+        return redirect(url_for(_style().endpoint, code=point_svc.citizen_code(former), t=token), code=302)
     if state == token_svc.TokenState.USED:
         return _token_page(state)
     return render_template("respond/retired.html", point=former), 410
@@ -246,7 +246,7 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
     if post.draft is None and antiabuse.form_key_time(post.key, point.id) is not None and _stored(post.key):
         # This form was sent already (sending deletes its draft): a replay of any of its pages (Back after
         # sending, a double tap) is thanked.
-        return redirect(url_for(_style().thanks, code=point.code), code=303)
+        return redirect(url_for(_style().thanks, code=point_svc.citizen_code(point)), code=303)
     problem = _refusal(post, point.id)
     if problem is not None:
         return _form_back(point, post, locale, problem), 400
@@ -326,7 +326,7 @@ def _store(point: ServicePoint, old_code: bool, post: Posting, answers: Answers,
     # Any statement rated 1 or 2: the thank-you page offers the PAKN form prominently (a flag in the query only).
     scores = [answers.get(s.code) for s in post.q.statements]
     low = any(isinstance(v, int) and 1 <= v <= 2 for v in scores)
-    done = redirect(url_for(style.thanks, code=point.code, low=1 if low else None), code=303)
+    done = redirect(url_for(style.thanks, code=point_svc.citizen_code(point), low=1 if low else None), code=303)
     if token is None and style.device_reasons is None:
         antiabuse.remember(done, point.id, seen, now)
     return done
@@ -536,7 +536,7 @@ def _blank_form(point: ServicePoint, version: QuestionnaireVersion, q: Questionn
     return pages.blank_form(key, render, hidden)
 
 
-@bp.route("/s/<code>/cam-on")
+@bp.route("/s/<citizen:code>/cam-on")
 def thanks(code: str) -> str:
     # The same for every citizen of a point: kept a minute, so a rename shows within a minute.
     low = request.args.get("low") == "1"
@@ -548,3 +548,9 @@ def thanks(code: str) -> str:
             abort(404)
         page = pages.keep(key, render_template("respond/thanks.html", point=point, low=low))
     return page
+
+
+@bp.app_template_filter("citizen_code")
+def citizen_code(point: ServicePoint) -> str:
+    """In templates: what follows /s/ in the point's citizen URL."""
+    return point_svc.citizen_code(point)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask import g, has_app_context
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -14,9 +15,19 @@ DETAIL_MAX = 2000
 TARGET_MAX = 200
 
 
+def use_ward(ward_id: int | None) -> None:
+    """The ward the events of this request or command belong to (set where the ward is resolved, once)."""
+    g.audit_ward_id = ward_id
+
+
+def _ward_id() -> int | None:
+    return g.get("audit_ward_id") if has_app_context() else None
+
+
 def record(actor: str | None, action: str, target: str | None = None, detail: str | None = None) -> AuditEvent:
     """Add one event to the session: stored with the change it describes, in the same transaction."""
     event = AuditEvent(
+        organisation_id=_ward_id(),
         actor=actor[:80] if actor else None,
         action=action[:40],
         target=target[:TARGET_MAX] if target else None,
@@ -36,14 +47,20 @@ class Page:
     total: int
 
 
-def actions() -> list[str]:
-    """The distinct actions recorded so far, for the filter on the audit page."""
-    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+def actions(ward_id: int | None = None) -> list[str]:
+    """The distinct actions recorded so far (of one ward when given), for the filter on the audit page."""
+    query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    if ward_id is not None:
+        query = query.where(AuditEvent.organisation_id == ward_id)
+    return list(db.session.scalars(query))
 
 
-def events(page: int = 1, per_page: int = 100, action: str | None = None, actor: str | None = None) -> Page:
-    """Events newest first, optionally of one action or one actor."""
+def events(page: int = 1, per_page: int = 100, action: str | None = None, actor: str | None = None,
+           ward_id: int | None = None) -> Page:
+    """Events newest first (of one ward when given), optionally of one action or one actor."""
     query = select(AuditEvent)
+    if ward_id is not None:
+        query = query.where(AuditEvent.organisation_id == ward_id)
     if action:
         query = query.where(AuditEvent.action == action)
     if actor:

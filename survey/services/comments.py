@@ -136,12 +136,13 @@ def _overall_scores(response_ids: Sequence[int]) -> dict[int, int]:
     return {rid: value for rid, value in rows}
 
 
-def get(response_id: int) -> tuple[Submission, ServicePoint] | None:
-    """A response with its point, or None."""
-    row = db.session.execute(
-        select(Submission, ServicePoint).join(ServicePoint, ServicePoint.id == Submission.point_id)
-        .where(Submission.id == response_id)
-    ).tuples().first()
+def get(response_id: int, ward_id: int | None = None) -> tuple[Submission, ServicePoint] | None:
+    """A response with its point (of that ward when given), or None."""
+    query = (select(Submission, ServicePoint).join(ServicePoint, ServicePoint.id == Submission.point_id)
+             .where(Submission.id == response_id))
+    if ward_id is not None:
+        query = query.where(ServicePoint.organisation_id == ward_id)
+    row = db.session.execute(query).tuples().first()
     return (row[0], row[1]) if row else None
 
 

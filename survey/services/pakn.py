@@ -1076,16 +1076,6 @@ def due_counts(ward_id: int, scope_unit: str | None, on: date | None = None) -> 
     return {"overdue": int(row[0] or 0), "week": int(row[1] or 0), "open": int(row[2] or 0)}
 
 
-def ward_for_cli(code: str | None = None) -> Organisation | None:
-    """The ward a command works on: the given code, else HAILONG_WARD_CODE, else the only one there is."""
-    wanted = code or current_app.config.get("HAILONG_WARD_CODE")
-    ward = db.session.scalar(select(Organisation).filter_by(code=wanted)) if wanted else None
-    if ward is None and code is None:
-        wards = list(db.session.scalars(select(Organisation).limit(2)))
-        ward = wards[0] if len(wards) == 1 else None
-    return ward
-
-
 __all__ = [
     "ALL_CATEGORIES", "OPEN", "TRANSITIONS", "Actor", "Filter", "Intake", "NotAllowed", "PaknError", "Published",
     "PublishedPage", "allowed", "assign", "can_see", "categories", "check", "classify", "close", "find_by_code",

@@ -16,7 +16,7 @@ def render_pdf(points: list[ServicePoint], base_url: str) -> bytes:
 
     items = []
     for p in points:
-        url = point_url(base_url, p.code)
+        url = point_url(base_url, p)
         svg = base64.b64encode(qr_svg(url)).decode("ascii")
         # The point's PAKN form, under the survey's code (a smaller QR of its own).
         pakn_url = f"{url}/phan-anh"
@@ -34,7 +34,7 @@ def render_desk_pdf(desks: list[Desk], base_url: str) -> bytes:
 
     items = []
     for desk in desks:
-        url = f"{point_url(base_url, desk.point.code)}/quay/{desk.code}"
+        url = f"{point_url(base_url, desk.point)}/quay/{desk.code}"
         svg = base64.b64encode(qr_svg(url)).decode("ascii")
         items.append({"point": desk.point, "url": url, "qr": f"data:image/svg+xml;base64,{svg}",
                       "title": _("Mời Ông/Bà đánh giá cán bộ tại quầy"), "name": f"{desk.point.name} · {desk.name}",

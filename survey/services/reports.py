@@ -59,9 +59,12 @@ class ReportError(ValueError):
     """A report cannot be made for these arguments; the message is Vietnamese and shown as is."""
 
 
-def settings() -> dict[str, str]:
-    """The report settings that are set and not empty."""
-    rows = db.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(SETTING_KEYS))).tuples().all()
+def settings(ward_id: int | None = None) -> dict[str, str]:
+    """The ward's report settings that are set and not empty."""
+    query = select(Setting.key, Setting.value).where(Setting.key.in_(SETTING_KEYS))
+    if ward_id is not None:
+        query = query.where(Setting.organisation_id == ward_id)
+    rows = db.session.execute(query).tuples().all()
     return {k: v.strip() for k, v in rows if v and v.strip()}
 
 
@@ -73,19 +76,21 @@ def default_filename(period: Period, kind: str | None = None) -> str:
     return f"bao-cao-{label}{'-' + kind if kind else ''}.pdf"
 
 
-def build_pdf(period: Period, kind: str | None = None, officer_annex: bool = False) -> bytes:
-    """The whole report of a period (all kinds or one) as PDF bytes; `officer_annex`: with the annex "Đánh giá cán
-    bộ" (per officer and desk, personnel data for the leadership), only when an admin asks for it."""
+def build_pdf(period: Period, kind: str | None = None, ward: Organisation | None = None,
+              officer_annex: bool = False) -> bytes:
+    """The whole report of a ward for a period (all kinds or one) as PDF bytes; `officer_annex`: with the annex
+    "Đánh giá cán bộ" (per officer and desk, personnel data for the leadership), only when an admin asks for it."""
     from weasyprint import HTML
 
-    pdf: bytes = HTML(string=render_html(period, kind, officer_annex)).write_pdf()
+    pdf: bytes = HTML(string=render_html(period, kind, ward, officer_annex)).write_pdf()
     return pdf
 
 
-def render_html(period: Period, kind: str | None = None, officer_annex: bool = False) -> str:
+def render_html(period: Period, kind: str | None = None, ward: Organisation | None = None,
+                officer_annex: bool = False) -> str:
     """The report's HTML (Vietnamese whatever the request locale: it is an official document)."""
-    context = gather(period, kind)
-    org = organisation()
+    context = gather(period, kind, ward)
+    org = ward or organisation()
     context["officers"] = officer_svc.results(org, period) if officer_annex and org is not None else None
     context["officer_min_n"] = officer_figures.MIN_N
     context["officer_level_label"] = officer_svc.level_label
@@ -93,34 +98,38 @@ def render_html(period: Period, kind: str | None = None, officer_annex: bool = F
         return render_template("report/report.html", **context)
 
 
-def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
-    """Everything the templates print, counted in SQL and computed by analysis/."""
+def gather(period: Period, kind: str | None = None, ward: Organisation | None = None) -> dict[str, Any]:
+    """Everything the templates print about one ward (the deployment's when none is given), counted in SQL and
+    computed by analysis/."""
     kind = parse_kind(kind)
     kinds = [kind] if kind else list(KINDS)
-    results = stats.indices_for(period, kind, workers=stats.configured_workers(), conventions=conv.CONVENTIONS)
-    per_point = _point_rows(period, kinds)
-    channels = _channels(period, kinds)
-    flagged = _flagged(period, kinds)
+    org = ward or organisation()
+    if org is None:
+        raise ReportError(_("Cơ sở dữ liệu có nhiều phường; hãy chọn một phường cho báo cáo."))
+    ids = stats.ward_point_ids(org.id)
+    results = stats.indices_for(period, kind, workers=stats.configured_workers(), conventions=conv.CONVENTIONS,
+                                ward_id=org.id)
+    per_point = _point_rows(period, kinds, org.id)
+    channels = _channels(period, kinds, ids)
+    flagged = _flagged(period, kinds, ids)
     total = sum(int(r["responses"]) for r in results)
-    shares = _shares(period) if "onestop" in kinds else {}
+    shares = _shares(period, ids) if "onestop" in kinds else {}
     lowest = rp.lowest_statements(results)
     sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]], period) for r in results]
-    org = organisation()
     for section in sections:
         section["weighted"] = (
-            weighting_svc.weighted(stats.Filter(period, section["kind"]), org)
-            if org is not None and section["has_data"] else {"status": "no_margins"}
+            weighting_svc.weighted(stats.Filter(period, section["kind"],
+                                                stats.ward_point_ids(org.id, section["kind"])), org)
+            if section["has_data"] else {"status": "no_margins"}
         )
     # The same function as `hailong pakn stats`: the report's PAKN numbers equal the command's.
-    pakn_numbers = pakn.stats(org.id, period, kind) if org is not None else None
-    cfg = current_app.config
-    ward = org.name if org else cfg["HAILONG_WARD_NAME"]
-    province = org.province if org else cfg["HAILONG_PROVINCE"]
+    pakn_numbers = pakn.stats(org.id, period, kind)
+    ward_name, province = org.name, org.province
     points_with_responses = sum(1 for p in per_point if p["responses"])
     summary = rp.summary(
         period,
         results,
-        ward=ward,
+        ward=ward_name,
         points_with_responses=points_with_responses,
         shares=shares,
         lowest=lowest,
@@ -143,7 +152,7 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
         "channels": channels,
         "shares": shares,
         "lowest": lowest,
-        "comments": _comments(period, kinds),
+        "comments": _comments(period, kinds, ids),
         "summary": summary,
         "methods": rp.method_rows(
             (kind_name(s["kind"], form="short"), s["overall"]["ci_method"]) for s in sections if s["has_data"]
@@ -154,7 +163,7 @@ def gather(period: Period, kind: str | None = None) -> dict[str, Any]:
         "convention_info": conv.INFO,
         "coverage": COVERAGE,
         "trim_cap": TRIM_CAP,
-        "header": _header(ward, province),
+        "header": _header(ward_name, province, org.id),
         "fmt": {
             "num": formatting.fmt_num,
             "int": formatting.fmt_int,
@@ -204,9 +213,9 @@ def organisation() -> Organisation | None:
     return org
 
 
-def _header(ward: str, province: str) -> dict[str, Any]:
-    """Header and signature texts: from settings, else blanks; nothing invented."""
-    s = settings()
+def _header(ward: str, province: str, ward_id: int | None = None) -> dict[str, Any]:
+    """Header and signature texts: from the ward's settings, else blanks; nothing invented."""
+    s = settings(ward_id)
     number = s.get("report.number", "")
     if number and "/" not in number:
         number = f"{number}/BC-UBND"
@@ -270,15 +279,16 @@ def _section(result: dict[str, Any], points: list[dict[str, Any]], period: Perio
     }
 
 
-def _point_rows(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
+def _point_rows(period: Period, kinds: Sequence[str], ward_id: int) -> list[dict[str, Any]]:
     """Each point's responses and overall index with its interval (the same numbers as `indices --point`)."""
     points = sorted(
-        db.session.scalars(select(ServicePoint).where(ServicePoint.kind.in_(kinds))),
+        db.session.scalars(select(ServicePoint).where(ServicePoint.kind.in_(kinds),
+                                                      ServicePoint.organisation_id == ward_id)),
         key=lambda p: (KINDS.index(p.kind), p.code),
     )
     found: dict[int, dict[str, Any]] = {}
     for kind in kinds:
-        found.update(patterns.results(period, kind, by_point=True))
+        found.update(patterns.results(period, kind, [p.id for p in points if p.kind == kind], by_point=True))
     # A point without responses gets the empty result: null index, never 0.
     empty = {kind: indices.compute(qsvc.definition(qsvc.latest_version(kind)), {}, [], 0) for kind in kinds}
     out = []
@@ -307,12 +317,13 @@ def _kind_versions(kinds: Sequence[str]) -> Any:
     return select(QuestionnaireVersion.id).where(QuestionnaireVersion.kind.in_(kinds))
 
 
-def _channels(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
+def _channels(period: Period, kinds: Sequence[str], point_ids: Sequence[int]) -> list[dict[str, Any]]:
     """Responses per channel (flagged ones left out, as in the indices)."""
     rows = db.session.execute(
         select(Submission.channel, func.count())
         .where(
             within(Submission.day_key, period),
+            Submission.point_id.in_(point_ids),
             Submission.flagged.is_(False),
             Submission.questionnaire_id.in_(_kind_versions(kinds)),
         )
@@ -334,12 +345,13 @@ def _channels(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
-def _flagged(period: Period, kinds: Sequence[str]) -> int:
+def _flagged(period: Period, kinds: Sequence[str], point_ids: Sequence[int]) -> int:
     """Responses of the period set aside as suspicious (not counted anywhere in the report)."""
     return int(
         db.session.scalar(
             select(func.count(Submission.id)).where(
                 within(Submission.day_key, period),
+                Submission.point_id.in_(point_ids),
                 Submission.flagged.is_(True),
                 Submission.questionnaire_id.in_(_kind_versions(kinds)),
             )
@@ -348,7 +360,7 @@ def _flagged(period: Period, kinds: Sequence[str]) -> int:
     )
 
 
-def _shares(period: Period) -> dict[str, dict[str, Any]]:
+def _shares(period: Period, point_ids: Sequence[int]) -> dict[str, dict[str, Any]]:
     """Answers of the one-stop extra_payment and harassment questions, option by option."""
     versions = {v.id: v for v in db.session.scalars(select(QuestionnaireVersion).filter_by(kind="onestop"))}
     if not versions:
@@ -372,7 +384,8 @@ def _shares(period: Period) -> dict[str, dict[str, Any]]:
         return {}
     rows = db.session.execute(
         select(Answer.question_id, Answer.value, func.count())
-        .where(Answer.question_id.in_(meta), within(Answer.day_key, period), Answer.excluded.is_(False))
+        .where(Answer.question_id.in_(meta), within(Answer.day_key, period), Answer.excluded.is_(False),
+               Answer.point_id.in_(point_ids))
         .group_by(Answer.question_id, Answer.value)
     ).tuples()
     counts: dict[str, dict[str, int]] = {code: {} for code in SHARE_QUESTIONS}
@@ -390,7 +403,7 @@ def _shares(period: Period) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _comments(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
+def _comments(period: Period, kinds: Sequence[str], point_ids: Sequence[int]) -> list[dict[str, Any]]:
     """A few recent comments of unflagged responses, masked (phones, e-mails) by analysis.report."""
     rows = db.session.execute(
         select(Submission.comment, Submission.day_key, ServicePoint.name, ServicePoint.kind)
@@ -401,6 +414,7 @@ def _comments(period: Period, kinds: Sequence[str]) -> list[dict[str, Any]]:
             Submission.comment.is_not(None),
             Submission.comment != "",
             ServicePoint.kind.in_(kinds),
+            Submission.point_id.in_(point_ids),
         )
         .order_by(Submission.submitted_at.desc(), Submission.id.desc())
         .limit(COMMENT_POOL)

@@ -23,7 +23,7 @@ from hailong.forms.encoding import Answers, decode_value, encode_row
 from hailong.forms.questionnaire import Questionnaire, QuestionType
 
 from ..extensions import db
-from ..models import Answer, Channel, Question, QuestionnaireVersion, ServicePoint, Submission
+from ..models import Answer, Channel, Organisation, Question, QuestionnaireVersion, ServicePoint, Submission
 from . import questionnaires as qsvc
 from . import spreadsheet, tokens
 from .periods import within
@@ -323,20 +323,34 @@ class _Plan:
     channel_default: str
 
     @classmethod
-    def load(cls, channel_default: str) -> _Plan:
+    def load(cls, channel_default: str, ward_id: int | None = None) -> _Plan:
         versions = {v.key: v for v in db.session.scalars(select(QuestionnaireVersion))}
         latest = {
             kind: max((v for v in versions.values() if v.kind == kind), key=lambda v: v.version)
             for kind in {v.kind for v in versions.values()}
         }
         return cls(
-            points={p.code: p for p in db.session.scalars(select(ServicePoint))},
+            points=_points_by_code(ward_id),
             versions=versions,
             latest=latest,
             limits=_service_limits(),
             window=time_window(),
             channel_default=channel_default,
         )
+
+
+def _points_by_code(ward_id: int | None) -> dict[str, ServicePoint]:
+    """The points a file's `point` column can name: one ward's, or (no ward given) the codes no two wards share."""
+    query = select(ServicePoint)
+    if ward_id is not None:
+        query = query.where(ServicePoint.organisation_id == ward_id)
+    found: dict[str, ServicePoint] = {}
+    shared: set[str] = set()
+    for p in db.session.scalars(query):
+        if p.code in found:
+            shared.add(p.code)
+        found[p.code] = p
+    return {code: p for code, p in found.items() if code not in shared}
 
 
 def _known_codes() -> set[str]:
@@ -490,7 +504,7 @@ def _opened(source: bytes | Path | IO[bytes]) -> Iterator[IO[bytes]]:
 
 
 def import_csv(source: bytes | Path | IO[bytes], *, max_bytes: int | None = None,
-               channel_default: str = Channel.IMPORT.value) -> int:
+               channel_default: str = Channel.IMPORT.value, ward_id: int | None = None) -> int:
     """Import a whole CSV or nothing (in the caller's one transaction); returns the number of responses.
 
     The file is read twice, as a stream: first every row is checked (nothing written, every error collected),
@@ -506,7 +520,7 @@ def import_csv(source: bytes | Path | IO[bytes], *, max_bytes: int | None = None
                 "Tệp có %(size)s byte, quá giới hạn %(limit)s byte (%(mb)s MB, đặt bằng MAX_IMPORT_BYTES); "
                 "hãy chia thành nhiều tệp nhỏ hơn.", size=size, limit=limit, mb=round(limit / 2**20, 1)))])
         start = binary.tell()
-        plan = _Plan.load(channel_default)
+        plan = _Plan.load(channel_default, ward_id)
         errors: list[RowError] = []
         for _draft in _drafts(binary, plan, errors):
             pass
@@ -550,10 +564,21 @@ def export_rows(
     day_range: tuple[int, int] | None = None,
     kind: str | None = None,
     point_codes: Sequence[str] | None = None,
+    ward_ids: Sequence[int] | None = None,
+    with_ward: bool = False,
     batch: int = 2000,
 ) -> Iterator[dict[str, str]]:
-    """Yield responses as import-compatible text rows, in id order, a batch at a time (spreadsheet guards them)."""
-    query = select(Submission, ServicePoint.code, QuestionnaireVersion).join(ServicePoint).join(QuestionnaireVersion)
+    """Yield responses as import-compatible text rows, in id order, a batch at a time (spreadsheet guards them).
+
+    `ward_ids` limits them to those wards (point codes are then read within them); `with_ward` adds a `ward`
+    column (the ward's code) for files spanning several wards.
+    """
+    query = (select(Submission, ServicePoint.code, QuestionnaireVersion, Organisation.code).select_from(Submission)
+             .join(ServicePoint, ServicePoint.id == Submission.point_id)
+             .join(QuestionnaireVersion, QuestionnaireVersion.id == Submission.questionnaire_id)
+             .join(Organisation, Organisation.id == ServicePoint.organisation_id))
+    if ward_ids is not None:
+        query = query.where(ServicePoint.organisation_id.in_(ward_ids))
     if day_range:
         query = query.where(within(Submission.day_key, day_range))
     if kind:
@@ -565,7 +590,7 @@ def export_rows(
         chunk = db.session.execute(query.where(Submission.id > last_id).order_by(Submission.id).limit(batch)).all()
         if not chunk:
             return
-        ids = [r.id for r, _, _ in chunk]
+        ids = [r.id for r, _, _, _ in chunk]
         answers: dict[int, list[tuple[str, int]]] = {}
         for rid, code, value in db.session.execute(
             select(Answer.response_id, Question.code, Answer.value)
@@ -573,8 +598,9 @@ def export_rows(
             .where(Answer.response_id.in_(ids))
         ):
             answers.setdefault(rid, []).append((code, value))
-        for response, point_code, version in chunk:
-            yield _export_row(response, point_code, qsvc.definition(version), answers.get(response.id, []))
+        for response, point_code, version, ward_code in chunk:
+            row = _export_row(response, point_code, qsvc.definition(version), answers.get(response.id, []))
+            yield {"ward": ward_code, **row} if with_ward else row
         last_id = ids[-1]
         db.session.expunge_all()
 

@@ -400,11 +400,15 @@ def compute(f: Filter, questionnaire: Questionnaire | None = None, workers: int 
     return result
 
 
-def resolve_points(kind: str | None, point_code: str | None) -> tuple[list[str], ServicePoint | None]:
-    """The kinds to report and the one point asked for, checking that they fit together."""
+def resolve_points(kind: str | None, point_code: str | None,
+                   ward_id: int | None = None) -> tuple[list[str], ServicePoint | None]:
+    """The kinds to report and the one point asked for (in that ward when given), checking that they fit."""
     point = None
     if point_code is not None:
-        point = db.session.scalar(select(ServicePoint).filter_by(code=point_code))
+        query = select(ServicePoint).filter_by(code=point_code)
+        if ward_id is not None:
+            query = query.filter_by(organisation_id=ward_id)
+        point = db.session.scalar(query)
         if point is None:
             raise LookupError(point_code)
         if kind is not None and kind != point.kind:
@@ -415,13 +419,24 @@ def resolve_points(kind: str | None, point_code: str | None) -> tuple[list[str],
 
 def indices_for(period: Period, kind: str | None = None, point_code: str | None = None,
                 verified_only: bool = False, workers: int = 1,
-                conventions: Sequence[str] = (conv.DEFAULT,)) -> list[dict[str, Any]]:
-    """The `hailong indices` result: one object per kind (or the one kind asked for)."""
-    kinds, point = resolve_points(kind, point_code)
+                conventions: Sequence[str] = (conv.DEFAULT,), ward_id: int | None = None) -> list[dict[str, Any]]:
+    """The `hailong indices` result: one object per kind (or the one kind asked for).
+
+    One ward's points when `ward_id` is given; every point of the database (a province-wide figure) otherwise.
+    """
+    kinds, point = resolve_points(kind, point_code, ward_id)
     out = []
     for k in kinds:
-        result = compute(Filter(period, k, [point.id] if point else None, verified_only), workers=workers,
-                         conventions=conventions)
+        ids = [point.id] if point else (ward_point_ids(ward_id, k) if ward_id is not None else None)
+        result = compute(Filter(period, k, ids, verified_only), workers=workers, conventions=conventions)
         out.append({"period": period.label, "kind": k, "point": point.code if point else None,
                     "verified_only": verified_only, **result})
     return out
+
+
+def ward_point_ids(ward_id: int, kind: str | None = None) -> list[int]:
+    """The ids of a ward's points (of one kind when given), active or not: what a ward's figures count."""
+    query = select(ServicePoint.id).where(ServicePoint.organisation_id == ward_id).order_by(ServicePoint.id)
+    if kind is not None:
+        query = query.where(ServicePoint.kind == kind)
+    return list(db.session.scalars(query))

@@ -62,7 +62,7 @@ def issue(point: ServicePoint, count: int) -> list[str]:
 
 
 def token_url(base_url: str, point: ServicePoint, token: str) -> str:
-    return f"{point_url(base_url, point.code)}?t={quote(token, safe='')}"
+    return f"{point_url(base_url, point)}?t={quote(token, safe='')}"
 
 
 def well_formed(token: str | None) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import LoginThrottle, Role, ServicePoint, User, utcnow
+from ..models import LoginThrottle, Organisation, Role, ServicePoint, User, utcnow
 from . import antiabuse
 
 MIN_PASSWORD = 10
@@ -117,30 +117,58 @@ def check_password_rules(password: str) -> None:
         raise UserError(_("Mật khẩu dài quá %(n)s ký tự.", n=MAX_PASSWORD))
 
 
-def _check_role_and_unit(role: str, unit: str | None) -> None:
+def _check_role_and_unit(role: str, unit: str | None, ward_id: int | None = None) -> None:
     """Refuse an unknown role, a viewer without a unit, another role with one, or a unit without points."""
     if role not in {r.value for r in Role}:
-        raise UserError(_("Vai trò phải là admin, reviewer hoặc viewer."))
+        raise UserError(_("Vai trò phải là admin, reviewer, viewer hoặc province."))
     if role == Role.VIEWER and unit is None:
         raise UserError(_("Tài khoản viewer phải gắn với một đơn vị (--unit)."))
     if role != Role.VIEWER and unit is not None:
         raise UserError(_("Chỉ tài khoản viewer mới gắn với một đơn vị."))
-    if unit is not None and not db.session.scalar(select(func.count()).where(ServicePoint.unit == unit)):
+    units = select(func.count()).where(ServicePoint.unit == unit)
+    if ward_id is not None:
+        units = units.where(ServicePoint.organisation_id == ward_id)
+    if unit is not None and not db.session.scalar(units):
         raise UserError(_("Không có điểm khảo sát nào thuộc đơn vị “%(unit)s”.", unit=unit))
 
 
-def create(username: str, password: str, role: str, unit: str | None = None) -> User:
-    """Create an account after checking its name, role, unit and password."""
+def _only_ward() -> Organisation:
+    wards = list(db.session.scalars(select(Organisation).order_by(Organisation.id).limit(2)))
+    if len(wards) != 1:
+        raise UserError(_("Hãy chọn phường của tài khoản (--ward)."))
+    return wards[0]
+
+
+def create(username: str, password: str, role: str, unit: str | None = None, ward: Organisation | None = None,
+           province: str | None = None) -> User:
+    """Create an account after checking its name, role, unit and password.
+
+    A ward account belongs to `ward` (the only ward when there is one and none is given); a province account
+    has no ward and reads every ward of `province`.
+    """
     username = username.strip().lower()
     unit = (unit or "").strip() or None
+    province = (province or "").strip() or None
     if not USERNAME_RE.match(username):
         raise UserError(_("Tên đăng nhập gồm 2–80 chữ thường không dấu, số, dấu chấm, gạch dưới hoặc gạch ngang."))
-    _check_role_and_unit(role, unit)
+    if role == Role.PROVINCE:
+        if ward is not None:
+            raise UserError(_("Tài khoản province không thuộc phường nào; hãy bỏ --ward."))
+        known = set(db.session.scalars(select(Organisation.province).distinct()))
+        if province is None or province not in known:
+            raise UserError(_("Tài khoản province cần --province là một tỉnh có trong hệ thống (có: %(names)s).",
+                              names=", ".join(sorted(known)) or "-"))
+    else:
+        if province is not None:
+            raise UserError(_("Chỉ tài khoản province mới có --province."))
+        ward = ward or _only_ward()
+    _check_role_and_unit(role, unit, ward.id if ward else None)
     check_password_rules(password)
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
         raise UserError(_("Tên đăng nhập “%(name)s” đã có.", name=username))
     user = User(username=username, password_hash=generate_password_hash(password, method=HASH_METHOD),
-                role=role, unit=unit, active=True, session_version=1)
+                role=role, unit=unit, active=True, session_version=1,
+                organisation_id=ward.id if ward else None, province=province)
     db.session.add(user)
     db.session.flush()
     return user
@@ -157,7 +185,9 @@ def set_password(user: User, password: str) -> None:
 def set_role(user: User, role: str, unit: str | None = None) -> bool:
     """Change an account's role and unit; a change ends its sessions. Whether anything changed."""
     unit = (unit or "").strip() or None
-    _check_role_and_unit(role, unit)
+    if (role == Role.PROVINCE) != (user.role == Role.PROVINCE):
+        raise UserError(_("Không đổi được giữa tài khoản phường và tài khoản province; hãy tạo tài khoản mới."))
+    _check_role_and_unit(role, unit, user.organisation_id)
     if (user.role, user.unit) == (role, unit):
         return False
     user.role, user.unit = role, unit
@@ -285,6 +315,10 @@ def unlock(user: User) -> None:
     db.session.execute(delete(table).where(table.c.account == _account_key(user.username)))
 
 
-def all_users() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(User.role, User.username)))
+def all_users(ward: Organisation | None = None) -> list[User]:
+    """Accounts by role and name: one ward's when given, every account otherwise (the command line)."""
+    query = select(User).order_by(User.role, User.username)
+    if ward is not None:
+        query = query.where(User.organisation_id == ward.id)
+    return list(db.session.scalars(query))
 

@@ -44,10 +44,10 @@ def ward(app: Flask, points: Any) -> int:
     app.config["HAILONG_MIN_FILL_SECONDS"] = 0
     desk_id = add_desk(app, officer=OFFICER)
     with app.app_context(), boundary():
-        for name, unit in (("admin", None), ("viewer", "th-an-tuong")):
-            _db.session.add(User(username=name, role=name, unit=unit, active=True,
-                                 password_hash=generate_password_hash(PASSWORDS[name], method=user_svc.HASH_METHOD)))
         desk = _db.session.get(Desk, desk_id)
+        for name, unit in (("admin", None), ("viewer", "th-an-tuong")):
+            _db.session.add(User(organisation_id=desk.organisation_id, username=name, role=name, unit=unit, active=True,
+                                 password_hash=generate_password_hash(PASSWORDS[name], method=user_svc.HASH_METHOD)))
         for i in range(30):
             level = "very_satisfied" if i < 18 else "satisfied" if i < 27 else "unsatisfied"
             officer_svc.rate(desk.point, desk, officer_svc.parse_rating(level, [], None), f"seed-{i}", "qr",

@@ -44,7 +44,7 @@ def office(app: Flask) -> dict[str, int]:
         versions = {v.kind: (v, qsvc.definition(v)) for v in (qsvc.latest_version(k) for k in KINDS)}
         demo_svc.generate(points, versions, datetime.now(TZ).date())
         for name, unit in (("admin", None), ("viewer", "th-an-tuong")):
-            _db.session.add(User(username=name, role=name, unit=unit, active=True,
+            _db.session.add(User(organisation_id=1, username=name, role=name, unit=unit, active=True,
                                  password_hash=generate_password_hash(PASSWORDS[name], method=user_svc.HASH_METHOD)))
         _db.session.commit()
         return {p.code: p.id for p in points}

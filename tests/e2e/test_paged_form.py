@@ -204,7 +204,7 @@ def test_send_now_after_the_overall_question_and_the_funnel(
             select(Question.code).join(Answer).where(Answer.response_id == rid))) == ["overall"]]
         assert len(one) == 1 and stored[one[0]] == "overall"
         assert _db.session.scalar(select(Answer.value).where(Answer.response_id == one[0])) == 4
-        _db.session.add(User(username="admin", role="admin", active=True,
+        _db.session.add(User(organisation_id=1, username="admin", role="admin", active=True,
                              password_hash=generate_password_hash(ADMIN_PASSWORD, method=user_svc.HASH_METHOD)))
         _db.session.commit()
     # CSP bypassed only so that axe-core can be injected.

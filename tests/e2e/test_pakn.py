@@ -49,7 +49,8 @@ def ward_office(app: Flask, smtp_server: dict[str, Any]) -> dict[str, Any]:
         pakn.save_unit(org.id, "setup", "motcua", "Bộ phận một cửa", "motcua@antuong.example", False)
         for name, role, unit in (("admin", "admin", None), ("reviewer", "reviewer", None),
                                  ("motcua", "viewer", "motcua")):
-            _db.session.add(User(username=name, role=role, unit=unit, active=True, password_hash=generate_password_hash(
+            _db.session.add(User(organisation_id=1,
+                                 username=name, role=role, unit=unit, active=True, password_hash=generate_password_hash(
                 PASSWORDS[name], method=user_svc.HASH_METHOD)))
         _db.session.commit()
     app.config.update(HAILONG_SMTP_URL=smtp_server["url"], HAILONG_MIN_FILL_SECONDS=0)

@@ -38,7 +38,8 @@ def paper_office(app: Flask) -> dict[str, Any]:
         org = _db.session.scalars(select(Organisation)).one()
         point_svc.ensure_demo_points(org)
         for name, role in (("admin", "admin"), ("reviewer", "reviewer"), ("clerk", "reviewer")):
-            _db.session.add(User(username=name, role=role, active=True, password_hash=generate_password_hash(
+            _db.session.add(User(organisation_id=1,
+                                 username=name, role=role, active=True, password_hash=generate_password_hash(
                 PASSWORDS[name], method=user_svc.HASH_METHOD)))
         point = _db.session.scalars(select(ServicePoint).filter_by(code="mc-1")).one()
         serials = [p.serial for p in paper_svc.issue(org, "onestop", 2, point)]

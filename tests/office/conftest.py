@@ -32,7 +32,7 @@ def accounts(app: Flask, points: dict[str, int], _hashes: dict[str, str]) -> dic
     """admin, reviewer and a viewer bound to the primary school's unit."""
     with app.app_context():
         for name, unit in (("admin", None), ("reviewer", None), ("viewer", "th-an-tuong")):
-            _db.session.add(User(username=name, password_hash=_hashes[name], role=name, unit=unit,
+            _db.session.add(User(organisation_id=1, username=name, password_hash=_hashes[name], role=name, unit=unit,
                                  active=True))
         _db.session.commit()
     return dict(PASSWORDS)

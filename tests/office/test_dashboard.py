@@ -159,7 +159,7 @@ def test_report_link_and_pdf(login: Any, filled: None, monkeypatch: pytest.Monke
     assert 'href="/office/report?period=2026-Q1&amp;kind=onestop">Tải báo cáo PDF</a>' in html
     from hailong.survey.services import reports
 
-    monkeypatch.setattr(reports, "build_pdf", lambda period, kind: b"%PDF-1.7 test " + period.label.encode())
+    monkeypatch.setattr(reports, "build_pdf", lambda period, kind, **_: b"%PDF-1.7 test " + period.label.encode())
     response = client.get(f"/office/report?{Q1}&kind=onestop")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -173,26 +173,26 @@ def test_report_link_and_pdf(login: Any, filled: None, monkeypatch: pytest.Monke
 def test_the_report_download_has_the_reports_own_file_name(login: Any, monkeypatch: pytest.MonkeyPatch, query: str,
                                                            name: str) -> None:
     """The office names the file as `hailong report` does (a date range once gave "bao-cao-2026-01-01..….pdf")."""
-    from hailong.analysis import windows
     from hailong.analysis.periods import parse_period
     from hailong.survey.services import reports
 
-    monkeypatch.setattr(reports, "build_pdf", lambda period, kind: b"%PDF-1.7 test")
+    monkeypatch.setattr(reports, "build_pdf", lambda period, kind, **_: b"%PDF-1.7 test")
     response = login("reviewer").get(f"/office/report?{query}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    from hailong.analysis import windows
+
     period, _, kind = query.removeprefix("period=").partition("&kind=")
-    # As `hailong report` names it: a quarter is reported on its reporting window unless asked otherwise.
     parsed = parse_period(period)
-    if parsed.kind != "range":
-        parsed = windows.in_window(parsed, windows.REPORT)
+    # A quarter is reported on its reporting window (as the office and `hailong report` do); a range as typed.
+    parsed = parsed if parsed.kind == "range" else windows.in_window(parsed, windows.REPORT)
     assert name == reports.default_filename(parsed, kind or None)
 
 
 def test_report_failure_is_a_clear_message_not_an_error(login: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from hailong.survey.services import reports
 
-    def broken(period: Any, kind: Any) -> bytes:
+    def broken(period: Any, kind: Any, **_: Any) -> bytes:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(reports, "build_pdf", broken)

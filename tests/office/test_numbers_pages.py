@@ -66,7 +66,7 @@ def test_dashboard_shows_deadlines_and_what_was_generated(
 ) -> None:
     from hailong.survey.services import reports
 
-    monkeypatch.setattr(reports, "build_pdf", lambda period, kind: b"%PDF-1.7 " + period.label.encode())
+    monkeypatch.setattr(reports, "build_pdf", lambda period, kind, **_: b"%PDF-1.7 " + period.label.encode())
     client = login("admin")
     html = client.get("/office/").get_data(as_text=True)
     assert "Hạn báo cáo sắp tới" in html and "số liệu chốt ngày" in html and "chưa tạo" in html

@@ -27,7 +27,8 @@ def items(app: Flask, accounts: dict[str, str], _hashes: dict[str, str]) -> dict
         ward = _db.session.scalars(select(Organisation)).one()
         pakn.save_unit(ward.id, "t", "motcua", "Bộ phận một cửa", "", False)
         pakn.save_unit(ward.id, "t", "th-an-tuong", "Trường Tiểu học An Tường", "", False)
-        _db.session.add(User(username="motcua", password_hash=_hashes["viewer"], role="viewer", unit="motcua",
+        _db.session.add(User(organisation_id=1,
+                             username="motcua", password_hash=_hashes["viewer"], role="viewer", unit="motcua",
                              active=True))
         ids = {}
         for code, unit, text in (("mc-1", "motcua", "Gọi tôi 0912 345 678, Nguyễn Văn An"),

@@ -57,7 +57,7 @@ ONESTOP = {
 def clerks(app: Flask, accounts: dict[str, str]) -> dict[str, str]:
     """A second admin-rank clerk besides the fixture's admin and reviewer."""
     with app.app_context():
-        _db.session.add(User(username="clerk2", role="reviewer", active=True,
+        _db.session.add(User(organisation_id=1, username="clerk2", role="reviewer", active=True,
                              password_hash=generate_password_hash("clerk2-password-1", method=user_svc.HASH_METHOD)))
         _db.session.commit()
     return {**accounts, "clerk2": "clerk2-password-1"}

@@ -55,7 +55,8 @@ def test_the_widget_is_small_and_self_contained(client: FlaskClient, world: Any)
     assert html.count("<style>") == 1 and f"<style>{WIDGET_CSS}</style>" in html
     assert "stylesheet" not in html
     # The link is built from HAILONG_BASE_URL, never from the request's Host: the widget is rendered once for all.
-    assert '<a href="https://hailong.example/cong-khai" target="_blank" rel="noopener">' in html
+    # The ward's own address: it stays right when the database later holds several wards.
+    assert '<a href="https://hailong.example/cong-khai/an-tuong" target="_blank" rel="noopener">' in html
     assert "Hành chính công" in html and "Y tế" in html and "%" in html
 
 

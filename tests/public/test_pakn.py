@@ -200,11 +200,11 @@ def test_pages_of_twenty_newest_first(client: FlaskClient, register: Register) -
     html = first.get_data(as_text=True)
     ids = [int(i) for i in re.findall(r'id="r-(\d+)"', html)]
     assert len(ids) == 20 and "24 câu trả lời" in text_of(html) and "trang 1/2" in text_of(html)
-    assert 'href="/cong-khai/phan-anh?trang=2"' in html and "Trang trước" not in html
+    assert 'href="/cong-khai/an-tuong/phan-anh?trang=2"' in html and "Trang trước" not in html
     second = client.get("/cong-khai/phan-anh?trang=2").get_data(as_text=True)
     rest = [int(i) for i in re.findall(r'id="r-(\d+)"', second)]
     assert len(rest) == 4 and not set(ids) & set(rest)
-    assert 'href="/cong-khai/phan-anh"' in second and "Trang sau" not in second
+    assert 'href="/cong-khai/an-tuong/phan-anh"' in second and "Trang sau" not in second
     # Newest published first: the Q3 item was published last, then the Q4 items in reverse order.
     assert ids[0] == register.published[-1]
     assert rest[-1] == register.published[0]
@@ -227,9 +227,9 @@ def test_search_and_category(client: FlaskClient, register: Register) -> None:
     html = client.get("/cong-khai/phan-anh?q=khongcogi&loai=khac").get_data(as_text=True)
     assert "Không có câu trả lời nào phù hợp với điều kiện tìm." in html
     assert 'value="khongcogi"' in html and '<option value="khac" selected>' in html
-    assert "/cong-khai/phan-anh.csv?q=khongcogi&amp;loai=khac" in html
-    assert "/cong-khai/phan-anh?lang=en&amp;q=khongcogi&amp;loai=khac" in html or \
-        "/cong-khai/phan-anh?q=khongcogi&amp;loai=khac&amp;lang=en" in html
+    assert "/cong-khai/an-tuong/phan-anh.csv?q=khongcogi&amp;loai=khac" in html
+    assert "/cong-khai/an-tuong/phan-anh?lang=en&amp;q=khongcogi&amp;loai=khac" in html or \
+        "/cong-khai/an-tuong/phan-anh?q=khongcogi&amp;loai=khac&amp;lang=en" in html
     # A typed tracking code is not looked up here (that is /tra-cuu's, rate-limited): it points there.
     code = pakn.format_code(register.codes[1])
     hint = client.get(f"/cong-khai/phan-anh?q={code}").get_data(as_text=True)
@@ -291,7 +291,7 @@ def test_long_texts_are_shortened_on_the_lists_and_whole_on_their_page(app: Flas
         item_id = item.id
     for path in ("/cong-khai", "/cong-khai/phan-anh"):
         html = client.get(path).get_data(as_text=True)
-        assert "KẾT-THÚC" not in html and f'href="/cong-khai/phan-anh/{item_id}"' in html, path
+        assert "KẾT-THÚC" not in html and f'href="/cong-khai/an-tuong/phan-anh/{item_id}"' in html, path
     whole = client.get(f"/cong-khai/phan-anh/{item_id}").get_data(as_text=True)
     assert "KẾT-THÚC-HỎI" in whole and "KẾT-THÚC-ĐÁP" in whole
     shown = doc(client)["pakn"]["latest"][0]

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from hailong.analysis.periods import TZ, parse_period, quarter_of
 from hailong.survey.extensions import db
-from hailong.survey.models import AuditEvent, Desk, User
+from hailong.survey.models import AuditEvent, Desk, Organisation, User
 from hailong.survey.services import officers as officer_svc
 from hailong.survey.services import reports
 from hailong.survey.services import users as user_svc
@@ -55,7 +55,7 @@ def test_the_annex_is_printed_only_when_asked(app: Flask, rated: str) -> None:
 def test_the_command_passes_the_flag(runner: Any, rated: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     asked: list[bool] = []
 
-    def fake(period: Any, kind: Any, officer_annex: bool = False) -> bytes:
+    def fake(period: Any, kind: Any, ward: Any = None, officer_annex: bool = False) -> bytes:
         asked.append(officer_annex)
         return b"%PDF-1.7 test"
 
@@ -71,12 +71,13 @@ def test_only_an_admin_gets_the_annex_in_the_office(
     app: Flask, client: FlaskClient, rated: str, role: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with app.app_context(), boundary():
-        db.session.add(User(username=role, role=role, active=True,
+        ward_id = db.session.scalars(select(Organisation.id).order_by(Organisation.id)).first()
+        db.session.add(User(organisation_id=ward_id, username=role, role=role, active=True,
                             password_hash=generate_password_hash(PASSWORD, method=user_svc.HASH_METHOD)))
     assert sign_in(client, role, PASSWORD).status_code == 303
     asked: list[bool] = []
 
-    def fake(period: Any, kind: Any, officer_annex: bool = False) -> bytes:
+    def fake(period: Any, kind: Any, ward: Any = None, officer_annex: bool = False) -> bytes:
         asked.append(officer_annex)
         return b"%PDF-1.7 test"
 

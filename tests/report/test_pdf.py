@@ -180,7 +180,7 @@ def test_one_kind_and_settings(db: SQLAlchemy, seed: Seeder, tmp_path: Path) -> 
         "report.signer_name": "Nguyễn Thị Hạnh",
         "report.recipients": "Sở Nội vụ tỉnh Tuyên Quang\nThường trực Đảng ủy phường\nLưu: VT, VHXH",
     }
-    db.session.add_all(Setting(key=k, value=v) for k, v in values.items())
+    db.session.add_all(Setting(organisation_id=1, key=k, value=v) for k, v in values.items())
     db.session.commit()
     text = _flat(pdf_text(reports.build_pdf(parse_period("2026-Q2"), "health"), tmp_path))
     assert "Số: 15/BC-UBND" in text

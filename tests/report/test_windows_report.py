@@ -10,6 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
 
 from hailong.analysis.periods import parse_period
+from hailong.survey.commands.base import cli_actor
 from hailong.survey.models import GeneratedReport
 from hailong.survey.services import deadlines, reports
 from tests.fixtures.report import Seeder
@@ -40,9 +41,7 @@ def test_cli_report_defaults_to_the_window_and_is_recorded(
     assert result.exit_code == 0, result.output
     rows = db.session.execute(select(GeneratedReport.period, GeneratedReport.window, GeneratedReport.kind,
                                      GeneratedReport.generated_by).order_by(GeneratedReport.id)).all()
-    from hailong.survey.commands.base import cli_actor
-
-    actor = cli_actor()  # "cli:<the operating-system user>", as every command records its actor
+    actor = cli_actor()  # "cli:<system account>", as every command's audit
     assert rows == [("2026-Q4@report", "report", None, actor), ("2026-Q4", "calendar", None, actor)]
     status = deadlines.upcoming(demo_points[0].organisation_id, date(2026, 12, 1))
     assert [(s.due.period.label, s.generated is not None) for s in status] == [

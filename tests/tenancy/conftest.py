@@ -1,0 +1,121 @@
+"""Two wards in one database, A (An Tường) and B (Minh Xuân), each with points, responses with comments, PAKN
+items, paper serials and accounts; B's texts carry markers that must never show on a page of A."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+import pytest
+from flask import Flask
+from werkzeug.security import generate_password_hash
+
+from hailong.analysis.periods import TZ
+from hailong.survey.extensions import db as _db
+from hailong.survey.models import Organisation, PaknChannel, ServicePoint, User
+from hailong.survey.services import kiosk as kiosk_svc
+from hailong.survey.services import officers as officer_svc
+from hailong.survey.services import pakn as pakn_svc
+from hailong.survey.services import paper as paper_svc
+from hailong.survey.services import points as point_svc
+from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services import responses as response_svc
+from hailong.survey.services import users as user_svc
+from hailong.survey.services import wards as ward_svc
+from tests.fixtures.office import PASSWORDS, Q1_DAY
+
+#: Texts of ward B: none may appear on any page or file ward A's accounts get.
+B_NAME = "Phường Minh Xuân"
+B_POINT_NAME = "Quầy Bí Mật Minh Xuân"
+B_COMMENT = "Ý kiến riêng của phường Minh Xuân 7731"
+B_PAKN = "Phản ánh riêng của phường Minh Xuân 8842"
+B_USER = "minhxuan-admin"
+B_DESK = "Quầy Riêng Minh Xuân"
+B_OFFICER = "Cán Bộ Riêng Minh Xuân"
+B_TABLET = "Máy Riêng Minh Xuân"
+B_MARKERS = (B_NAME, B_POINT_NAME, B_COMMENT, B_PAKN, B_USER, "mx-rieng", "minh-xuan", B_DESK, B_OFFICER, B_TABLET)
+
+#: Every account's password (ward A's from tests.fixtures.office, B's and the province's here).
+ALL_PASSWORDS = {**PASSWORDS, B_USER: "minhxuan-password-1", "so-noi-vu": "province-password-1"}
+
+
+@dataclass
+class Wards:
+    """Ids of both wards' rows, by what they are."""
+
+    a: int = 0
+    b: int = 0
+    a_points: dict[str, int] = field(default_factory=dict)
+    b_points: dict[str, int] = field(default_factory=dict)
+    a_response: int = 0
+    b_response: int = 0
+    a_item: int = 0
+    b_item: int = 0
+    b_user: int = 0
+    a_user: int = 0
+    b_serial: str = ""
+    b_desk: int = 0
+    b_entry: int = 0
+    b_device: int = 0
+
+
+def _respond(point: ServicePoint, day_offset: int, comment: str | None, value: int) -> int:
+    version = qsvc.latest_version(point.kind)
+    q = qsvc.definition(version)
+    answers = {s.code: value for s in q.statements}
+    when = datetime.combine(Q1_DAY.date(), time(9 + day_offset % 8), tzinfo=TZ)
+    [rid] = response_svc.write_many([response_svc.Draft(point=point, version=version, answers=answers,
+                                                        submitted_at=when, comment=comment)])
+    return rid
+
+
+@pytest.fixture
+def two_wards(app: Flask) -> Wards:
+    """Ward A with the demo points, ward B with its own points (one called mc-1 like A's), data in both."""
+    hashes = {name: generate_password_hash(pw, method=user_svc.HASH_METHOD) for name, pw in ALL_PASSWORDS.items()}
+    ids = Wards()
+    with app.app_context():
+        a = _db.session.query(Organisation).filter_by(code="an-tuong").one()
+        a_points = point_svc.ensure_demo_points(a)
+        b = ward_svc.add("minh-xuan", B_NAME, "Tuyên Quang")
+        b_points = [point_svc.create(b, "mc-1", "Quầy một cửa số 1 Minh Xuân", "onestop", "motcua"),
+                    point_svc.create(b, "mx-rieng", B_POINT_NAME, "onestop", "mx-rieng"),
+                    point_svc.create(b, "tram-mx", "Trạm Y tế Minh Xuân", "health", "tram-mx")]
+        ids.a, ids.b = a.id, b.id
+        ids.a_points = {p.code: p.id for p in a_points}
+        ids.b_points = {p.code: p.id for p in b_points}
+        for i in range(3):
+            ids.a_response = _respond(a_points[0], i, "Ý kiến của An Tường", 4)
+            ids.b_response = _respond(b_points[1], i, B_COMMENT, 2)
+        received = datetime(2026, 2, 11, 8, 0, tzinfo=TZ)
+        item_a, _code = pakn_svc.register(pakn_svc.Intake(
+            ward=a, category="khac", text="Phản ánh của An Tường", channel=PaknChannel.PHONE.value,
+            received_at=received, point=a_points[0], actor="test"))
+        item_b, _code = pakn_svc.register(pakn_svc.Intake(
+            ward=b, category="khac", text=B_PAKN, channel=PaknChannel.PHONE.value,
+            received_at=received, point=b_points[1], actor="test"))
+        ids.a_item, ids.b_item = item_a.id, item_b.id
+        # Only B prints forms: its serials exist in no other ward.
+        papers = paper_svc.issue(b, "onestop", 3, b_points[1])
+        ids.b_serial = papers[0].serial
+        # B's desk with an officer on its roster, and a tablet paired with it.
+        desk = officer_svc.create_desk(b, "test", b_points[1], "quay-mx", B_DESK)
+        entry = officer_svc.add_duty(b, "test", desk, officer_svc.Duty(B_OFFICER, "Chuyên viên", date(2026, 1, 1),
+                                                                       date(2026, 12, 31)))
+        _pairing, pairing_code = kiosk_svc.create_pairing(b, "test", b_points[1], desk, B_TABLET)
+        device, _cookie = kiosk_svc.redeem(pairing_code)
+        _db.session.flush()
+        ids.b_desk, ids.b_entry, ids.b_device = desk.id, entry.id, device.id
+        for name, unit in (("admin", None), ("reviewer", None), ("viewer", "th-an-tuong")):
+            _db.session.add(User(organisation_id=a.id, username=name, password_hash=hashes[name], role=name,
+                                 unit=unit, active=True))
+        b_user = User(organisation_id=b.id, username=B_USER, password_hash=hashes[B_USER], role="admin",
+                      active=True)
+        _db.session.add(b_user)
+        _db.session.add(User(organisation_id=None, province="Tuyên Quang", username="so-noi-vu",
+                             password_hash=hashes["so-noi-vu"], role="province", active=True))
+        _db.session.flush()
+        ids.b_user = b_user.id
+        ids.a_user = _db.session.query(User).filter_by(username="admin").one().id
+        _db.session.commit()
+    return ids
