@@ -180,12 +180,13 @@ def journey(port: int, seed: int, gzip: bool = False, on_posted: Callable[[str],
         payload = urlencode(list(fields.items()) + answers(rng)).encode()
         status, headers, _ = send("POST answer", "POST", f"/s/{POINT}", payload)
         location = headers.get("location", "")
-        if status != 303 or not location.endswith("/cam-on"):
+        thanks = urlsplit(location)  # "/s/<code>/cam-on", with "?low=1" after a low score (the PAKN offer)
+        if status != 303 or not thanks.path.endswith("/cam-on"):
             raise JourneyError(f"POST: {status} {location}")
         out.posted_ok = True
         if on_posted:
             on_posted(out.submission_key)
-        status, _, _ = send("GET thanks", "GET", urlsplit(location).path)
+        status, _, _ = send("GET thanks", "GET", thanks.path + (f"?{thanks.query}" if thanks.query else ""))
         if status != 200:
             raise JourneyError(f"GET thanks: {status}")
         out.ok = True
