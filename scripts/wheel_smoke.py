@@ -163,15 +163,16 @@ def citizen(base: str, code: str) -> None:
     form.feed(html)
     if "submission_key" not in form.fields or "csrf_token" not in form.fields:
         raise SmokeFailed("the served form has no CSRF token or submission key")
-    body = urllib.parse.urlencode(form.fields).encode()
+    # The paged form's first page holds the overall question; "Gửi luôn" (go=send) stores what is answered so far.
+    body = urllib.parse.urlencode({**form.fields, "overall": "5", "go": "send"}).encode()
     with opener.open(urllib.parse.urljoin(f"{base}/s/{code}", form.action), data=body, timeout=30) as answer:
         thanks = answer.read().decode("utf-8")
         if answer.status != 200 or "Cảm ơn Ông/Bà" not in thanks:
             raise SmokeFailed(f"no thank-you page after the POST (status {answer.status}, {answer.url})")
     # The English catalogue is compiled into the wheel: a visitor who picks English reads it.
     with opener.open(f"{base}/s/{code}?lang=en", timeout=30) as page:
-        if ">Send</button>" not in page.read().decode("utf-8"):
-            raise SmokeFailed("the form in English has no “Send” button: the wheel's catalogue was not found")
+        if ">Send now</button>" not in page.read().decode("utf-8"):
+            raise SmokeFailed("the form in English has no “Send now” button: the wheel's catalogue was not found")
     step(f"citizen: GET /s/{code}, POST {len(form.fields)} fields, thank-you page; the form in English")
 
 
