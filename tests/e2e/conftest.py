@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,4 +73,18 @@ def desktop(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     page = context.new_page()
     yield page
+    context.close()
+
+
+#: axe-core from tests/e2e/node_modules (installed by the Makefile's test setup), injected by the accessibility tests.
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe_page(browser: Any) -> Iterator[Any]:
+    """A desktop page whose CSP is bypassed only so that axe-core can be injected (this test alone)."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `npm ci --prefix tests/e2e` (the Makefile's test setup does)")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
+    yield context.new_page()
     context.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -145,16 +144,6 @@ def test_viewer_sees_only_their_school(office: dict[str, int], live_server: str,
         page.get_by_role("button", name="Tải xuống").click()
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
     assert rows and {r["point"] for r in rows} == {"th-an-tuong"}
-
-
-@pytest.fixture
-def axe_page(browser: Any) -> Iterator[Any]:
-    """A desktop page whose CSP is bypassed only so that axe-core can be injected (this test alone)."""
-    if not AXE.exists():
-        pytest.fail("axe-core is missing: run `npm ci --prefix tests/e2e` (the Makefile's test setup does)")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
-    yield context.new_page()
-    context.close()
 
 
 def _serious(page: Any) -> list[str]:

@@ -55,16 +55,6 @@ def public(app: Flask) -> None:
         _db.session.commit()
 
 
-@pytest.fixture
-def axe_page(browser: Any) -> Iterator[Any]:
-    """A desktop page whose CSP is bypassed only so that axe-core can be injected (this test alone)."""
-    if not AXE.exists():
-        pytest.fail("axe-core is missing: run `npm ci --prefix tests/e2e` (the Makefile's test setup does)")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
-    yield context.new_page()
-    context.close()
-
-
 def violations(page: Any) -> list[str]:
     """Every WCAG 2.0–2.2 A/AA violation axe-core finds, whatever its impact."""
     page.add_script_tag(path=str(AXE))
