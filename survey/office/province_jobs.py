@@ -12,6 +12,7 @@ from hailong.analysis import windows
 from hailong.forms.questionnaire import KINDS
 
 from ..models import JobKind, JobStatus, ReportJob
+from ..services import audit
 from ..services import jobs as job_svc
 from . import bp
 from .access import ANYONE, PROVINCE, roles_required, user
@@ -64,6 +65,8 @@ def province_job_create() -> Any:
     except job_svc.QueueUnavailable as exc:
         # Nothing is stored (an error status rolls the request back); the page says why, in Vietnamese.
         return _page(job_svc.recent(user()), str(exc), 503)
+    except job_svc.JobFailed as exc:  # a province account without a province: refused, not a crash
+        abort(403, str(exc))
     return redirect(url_for("office.province_jobs"), 303)
 
 
@@ -86,6 +89,8 @@ def province_job_file(job_id: int) -> Any:
     if path is None:
         abort(404, _("Tệp chưa sẵn sàng hoặc không còn lưu; hãy xem trạng thái công việc hoặc tạo lại yêu cầu."))
     mimetype = "application/pdf" if job.kind == JobKind.PROVINCE_REPORT_PDF else "text/csv"
+    # Citizens' answers leave the system here, as with every export: audited.
+    audit.record(user().username, "job.download", job.period, f"job {job.id}; {job.kind}")
     response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=job_svc.download_name(job))
     response.headers["Cache-Control"] = "no-store"
     return response
