@@ -49,8 +49,15 @@ def worker(burst: bool) -> None:
     queue = job_svc.queue(conn)
     click.echo(_("Đang chạy công việc nền của hàng đợi “%(name)s”.", name=queue.name))
     current_app.logger.info("hailong worker on queue %s", queue.name)
+    from redis.exceptions import RedisError
+
     work = _worker_class()([queue], connection=conn)
-    work.work(burst=burst, logging_level="WARNING", with_scheduler=False)
+    try:
+        # RQ itself waits and retries while Redis is briefly away; what still escapes ends the command in one line.
+        work.work(burst=burst, logging_level="INFO", with_scheduler=False)
+    except RedisError as exc:
+        raise CommandFailed(_("Mất kết nối hàng đợi công việc nền (Redis): %(error)s",
+                              error=type(exc).__name__)) from None
 
 
 commands = [worker]
