@@ -219,3 +219,21 @@ def test_bad_input_is_a_400(app: Flask, province: FlaskClient, queue: str) -> No
         response = province.post("/office/tinh/cong-viec", data={"csrf_token": csrf, **data})
         assert response.status_code == 400, data
     assert province.get("/office/tinh/cong-viec/999999").status_code == 404
+
+
+def test_a_worker_child_killed_mid_job_is_shown_failed(app: Flask, province: FlaskClient, queue: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel's SIGKILL (out of memory) gives the child no chance to report: the worker marks the row."""
+    import os
+    import signal
+
+    def killed(*_args: object, **_kwargs: object) -> bytes:
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(province_report, "build_pdf", killed)
+    job_id = _ask(province, "province_report_pdf")
+    _work(app)
+    job = _job(app, job_id)
+    assert job.status == JobStatus.FAILED and job.error and "bị dừng đột ngột" in job.error
+    assert "bị dừng đột ngột" in province.get("/office/tinh/cong-viec").get_data(as_text=True)
