@@ -29,19 +29,23 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 @pytest.fixture
 def queue(app: Flask, tmp_path: Path) -> Iterator[str]:
-    """A queue of this test's own on the real Redis; every key the test added is deleted at the end."""
+    """A queue of this test's own on the real Redis; its keys (found by its name) are deleted at the end."""
     from redis import Redis
 
     name = f"test-{uuid.uuid4().hex[:12]}"
     app.config.update(HAILONG_QUEUE_URL=REDIS_URL, HAILONG_QUEUE_NAME=name,
                       HAILONG_INSTANCE_PATH=tmp_path / "instance")
-    conn = Redis.from_url(REDIS_URL)
-    before = set(conn.keys("*"))
     yield name
-    added = set(conn.keys("*")) - before
-    if added:
-        conn.delete(*added)
-    conn.close()
+    with Redis.from_url(REDIS_URL) as conn:
+        # Only this test's keys: others may share the database (RQ's sets are shared, so only our members go).
+        mine = [key for key in conn.scan_iter(f"*{name}*")]
+        for key in conn.scan_iter("rq:worker:*"):
+            if conn.type(key) == b"hash" and name.encode() in (conn.hget(key, "queues") or b""):
+                mine.append(key)
+                conn.srem("rq:workers", key)
+        conn.srem("rq:queues", f"rq:queue:{name}")
+        if mine:
+            conn.delete(*mine)
 
 
 @pytest.fixture
