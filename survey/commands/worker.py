@@ -16,8 +16,7 @@ from .base import CommandFailed
 
 
 def _worker_class() -> Any:
-    """RQ's forking worker: each job runs in a child process (WeasyPrint's memory goes with it), which must not
-    reuse the parent's database connections."""
+    """RQ's forking worker (each job in a child, so WeasyPrint's memory goes with it) that marks killed children."""
     from rq import Worker
 
     class ReportWorker(Worker):

@@ -68,11 +68,7 @@ def queue_name() -> str:
 
 
 def connection(*, for_worker: bool = False) -> Redis:
-    """A Redis client for the queue; QueueUnavailable when none is configured.
-
-    The office's client gives up after CONNECT_TIMEOUT; the worker's waits on its blocking dequeue without a
-    read timeout (RQ sets its own).
-    """
+    """A Redis client for the queue (QueueUnavailable when none is configured); only the office's has a read timeout."""
     from redis import Redis
 
     url = queue_url()
@@ -115,8 +111,7 @@ def rq_id(job_id: int) -> str:
 
 
 def create(account: User, kind: JobKind, period: Period, service_kind: str | None = None) -> ReportJob:
-    """Add a province job for `account` and queue it once the request commits; QueueUnavailable first if Redis
-    is down, so no row waits for a queue that is not there."""
+    """Add a province job and queue it once the request commits; QueueUnavailable first if Redis is down."""
     if account.role != Role.PROVINCE or not account.province:
         raise JobFailed(_("Chỉ tài khoản cấp tỉnh tạo được báo cáo và tệp dữ liệu toàn tỉnh."))
     check_available()
@@ -189,8 +184,7 @@ def download_name(job: ReportJob) -> str:
 
 
 def _set(job_id: int, **values: Any) -> None:
-    """Change the row on a connection of its own, committed at once: the office sees progress while the job's
-    own session is still reading."""
+    """Change the row on a connection of its own, committed at once, so the office sees progress mid-job."""
     with db.engine.begin() as conn:
         conn.execute(update(ReportJob).where(ReportJob.id == job_id).values(**values))
 
@@ -212,8 +206,7 @@ class Progress:
 
 
 def run(job_id: int) -> None:
-    """The worker's entry point: make the row's file, or mark it failed with a Vietnamese reason (and re-raise,
-    so RQ's failed registry and the worker's log keep the details)."""
+    """The worker's entry point: make the row's file, or mark it failed in Vietnamese and re-raise (for RQ's log)."""
     job = db.session.get(ReportJob, job_id)
     if job is None:
         log.warning("report job %s: no such row (another database?)", job_id)
@@ -328,8 +321,7 @@ def horse_killed(rq_job_id: str) -> None:
 
 
 def stale(account: User) -> None:
-    """Mark failed the account's unfinished jobs that RQ no longer runs (a worker killed mid-job, a flushed
-    Redis), so the office never waits forever; silently nothing when Redis cannot be read."""
+    """Mark failed the account's unfinished jobs RQ no longer has (so none waits forever); nothing if Redis is away."""
     from redis.exceptions import RedisError
     from rq.exceptions import NoSuchJobError
     from rq.job import Job

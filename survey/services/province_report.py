@@ -60,8 +60,7 @@ def _row(row: province_svc.WardRow, before: province_svc.WardRow | None) -> dict
         overlap = row.ci95[0] <= before.ci95[1] and before.ci95[0] <= row.ci95[1]
     return {"ward": row.ward.name, "code": row.ward.code, "rank": row.rank, "responses": row.responses,
             "index": row.index, "ci95": row.ci95, "low_n": row.low_n, "meets_target": row.meets_target,
-            "prev_index": prev_index, "prev_low_n": before is not None and before.low_n and before.responses > 0,
-            "change": change, "overlap": overlap}
+            "prev_index": prev_index, "change": change, "overlap": overlap}
 
 
 def _section(kind: str, period: Period, wards: Sequence[Organisation],
