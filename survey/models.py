@@ -789,3 +789,56 @@ class OfficerRating(db.Model):  # type: ignore[name-defined]
     submission_key: Mapped[str] = mapped_column(String(64), unique=True)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- background jobs (RQ) ---
+
+
+class JobKind(StrEnum):
+    """What a background job makes."""
+
+    PROVINCE_REPORT_PDF = "province_report_pdf"
+    PROVINCE_EXPORT_CSV = "province_export_csv"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ReportJob(db.Model):  # type: ignore[name-defined]
+    """A report or export made by `hailong worker` off the request; its file stays in the instance folder."""
+
+    __tablename__ = "report_jobs"
+    __table_args__ = (
+        CheckConstraint(_in("kind", JobKind), name="kind"),
+        CheckConstraint(_in("status", JobStatus), name="status"),
+        Index("ix_report_jobs_province_created", "province", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The ward when a ward asks; NULL for a province's job, which spans every ward of `province` and so belongs
+    # to none (as users.organisation_id of a province account). Every ward-scoped job keeps its ward here, so a
+    # ward's rows stay filterable (and distributable by ward) like every other table's.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The province whose wards the job reads (organisations.province); a province account sees its province's jobs.
+    province: Mapped[str] = mapped_column(String(200))
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    # The period's label with its window, e.g. "2026-Q1@report" (analysis.periods.parse_period reads it back).
+    period: Mapped[str] = mapped_column(String(40))
+    # An export's service kind (onestop, health, education); None: every kind.
+    service_kind: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default=JobStatus.QUEUED.value)
+    # Units of work done and to do (wards, or wards × kinds for the report); total is 0 until the job starts.
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    # Why it failed, in Vietnamese for the office (never a citizen's text or a traceback).
+    error: Mapped[str | None] = mapped_column(Text)
+    # The finished file, relative to the instance folder (jobs/<id>-<name>); None until done.
+    file_path: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requester: Mapped[User] = relationship()

@@ -198,6 +198,17 @@ class Settings(BaseSettings):
         "rate-limit storage shared by all workers, e.g. `redis://127.0.0.1:6379/0`",
         _l("một địa chỉ redis://, rediss:// hoặc redis+unix://"),
         shown_default="per-process memory", sensitive=True)
+    queue_url: Annotated[OptionalURL, _optional(_redis_url)] = _setting(
+        None,
+        "the Redis of the background job queue (RQ: the province report and province-wide export; run "
+        "`hailong worker`), e.g. `redis://127.0.0.1:6379/1`",
+        _l("một địa chỉ redis://, rediss:// hoặc redis+unix://"),
+        shown_default="`HAILONG_REDIS_URL`; neither: no background jobs", sensitive=True)
+    queue_name: Annotated[str, BeforeValidator(_strip), AfterValidator(_ward_code)] = _setting(
+        "hailong",
+        "name of the RQ queue the office fills and `hailong worker` empties (two deployments sharing one Redis "
+        "need two names)",
+        _l("chữ thường không dấu, số và dấu gạch ngang, tối đa 40 ký tự"))
     ratelimit_submit: Annotated[str, BeforeValidator(_strip), AfterValidator(_rate_limits)] = _setting(
         DEFAULT_SUBMIT_LIMIT,
         "answers accepted per point from one network address (a school's parents share one Wi-Fi address: "

@@ -47,6 +47,8 @@ BAD = {
     "HAILONG_EMBED_ORIGINS": "https://portal.example.vn/trang",
     "HAILONG_RATELIMIT_PAGES": "0 per minute",
     "HAILONG_DRAFT_HOURS": "một ngày",
+    "HAILONG_QUEUE_URL": "http://:hunter2-secret@127.0.0.1:6379/1",
+    "HAILONG_QUEUE_NAME": "Hàng đợi",
 }
 #: More values that must be refused, each for a reason a person could get wrong.
 MORE_BAD = [

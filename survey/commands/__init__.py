@@ -23,11 +23,12 @@ from . import (
     tokens,
     users,
     wards,
+    worker,
 )
 
 #: Every command module; `hailong --help` lists their commands by name.
 MODULES = (setup, config, wards, points, posters, responses, indices, report, tokens, backup, users, pakn, paper,
-           drafts, numbers)
+           drafts, numbers, worker)
 
 
 def all_commands() -> list[click.Command]:

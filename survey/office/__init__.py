@@ -28,5 +28,6 @@ from . import (  # noqa: E402,F401
     paper,
     points,
     province,
+    province_jobs,
     publication,
 )

@@ -18,6 +18,7 @@ from hailong.forms.questionnaire import KINDS
 
 from ..models import Organisation
 from ..services import audit, spreadsheet
+from ..services import jobs as job_svc
 from ..services import province as province_svc
 from ..services import responses as response_svc
 from ..services import wards as ward_svc
@@ -47,7 +48,8 @@ def province_home() -> str:
     wards = _wards()
     sections = [{"kind": k, "target": plan_target(k), "rows": province_svc.rollup(period, k, wards)} for k in KINDS]
     return render_template("office/province.html", period=period, options=period_options(period),
-                           sections=sections, wards=wards, province=user().province, low_n=indices.LOW_N)
+                           sections=sections, wards=wards, province=user().province, low_n=indices.LOW_N,
+                           kinds=KINDS, queue=job_svc.queue_url() is not None)
 
 
 @bp.get("/tinh/<ward_code>/")

@@ -7,7 +7,7 @@ the ward dashboard's rule for points: a ward with fewer than LOW_N responses is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +50,9 @@ def _call(goal: float | None, ci95: list[float] | None) -> bool | None:
     return None
 
 
-def rollup(period: Period, kind: str, wards: Sequence[Organisation], with_trend: bool = True) -> list[WardRow]:
-    """The wards' rows for one kind, ranked by overall index; low-n wards follow, unranked, by n."""
+def rollup(period: Period, kind: str, wards: Sequence[Organisation], with_trend: bool = True,
+           progress: Callable[[Organisation], None] | None = None) -> list[WardRow]:
+    """The wards' rows for one kind, ranked by overall index, low-n wards after them by n; `progress` per ward."""
     goal = plan_target(kind)
     rows = []
     for ward in wards:
@@ -62,6 +63,8 @@ def rollup(period: Period, kind: str, wards: Sequence[Organisation], with_trend:
         trend = dashboard.trend(period, kind, ids) if with_trend else []
         rows.append(WardRow(ward, int(result["responses"]), overall["index"], overall["ci95"], low, None,
                             _call(goal, overall["ci95"]), trend))
+        if progress is not None:
+            progress(ward)
     ranked = sorted((r for r in rows if not r.low_n), key=lambda r: (-(r.index or 0.0), r.ward.name))
     unranked = sorted((r for r in rows if r.low_n), key=lambda r: (-r.responses, r.ward.name))
     return [WardRow(r.ward, r.responses, r.index, r.ci95, r.low_n, i, r.meets_target, r.trend)

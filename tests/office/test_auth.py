@@ -18,7 +18,8 @@ from tests.fixtures.office import PASSWORDS, sign_in, token
 from tests.fixtures.pages import csrf_of
 
 SAMPLE_ARGS = {"point_id": 1, "response_id": 1, "user_id": 1, "code": "staff", "fmt": "svg", "action": "unlock",
-               "item_id": 1, "part": "day", "device_id": 1, "desk_id": 1, "entry_id": 1, "ward_code": "an-tuong"}
+               "item_id": 1, "part": "day", "device_id": 1, "desk_id": 1, "entry_id": 1, "ward_code": "an-tuong",
+               "job_id": 1}
 
 
 def _office_rules(app: Flask, method: str) -> list[str]:

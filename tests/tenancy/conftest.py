@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from hailong.analysis.periods import TZ
 from hailong.survey.extensions import db as _db
-from hailong.survey.models import Organisation, PaknChannel, ServicePoint, User
+from hailong.survey.models import JobKind, JobStatus, Organisation, PaknChannel, ReportJob, ServicePoint, User
 from hailong.survey.services import kiosk as kiosk_svc
 from hailong.survey.services import officers as officer_svc
 from hailong.survey.services import pakn as pakn_svc
@@ -57,6 +57,8 @@ class Wards:
     b_desk: int = 0
     b_entry: int = 0
     b_device: int = 0
+    #: A finished job of ward B (a ward's own job) whose file names B: ward A's accounts get 404 for both.
+    b_job: int = 0
 
 
 def _respond(point: ServicePoint, day_offset: int, comment: str | None, value: int) -> int:
@@ -116,6 +118,12 @@ def two_wards(app: Flask) -> Wards:
                              password_hash=hashes["so-noi-vu"], role="province", active=True))
         _db.session.flush()
         ids.b_user = b_user.id
+        job = ReportJob(organisation_id=b.id, province="Tuyên Quang", requested_by=b_user.id,
+                        kind=JobKind.PROVINCE_EXPORT_CSV.value, period="2026-Q1", status=JobStatus.DONE.value,
+                        progress_done=1, progress_total=1, file_path="jobs/1-minh-xuan.csv")
+        _db.session.add(job)
+        _db.session.flush()
+        ids.b_job = job.id
         ids.a_user = _db.session.query(User).filter_by(username="admin").one().id
         _db.session.commit()
     return ids

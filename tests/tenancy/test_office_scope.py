@@ -30,7 +30,7 @@ from tests.fixtures.office import sign_in, token
 from tests.tenancy.conftest import ALL_PASSWORDS, B_MARKERS, Wards
 
 #: URL parameters that name a row of one ward: filled with ward B's, they must give 404.
-ID_PARAMS = {"point_id", "response_id", "item_id", "user_id", "desk_id", "entry_id", "device_id"}
+ID_PARAMS = {"point_id", "response_id", "item_id", "user_id", "desk_id", "entry_id", "device_id", "job_id"}
 #: Routes whose <code> is a paper form's serial (an id of one ward); other <code>s are element codes.
 SERIAL_ROUTES = {"office.paper_entry", "office.paper_entry_save", "office.paper_resolve", "office.paper_resolve_save"}
 #: Routes that need no sign-in or end it: walked elsewhere (tests/office).
@@ -48,7 +48,7 @@ def _value(rule: Rule, name: str, ids: Wards) -> Any:
     values: dict[str, Any] = {
         "point_id": ids.b_points["mx-rieng"], "response_id": ids.b_response, "item_id": ids.b_item,
         "user_id": ids.b_user, "ward_code": "minh-xuan",
-        "desk_id": ids.b_desk, "entry_id": ids.b_entry, "device_id": ids.b_device,
+        "desk_id": ids.b_desk, "entry_id": ids.b_entry, "device_id": ids.b_device, "job_id": ids.b_job,
         "action": {"office.pakn_action": "accept", "office.user_action": "deactivate"}.get(rule.endpoint, "x"),
         "part": "unit", "fmt": "png",
         "code": ids.b_serial if rule.endpoint in SERIAL_ROUTES else "access",
