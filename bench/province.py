@@ -217,8 +217,8 @@ def _point_name(kind: str, ward: str, j: int) -> str:
     return f"{names[kind]} {j + 1} ({ward})"
 
 
-def setup_province(n_wards: int, n_points: int) -> dict[str, Any]:
-    """Wards, points and accounts through the app's own services; returns the layouts and ward ids."""
+def setup_province(n_wards: int, n_points: int, first: int = 0) -> dict[str, Any]:
+    """Wards (numbered from `first`), points and accounts through the app's services; returns the layouts."""
     from hailong.survey.extensions import db
     from hailong.survey.services import points as point_svc
     from hailong.survey.services import publication
@@ -227,7 +227,7 @@ def setup_province(n_wards: int, n_points: int) -> dict[str, Any]:
     from hailong.survey.services import wards as ward_svc
 
     qsvc.sync()
-    wards = [ward_svc.add(_ward_code(i), _ward_name(i), PROVINCE) for i in range(n_wards)]
+    wards = [ward_svc.add(_ward_code(i), _ward_name(i), PROVINCE) for i in range(first, first + n_wards)]
     by_kind: dict[str, list[Any]] = {k: [] for k in KIND_SHARE}
     for p in range(n_points):
         ward = wards[p % n_wards]
