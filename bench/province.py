@@ -78,12 +78,13 @@ class Rows:
 
     def __post_init__(self) -> None:
         points = np.array(self.layout.point_ids, dtype=np.int64)
+        ward = np.zeros(max(self.ward_of_point) + 1, dtype=np.int64)  # ward id by point id
+        ward[list(self.ward_of_point)] = list(self.ward_of_point.values())
         self.point_ids: Int = points[self.chunk.point]
-        lookup = np.vectorize(self.ward_of_point.__getitem__, otypes=[np.int64])
-        self.ward_ids: Int = lookup(self.point_ids) if len(self.point_ids) else self.point_ids
+        self.ward_ids: Int = ward[self.point_ids]
         self.day_keys: Int = build_db._day_keys(build_db.YEAR)[self.chunk.day_index]
         self.answers: Int = build_db.answer_matrix(self.layout, self.chunk)  # rid, qid, value, pid, day, excluded
-        self.answer_ward: Int = lookup(self.answers[:, 3]) if len(self.answers) else self.answers[:, 3]
+        self.answer_ward: Int = ward[self.answers[:, 3]]
 
     @property
     def n(self) -> int:

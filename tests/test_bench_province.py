@@ -23,3 +23,10 @@ def test_province_bulk_rows_equal_write_many_rows(db: Any) -> None:
         Organisation.province == province.PROVINCE)) >= 3
     assert db.session.scalar(select(func.count()).select_from(ServicePoint)) >= 12
     province.check_sample(province.Loader(), built["layouts"], built["ward_of_point"])  # raises on any difference
+    # The ward of each row (for the organisation_id columns) is its point's ward.
+    layout = built["layouts"]["health"]
+    (chunk,) = province.build_db.generate(layout, 50, seed=3, chunk=50)
+    rows = province.Rows(layout, chunk, built["ward_of_point"])
+    wards = {p.id: p.organisation_id for p in db.session.scalars(select(ServicePoint))}
+    assert rows.ward_ids.tolist() == [wards[p] for p in rows.point_ids.tolist()]
+    assert rows.answer_ward.tolist() == [wards[p] for p in rows.answers[:, 3].tolist()]
