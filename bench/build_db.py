@@ -368,12 +368,12 @@ def prepare(app: Any) -> Layout:
     return layout_of(points)
 
 
-def layout_of(points: Sequence[Any]) -> Layout:
-    """The value columns of the latest onestop questionnaire, in the order its answers are written."""
+def layout_of(points: Sequence[Any], kind: str = "onestop") -> Layout:
+    """The value columns of a kind's latest questionnaire, in the order its answers are written."""
     from hailong.forms.questionnaire import QuestionType
     from hailong.survey.services import questionnaires as qsvc
 
-    version = qsvc.latest_version("onestop")
+    version = qsvc.latest_version(kind)
     q = qsvc.definition(version)
     qmap = qsvc.question_map(version.id)
     columns: list[Column] = []
