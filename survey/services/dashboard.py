@@ -16,7 +16,7 @@ from hailong.forms.questionnaire import Questionnaire
 
 from ..extensions import db
 from ..models import ServicePoint, Submission
-from . import patterns, stats
+from . import patterns, rollups, stats
 from . import questionnaires as qsvc
 from .periods import within
 
@@ -73,6 +73,9 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
     width = max((len(codes) for codes in versions.values()), default=0)
     if not versions or not quarters:
         return [(quarter.label, None) for quarter in quarters]
+    sc = rollups.scope(kind, point_ids)
+    if sc.whole:
+        return _trend_from_rollups(q, quarters, sc)
     bucket = case(*[(Submission.day_key < qt.day_keys()[1], i) for i, qt in enumerate(quarters)], else_=len(quarters))
     # The shift count is typed INTEGER: PostgreSQL has `bigint >> integer` but no `bigint >> bigint`.
     sums = [func.sum(mask.bitwise_rshift(literal(bit, Integer)).bitwise_and(1))
@@ -83,6 +86,8 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
                within(Submission.day_key, (quarters[0].day_keys()[0], quarters[-1].day_keys()[1])))
         .group_by(bucket, Submission.questionnaire_id)
     )
+    if sc.ward_ids is not None:
+        query = query.where(Submission.organisation_id.in_(sc.ward_ids))
     if point_ids is not None:
         query = query.where(Submission.point_id.in_(point_ids))
     totals: dict[int, tuple[int, dict[str, int], dict[str, int]]] = {}
@@ -97,6 +102,28 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
     for i, quarter in enumerate(quarters):
         responses, sat, valid = totals.get(i, (0, {}, {}))
         result = indices.compute(q, indices.counts_from_totals((sat, valid)), [], responses, max_bootstrap_patterns=0)
+        out.append((quarter.label, result["overall"]["index"]))
+    return out
+
+
+def _trend_from_rollups(q: Questionnaire, quarters: Sequence[Period], sc: rollups.Scope
+                        ) -> list[tuple[str, float | None]]:
+    """The trend of whole wards from their answer rollups: statements' 4-5 and 1-5 counts per quarter.
+
+    The same totals as the masks' bit sums (the masks are written from these answers), hence the same index.
+    """
+    codes = patterns.statement_questions(q.kind)
+    rows = rollups.statement_totals(sc.ward_ids, codes, [qt.day_keys() for qt in quarters])
+    totals: dict[int, tuple[dict[str, int], dict[str, int]]] = {}
+    for index, qid, sat_n, valid_n in rows:
+        sat, valid = totals.setdefault(index, ({}, {}))
+        code = codes[qid]
+        sat[code] = sat.get(code, 0) + sat_n
+        valid[code] = valid.get(code, 0) + valid_n
+    out: list[tuple[str, float | None]] = []
+    for i, quarter in enumerate(quarters):
+        found = totals.get(i, ({}, {}))
+        result = indices.compute(q, indices.counts_from_totals(found), [], 0, max_bootstrap_patterns=0)
         out.append((quarter.label, result["overall"]["index"]))
     return out
 
