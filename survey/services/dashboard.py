@@ -112,19 +112,39 @@ def _trend_from_rollups(q: Questionnaire, quarters: Sequence[Period], sc: rollup
 
     The same totals as the masks' bit sums (the masks are written from these answers), hence the same index.
     """
+    return _trends(q, quarters, sc.ward_ids, by_ward=False).get(0) or [(qt.label, None) for qt in quarters]
+
+
+def trends_by_ward(period: Period, kind: str, ward_ids: Sequence[int],
+                   count: int = TREND_QUARTERS) -> dict[int, list[tuple[str, float | None]]]:
+    """trend() of each whole ward, from one query over the answer rollups (the province roll-up)."""
+    q = qsvc.definition(qsvc.latest_version(kind))
+    quarters = recent_quarters(period.end - timedelta(days=1), count)
+    found = _trends(q, quarters, ward_ids, by_ward=True) if ward_ids else {}
+    empty: list[tuple[str, float | None]] = [(qt.label, None) for qt in quarters]
+    return {ward: found.get(ward, empty) for ward in ward_ids}
+
+
+def _trends(q: Questionnaire, quarters: Sequence[Period], ward_ids: Sequence[int] | None, by_ward: bool
+            ) -> dict[int, list[tuple[str, float | None]]]:
     codes = patterns.statement_questions(q.kind)
-    rows = rollups.statement_totals(sc.ward_ids, codes, [qt.day_keys() for qt in quarters])
-    totals: dict[int, tuple[dict[str, int], dict[str, int]]] = {}
-    for index, qid, sat_n, valid_n in rows:
-        sat, valid = totals.setdefault(index, ({}, {}))
+    if not codes or not quarters:
+        return {}
+    rows = rollups.statement_totals(ward_ids, codes, [qt.day_keys() for qt in quarters], by_ward=by_ward)
+    totals: dict[int, dict[int, tuple[dict[str, int], dict[str, int]]]] = {}
+    for ward, index, qid, sat_n, valid_n in rows:
+        sat, valid = totals.setdefault(ward, {}).setdefault(index, ({}, {}))
         code = codes[qid]
         sat[code] = sat.get(code, 0) + sat_n
         valid[code] = valid.get(code, 0) + valid_n
-    out: list[tuple[str, float | None]] = []
-    for i, quarter in enumerate(quarters):
-        found = totals.get(i, ({}, {}))
-        result = indices.compute(q, indices.counts_from_totals(found), [], 0, max_bootstrap_patterns=0)
-        out.append((quarter.label, result["overall"]["index"]))
+    out: dict[int, list[tuple[str, float | None]]] = {}
+    for ward, by_quarter in totals.items():
+        line: list[tuple[str, float | None]] = []
+        for i, quarter in enumerate(quarters):
+            found = by_quarter.get(i, ({}, {}))
+            result = indices.compute(q, indices.counts_from_totals(found), [], 0, max_bootstrap_patterns=0)
+            line.append((quarter.label, result["overall"]["index"]))
+        out[ward] = line
     return out
 
 

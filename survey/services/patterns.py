@@ -67,3 +67,16 @@ def results(
         grouped[group].append((versions[vid], int(sat_mask), int(valid_mask), int(n)))
     q = qsvc.definition(qsvc.latest_version(kind))
     return {group: indices.from_patterns(q, found, sum(r[3] for r in found)) for group, found in grouped.items()}
+
+
+def results_by_ward(period: Period, kind: str, ward_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """results() of each whole ward (under its id), from one GROUP BY over the pattern rollups; the province's."""
+    versions = version_bits(kind)
+    if not versions or not ward_ids:
+        return {}
+    query = rollups.pattern_counts(ward_ids, versions, *period.day_keys(), by_ward=True)
+    grouped: dict[int, list[Pattern]] = defaultdict(list)
+    for ward, vid, sat_mask, valid_mask, n in db.session.connection().execute(query).tuples():
+        grouped[int(ward)].append((versions[vid], int(sat_mask), int(valid_mask), int(n)))
+    q = qsvc.definition(qsvc.latest_version(kind))
+    return {ward: indices.from_patterns(q, found, sum(r[3] for r in found)) for ward, found in grouped.items()}

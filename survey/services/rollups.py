@@ -270,28 +270,41 @@ def answer_counts(ward_ids: Sequence[int] | None, question_ids: Iterable[int], f
             .group_by(r.question_id, r.value))
 
 
-def pattern_counts(ward_ids: Sequence[int] | None, version_ids: Iterable[int], first: int, end: int
-                   ) -> Select[Any]:
-    """(version id, sat_mask, valid_mask, n) of the wards' counted responses in [first, end), from the rollups."""
+def pattern_counts(ward_ids: Sequence[int] | None, version_ids: Iterable[int], first: int, end: int,
+                   by_ward: bool = False) -> Select[Any]:
+    """([ward id,] version id, sat_mask, valid_mask, n) of the wards' counted responses in [first, end)."""
     r = PatternRollup
-    return (select(r.questionnaire_id, r.sat_mask, r.valid_mask, func.sum(r.n))
+    keys = [r.organisation_id] if by_ward else []
+    return (select(*keys, r.questionnaire_id, r.sat_mask, r.valid_mask, func.sum(r.n))
             .where(*_wards(r.organisation_id, ward_ids), span(r.day_key, first, end),
                    r.questionnaire_id.in_(sorted(version_ids)))
-            .group_by(r.questionnaire_id, r.sat_mask, r.valid_mask))
+            .group_by(*keys, r.questionnaire_id, r.sat_mask, r.valid_mask))
 
 
 def statement_totals(ward_ids: Sequence[int] | None, question_ids: Iterable[int],
-                     buckets: Sequence[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
-    """(bucket, question id, answers 4-5, answers 1-5) per consecutive [first, end) bucket, from the rollups."""
+                     buckets: Sequence[tuple[int, int]], by_ward: bool = False
+                     ) -> list[tuple[int, int, int, int, int]]:
+    """(ward id or 0, bucket, question id, answers 4-5, answers 1-5) per [first, end) bucket, from the rollups."""
     if not buckets:
         return []
     r = AnswerRollup
     # Each bucket by its own rows: a month row (yyyymm00) sorts before its month's first day, so `< end` can't.
     parts = [span(r.day_key, first, end) for first, end in buckets]
     bucket = case(*[(part, i) for i, part in enumerate(parts)], else_=len(buckets))
-    query = (select(bucket, r.question_id,
+    keys = [r.organisation_id] if by_ward else []
+    query = (select(*keys, bucket, r.question_id,
                     func.sum(case((r.value >= 4, r.n), else_=0)), func.sum(r.n))
              .where(*_wards(r.organisation_id, ward_ids), or_(*parts), r.question_id.in_(sorted(question_ids)),
                     and_(r.value >= 1, r.value <= 5))
-             .group_by(bucket, r.question_id))
-    return [(int(b), int(q), int(s or 0), int(v or 0)) for b, q, s, v in db.session.execute(query).tuples()]
+             .group_by(*keys, bucket, r.question_id))
+    out = []
+    for row in db.session.execute(query).tuples():
+        ward = int(row[0]) if by_ward else 0
+        b, q, sat, valid = row[-4:]
+        out.append((ward, int(b), int(q), int(sat or 0), int(valid or 0)))
+    return out
+
+
+def reading_raw() -> bool:
+    """Whether this block reads raw rows (rollups.raw_reads): readers with a batched rollup path fall back."""
+    return _RAW.get()
