@@ -101,7 +101,7 @@ def _apply(responses: Iterable[Mapping[str, Any]], answers: Iterable[Mapping[str
 
 
 def add_responses(responses: Sequence[Mapping[str, Any]], answers: Sequence[Mapping[str, Any]]) -> None:
-    """Count newly inserted rows (as services.responses wrote them): one upsert per table and 1,000 keys."""
+    """Count newly inserted rows (as services.responses wrote them): one upsert per table and 500 keys."""
     _apply(responses, answers, +1)
 
 
