@@ -1,12 +1,14 @@
 """What the rollups cost and hold: a stored response with its rollup upserts against the same write without them.
 
-    .venv/bin/python -m bench.rollups [--pg URL] [--responses 300] [--size-of URL]
+    .venv/bin/python -m bench.rollups [--pg URL] [--responses 300] | --size-of URL | --reads URL
 
 Writes `--responses` single onestop responses, each in its own transaction as the citizen's POST does
 (services.responses.write_many, then commit), alternately with the rollups kept (the app) and with the hook
 replaced by a no-op (the baseline, same run, same database), and prints both medians and their ratio.
 `--size-of URL` prints, for an existing database, the rows of answers, responses and both rollup tables and the
-ratio rollup rows : answer rows (and, on PostgreSQL, their sizes on disk).
+ratio rollup rows : answer rows (and, on PostgreSQL, their sizes on disk). `--reads URL` times one ward's
+dashboard overview, trend, pattern results and yearly indices through the rollups and from the raw rows
+(rollups.raw_reads), in the same run.
 """
 
 from __future__ import annotations
@@ -95,14 +97,58 @@ def sizes(url: str) -> dict[str, Any]:
     return out
 
 
+def reads(url: str, runs: int = 5) -> dict[str, Any]:
+    """One ward's figures read through the rollups against the raw rows (rollups.raw_reads), median ms, warm."""
+    from sqlalchemy import select
+
+    from hailong.analysis.periods import parse_period
+    from hailong.survey.extensions import db
+    from hailong.survey.models import Organisation
+    from hailong.survey.services import dashboard, patterns, rollups, stats
+
+    app = _app(url)
+    out: dict[str, Any] = {}
+    with app.app_context():
+        ward = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
+        assert ward is not None
+        ids = stats.ward_point_ids(ward.id, "onestop")
+        quarter, year = parse_period("2026-Q2"), parse_period("2026")
+        cases = {
+            "overview_quarter": lambda: dashboard.overview(quarter, "onestop", ids),
+            "trend_six_quarters": lambda: dashboard.trend(quarter, "onestop", ids),
+            "pattern_results_quarter": lambda: patterns.results(quarter, "onestop", ids),
+            "indices_year": lambda: stats.indices_for(year, "onestop", ward_id=ward.id),
+        }
+
+        def median_ms(fn: Any) -> float:
+            fn()  # warm
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+            return round(statistics.median(times) * 1000, 1)
+
+        for name, fn in cases.items():
+            fast = median_ms(fn)
+            with rollups.raw_reads():
+                slow = median_ms(fn)
+            out[name] = {"rollups_ms": fast, "raw_ms": slow, "ratio": round(fast / slow, 2)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pg", metavar="URL", help="measure the writes on this PostgreSQL database (emptied)")
     parser.add_argument("--responses", type=int, default=300, help="responses written in each mode")
     parser.add_argument("--size-of", metavar="URL", help="only report the rows of an existing database")
+    parser.add_argument("--reads", metavar="URL", help="only time one ward's reads, rollups against raw rows")
     args = parser.parse_args()
     if args.size_of:
         print(json.dumps(sizes(args.size_of), indent=2))
+        return
+    if args.reads:
+        print(json.dumps(reads(args.reads), indent=2))
         return
     if args.pg:
         from sqlalchemy import create_engine, text
