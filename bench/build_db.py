@@ -65,6 +65,7 @@ class Layout:
     """Ids of the stored questionnaire version, its questions and the bench's points."""
 
     version_id: int
+    organisation_id: int
     point_ids: tuple[int, ...]
     columns: tuple[Column, ...]
     elements: tuple[tuple[int, ...], ...]  # column indexes of each element's statements
@@ -215,13 +216,14 @@ def _utc(chunk: Chunk) -> npt.NDArray[np.datetime64]:
 
 
 def answer_matrix(layout: Layout, chunk: Chunk) -> Int:
-    """Answer rows (response_id, question_id, value, point_id, day_key, excluded) as an int matrix."""
+    """Answer rows (response_id, question_id, value, organisation_id, point_id, day_key, excluded), an int matrix."""
     r, c = np.nonzero(chunk.values >= 0)
     qids = np.array([col.question_id for col in layout.columns], dtype=np.int64)
     points = np.array(layout.point_ids, dtype=np.int64)
     day_keys = _day_keys(YEAR)[chunk.day_index]
     return np.column_stack([
-        chunk.ids[r], qids[c], chunk.values[r, c].astype(np.int64), points[chunk.point[r]], day_keys[r],
+        chunk.ids[r], qids[c], chunk.values[r, c].astype(np.int64), np.full(len(r), layout.organisation_id),
+        points[chunk.point[r]], day_keys[r],
         chunk.flagged[r].astype(np.int64),
     ])
 
@@ -242,7 +244,8 @@ def response_rows(layout: Layout, chunk: Chunk, dialect: str) -> list[tuple[Any,
         flagged = bool(chunk.flagged[i])
         ci = int(chunk.comment[i])
         rows.append((
-            rid, layout.point_ids[int(chunk.point[i])], layout.version_id, stamps[i], day_keys[i],
+            rid, layout.organisation_id, layout.point_ids[int(chunk.point[i])], layout.version_id, stamps[i],
+            day_keys[i],
             CHANNELS[int(chunk.channel[i])], comments[ci] if ci >= 0 else None, chunk.keys[i],
             yes if chunk.verified[i] else no, yes if flagged else no, FLAG_REASON if flagged else None,
             _signed(int(chunk.sat[i])), _signed(int(chunk.valid[i])), no, None,
@@ -255,10 +258,10 @@ def _signed(mask: int) -> int:
     return mask - (1 << 64) if mask >= 1 << 63 else mask
 
 
-RESPONSE_COLUMNS = ("id", "point_id", "questionnaire_id", "submitted_at", "day_key", "channel", "comment",
-                    "submission_key", "verified", "flagged", "flag_reason", "sat_mask", "valid_mask",
+RESPONSE_COLUMNS = ("id", "organisation_id", "point_id", "questionnaire_id", "submitted_at", "day_key", "channel",
+                    "comment", "submission_key", "verified", "flagged", "flag_reason", "sat_mask", "valid_mask",
                     "comment_handled", "comment_note")
-ANSWER_COLUMNS = ("response_id", "question_id", "value", "point_id", "day_key", "excluded")
+ANSWER_COLUMNS = ("response_id", "question_id", "value", "organisation_id", "point_id", "day_key", "excluded")
 
 
 def drafts(layout: Layout, chunk: Chunk) -> list[Any]:
@@ -303,7 +306,7 @@ def load_sqlite(conn: sqlite3.Connection, layout: Layout, chunk: Chunk) -> int:
     conn.executemany(f"INSERT INTO responses ({', '.join(RESPONSE_COLUMNS)}) VALUES ({marks})",  # noqa: S608
                      response_rows(layout, chunk, "sqlite"))
     answers = answer_matrix(layout, chunk)
-    conn.executemany(f"INSERT INTO answers ({', '.join(ANSWER_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+    conn.executemany(f"INSERT INTO answers ({', '.join(ANSWER_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                      answers.tolist())
     return len(answers)
 
@@ -311,7 +314,8 @@ def load_sqlite(conn: sqlite3.Connection, layout: Layout, chunk: Chunk) -> int:
 _PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _PG_ANSWER = np.dtype([
     ("nf", ">i2"), ("l1", ">i4"), ("rid", ">i4"), ("l2", ">i4"), ("qid", ">i4"), ("l3", ">i4"), ("value", ">i2"),
-    ("l4", ">i4"), ("pid", ">i4"), ("l5", ">i4"), ("day", ">i4"), ("l6", ">i4"), ("excluded", "u1"),
+    ("l7", ">i4"), ("org", ">i4"), ("l4", ">i4"), ("pid", ">i4"), ("l5", ">i4"), ("day", ">i4"), ("l6", ">i4"),
+    ("excluded", "u1"),
 ])
 
 
@@ -323,11 +327,11 @@ def load_pg(conn: Any, layout: Layout, chunk: Chunk) -> int:
                 copy.write_row(row)
         answers = answer_matrix(layout, chunk)
         rec = np.zeros(len(answers), dtype=_PG_ANSWER)
-        rec["nf"] = 6
-        for length, name in (("l1", "rid"), ("l2", "qid"), ("l3", "value"), ("l4", "pid"), ("l5", "day"),
-                             ("l6", "excluded")):
+        rec["nf"] = 7
+        for length, name in (("l1", "rid"), ("l2", "qid"), ("l3", "value"), ("l7", "org"), ("l4", "pid"),
+                             ("l5", "day"), ("l6", "excluded")):
             rec[length] = rec.dtype[name].itemsize
-        for j, name in enumerate(("rid", "qid", "value", "pid", "day", "excluded")):
+        for j, name in enumerate(("rid", "qid", "value", "org", "pid", "day", "excluded")):
             rec[name] = answers[:, j]
         with cur.copy(f"COPY answers ({', '.join(ANSWER_COLUMNS)}) FROM STDIN WITH (FORMAT binary)") as copy:
             copy.write(_PG_HEADER + rec.tobytes() + struct.pack(">h", -1))
@@ -391,7 +395,8 @@ def layout_of(points: Sequence[Any], kind: str = "onestop") -> Layout:
         size = question.max or 0 if question.type == QuestionType.NUMBER else len(question.options)
         for _ in range(MULTI_SLOTS if question.type == QuestionType.MULTI else 1):
             columns.append(Column(question.code, qmap.ids[question.code], kind, size, qmap.bits.get(question.code)))
-    return Layout(version.id, tuple(p.id for p in points), tuple(columns), tuple(elements))
+    return Layout(version.id, points[0].organisation_id, tuple(p.id for p in points), tuple(columns),
+                  tuple(elements))
 
 
 def _dump() -> tuple[list[Any], list[Any]]:
@@ -443,6 +448,8 @@ def _clear() -> None:
 
     db.session.execute(text("DELETE FROM answers"))
     db.session.execute(text("DELETE FROM responses"))
+    db.session.execute(text("DELETE FROM answer_rollups"))
+    db.session.execute(text("DELETE FROM pattern_rollups"))
     db.session.commit()
 
 
@@ -535,6 +542,7 @@ def build_sqlite(size: int, force: bool = False) -> Path:
         conn.execute(sql)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.close()
+    _rebuild_rollups(f"sqlite:///{path}")
     _finish(name, size, total, started)
     return path
 
@@ -616,11 +624,26 @@ def build_pg(size: int, base: str = PG_BASE, force: bool = False) -> str:
             conn.execute(sql)
         conn.execute("SELECT setval('responses_id_seq', (SELECT max(id) FROM responses))")
         conn.commit()
+    _rebuild_rollups(url)
     with psycopg.connect(url, autocommit=True) as conn:
         _log("VACUUM ANALYZE")
         conn.execute("VACUUM ANALYZE")
     _finish(name, size, total, started)
     return url
+
+
+def _rebuild_rollups(url: str) -> None:
+    """The bulk load bypasses the app's writes, so the rollups are computed once from the loaded rows."""
+    app = make_app(url)
+    with app.app_context():
+        from hailong.survey.extensions import db
+        from hailong.survey.services import rollups
+
+        answers, patterns = rollups.rebuild()
+        db.session.commit()
+        _log(f"rollups rebuilt: {answers:,} answer rows, {patterns:,} pattern rows")
+        db.session.remove()
+        db.engine.dispose()
 
 
 def run_build(size: int, pg: bool, pg_base: str = PG_BASE, force: bool = False) -> str:

@@ -22,11 +22,27 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    """Run migrations on a live connection."""
+    """Run migrations on a live connection.
+
+    On SQLite, foreign keys are off while they run (Alembic's advice for batch mode): a batch rebuild drops the
+    old table, and with foreign keys on that DROP deletes through ON DELETE CASCADE (rebuilding `responses`
+    emptied `answers`). The PRAGMA only works outside a transaction, so it is set before and after, and the
+    keys are checked before they are turned on again.
+    """
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=target_metadata, **configure_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -167,11 +167,14 @@ class Submission(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         CheckConstraint("channel IN ('qr', 'paper', 'kiosk', 'import')", name="channel"),
         Index("ix_responses_period", "day_key", "point_id"),
-        # Covering index for the indices' pattern count: GROUP BY version, masks read in index order, no sort.
-        Index("ix_responses_patterns", "questionnaire_id", "flagged", "sat_mask", "valid_mask", "day_key",
-              "point_id", "verified"),
+        # Covering index for the pattern counts of one ward's period read raw (a point's figures, verified
+        # only): the ward and its days first, so it is one narrow range whatever the other wards hold.
+        Index("ix_responses_patterns", "organisation_id", "day_key", "questionnaire_id", "flagged", "sat_mask",
+              "valid_mask", "point_id", "verified"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The point's ward, copied so a ward's rows are one index range (and the Citus distribution column).
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -199,18 +202,46 @@ class Answer(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "answers"
     __table_args__ = (
-        # Covering index for the answer counts: (question, value) first so each count is one seek to the
-        # period's day range and a GROUP BY question, value reads rows in order (no sort).
-        Index("ix_answers_count", "question_id", "value", "day_key", "excluded", "point_id"),
+        # Covering index for the answer counts read raw (some points of one ward): the ward, then (question,
+        # value) so each count is one seek to the ward's period and a GROUP BY reads rows in order (no sort).
+        Index("ix_answers_count", "organisation_id", "question_id", "value", "day_key", "excluded", "point_id"),
     )
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
     value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    # Copies of the response's point, day and flag so counting needs no join over millions of rows.
+    # Copies of the response's ward, point, day and flag so counting needs no join over millions of rows.
+    organisation_id: Mapped[int] = mapped_column(Integer)
     point_id: Mapped[int] = mapped_column(Integer)
     day_key: Mapped[int] = mapped_column(Integer)
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
     response: Mapped[Submission] = relationship(back_populates="answers")
+
+
+class AnswerRollup(db.Model):  # type: ignore[name-defined]
+    """Non-excluded answers per ward, day and (question, value); services.rollups keeps it exact.
+
+    `day_key` is a local day (yyyymmdd) or, for the month's total, yyyymm00: a multi-month span reads whole
+    months from one row each and only its partial months' days. Only services.rollups reads or writes it.
+    """
+
+    __tablename__ = "answer_rollups"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    day_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class PatternRollup(db.Model):  # type: ignore[name-defined]
+    """Unflagged responses per ward, day (or month, as in AnswerRollup), version and (sat_mask, valid_mask)."""
+
+    __tablename__ = "pattern_rollups"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    day_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sat_mask: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    valid_mask: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined]

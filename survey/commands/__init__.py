@@ -19,6 +19,7 @@ from . import (
     posters,
     report,
     responses,
+    rollups,
     setup,
     tokens,
     users,
@@ -28,7 +29,7 @@ from . import (
 
 #: Every command module; `hailong --help` lists their commands by name.
 MODULES = (setup, config, wards, points, posters, responses, indices, report, tokens, backup, users, pakn, paper,
-           drafts, numbers, worker)
+           drafts, numbers, rollups, worker)
 
 
 def all_commands() -> list[click.Command]:

@@ -16,7 +16,7 @@ from hailong.forms.questionnaire import Questionnaire
 
 from ..extensions import db
 from ..models import ServicePoint, Submission
-from . import patterns, stats
+from . import patterns, rollups, stats
 from . import questionnaires as qsvc
 from .periods import within
 
@@ -73,6 +73,9 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
     width = max((len(codes) for codes in versions.values()), default=0)
     if not versions or not quarters:
         return [(quarter.label, None) for quarter in quarters]
+    sc = rollups.scope(kind, point_ids)
+    if sc.whole:
+        return _trend_from_rollups(q, quarters, sc)
     bucket = case(*[(Submission.day_key < qt.day_keys()[1], i) for i, qt in enumerate(quarters)], else_=len(quarters))
     # The shift count is typed INTEGER: PostgreSQL has `bigint >> integer` but no `bigint >> bigint`.
     sums = [func.sum(mask.bitwise_rshift(literal(bit, Integer)).bitwise_and(1))
@@ -83,6 +86,8 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
                within(Submission.day_key, (quarters[0].day_keys()[0], quarters[-1].day_keys()[1])))
         .group_by(bucket, Submission.questionnaire_id)
     )
+    if sc.ward_ids is not None:
+        query = query.where(Submission.organisation_id.in_(sc.ward_ids))
     if point_ids is not None:
         query = query.where(Submission.point_id.in_(point_ids))
     totals: dict[int, tuple[int, dict[str, int], dict[str, int]]] = {}
@@ -98,6 +103,48 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
         responses, sat, valid = totals.get(i, (0, {}, {}))
         result = indices.compute(q, indices.counts_from_totals((sat, valid)), [], responses, max_bootstrap_patterns=0)
         out.append((quarter.label, result["overall"]["index"]))
+    return out
+
+
+def _trend_from_rollups(q: Questionnaire, quarters: Sequence[Period], sc: rollups.Scope
+                        ) -> list[tuple[str, float | None]]:
+    """The trend of whole wards from their answer rollups: statements' 4-5 and 1-5 counts per quarter.
+
+    The same totals as the masks' bit sums (the masks are written from these answers), hence the same index.
+    """
+    return _trends(q, quarters, sc.ward_ids, by_ward=False).get(0) or [(qt.label, None) for qt in quarters]
+
+
+def trends_by_ward(period: Period, kind: str, ward_ids: Sequence[int],
+                   count: int = TREND_QUARTERS) -> dict[int, list[tuple[str, float | None]]]:
+    """trend() of each whole ward, from one query over the answer rollups (the province roll-up)."""
+    q = qsvc.definition(qsvc.latest_version(kind))
+    quarters = recent_quarters(period.end - timedelta(days=1), count)
+    found = _trends(q, quarters, ward_ids, by_ward=True) if ward_ids else {}
+    empty: list[tuple[str, float | None]] = [(qt.label, None) for qt in quarters]
+    return {ward: found.get(ward, empty) for ward in ward_ids}
+
+
+def _trends(q: Questionnaire, quarters: Sequence[Period], ward_ids: Sequence[int] | None, by_ward: bool
+            ) -> dict[int, list[tuple[str, float | None]]]:
+    codes = patterns.statement_questions(q.kind)
+    if not codes or not quarters:
+        return {}
+    rows = rollups.statement_totals(ward_ids, codes, [qt.day_keys() for qt in quarters], by_ward=by_ward)
+    totals: dict[int, dict[int, tuple[dict[str, int], dict[str, int]]]] = {}
+    for ward, index, qid, sat_n, valid_n in rows:
+        sat, valid = totals.setdefault(ward, {}).setdefault(index, ({}, {}))
+        code = codes[qid]
+        sat[code] = sat.get(code, 0) + sat_n
+        valid[code] = valid.get(code, 0) + valid_n
+    out: dict[int, list[tuple[str, float | None]]] = {}
+    for ward, by_quarter in totals.items():
+        line: list[tuple[str, float | None]] = []
+        for i, quarter in enumerate(quarters):
+            found = by_quarter.get(i, ({}, {}))
+            result = indices.compute(q, indices.counts_from_totals(found), [], 0, max_bootstrap_patterns=0)
+            line.append((quarter.label, result["overall"]["index"]))
+        out[ward] = line
     return out
 
 

@@ -15,6 +15,7 @@ from hailong.analysis.periods import Period
 from ..extensions import db
 from ..models import QuestionnaireVersion, Submission
 from . import questionnaires as qsvc
+from . import rollups
 from .periods import within
 
 
@@ -24,6 +25,15 @@ def version_bits(kind: str) -> dict[int, tuple[str, ...]]:
     return {vid: qsvc.question_map(vid).bit_codes for vid in ids}
 
 
+def statement_questions(kind: str) -> dict[int, str]:
+    """Question id -> statement code of every stored version of a kind (the questions with a mask bit)."""
+    out: dict[int, str] = {}
+    for vid in version_bits(kind):
+        qmap = qsvc.question_map(vid)
+        out.update({qmap.ids[code]: code for code in qmap.bits})
+    return out
+
+
 def results(
     period: Period, kind: str, point_ids: Sequence[int] | None = None, *, by_point: bool = False
 ) -> dict[int, dict[str, Any]]:
@@ -31,23 +41,42 @@ def results(
     versions = version_bits(kind)
     if not versions:
         return {}
-    keys = [Submission.point_id] if by_point else []
-    query = (
-        select(*keys, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask, func.count())
-        .where(
-            Submission.questionnaire_id.in_(versions),
-            Submission.flagged.is_(False),
-            within(Submission.day_key, period),
+    sc = rollups.scope(kind, point_ids)
+    if sc.whole and not by_point:  # whole wards: their pattern rollups, one row per pattern and month or day
+        query = rollups.pattern_counts(sc.ward_ids, versions, *period.day_keys())
+    else:
+        keys = [Submission.point_id] if by_point else []
+        query = (
+            select(*keys, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask, func.count())
+            .where(
+                Submission.questionnaire_id.in_(versions),
+                Submission.flagged.is_(False),
+                within(Submission.day_key, period),
+            )
+            .group_by(*keys, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask)
         )
-        .group_by(*keys, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask)
-    )
-    if point_ids is not None:
-        query = query.where(Submission.point_id.in_(point_ids))
+        if sc.ward_ids is not None:  # the ward first: one narrow range of ix_responses_patterns
+            query = query.where(Submission.organisation_id.in_(sc.ward_ids))
+        if point_ids is not None:
+            query = query.where(Submission.point_id.in_(point_ids))
     grouped: dict[int, list[Pattern]] = defaultdict(list)
     # Core rows on the session's connection: no ORM processing for up to one row per response.
     for row in db.session.connection().execute(query).tuples():
         group = int(row[0]) if by_point else 0
         vid, sat_mask, valid_mask, n = row[-4:]
-        grouped[group].append((versions[vid], sat_mask, valid_mask, n))
+        grouped[group].append((versions[vid], int(sat_mask), int(valid_mask), int(n)))
     q = qsvc.definition(qsvc.latest_version(kind))
     return {group: indices.from_patterns(q, found, sum(r[3] for r in found)) for group, found in grouped.items()}
+
+
+def results_by_ward(period: Period, kind: str, ward_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """results() of each whole ward (under its id), from one GROUP BY over the pattern rollups; the province's."""
+    versions = version_bits(kind)
+    if not versions or not ward_ids:
+        return {}
+    query = rollups.pattern_counts(ward_ids, versions, *period.day_keys(), by_ward=True)
+    grouped: dict[int, list[Pattern]] = defaultdict(list)
+    for ward, vid, sat_mask, valid_mask, n in db.session.connection().execute(query).tuples():
+        grouped[int(ward)].append((versions[vid], int(sat_mask), int(valid_mask), int(n)))
+    q = qsvc.definition(qsvc.latest_version(kind))
+    return {ward: indices.from_patterns(q, found, sum(r[3] for r in found)) for ward, found in grouped.items()}

@@ -294,7 +294,7 @@ def _kind(ward_id: int, kind: str, setting: KindSetting, current: Period, today:
     closed = current.previous()
     shown = [current, closed] if setting.live else [closed]
     quarters = recent_quarters(shown[0].end - timedelta(days=1), TREND_QUARTERS)
-    found = _patterns(kind, [p.id for p in points], quarters)
+    found = _patterns(ward_id, kind, [p.id for p in points], quarters)
     periods = []
     for period in shown:
         by_point = found.get(period.label, {})
@@ -318,9 +318,13 @@ def _kind(ward_id: int, kind: str, setting: KindSetting, current: Period, today:
             "target": plan_target(kind), "periods": periods, "trend": trend}
 
 
-def _patterns(kind: str, point_ids: Sequence[int], quarters: Sequence[Period]
+def _patterns(ward_id: int, kind: str, point_ids: Sequence[int], quarters: Sequence[Period]
               ) -> dict[str, dict[int, list[Pattern]]]:
-    """Response patterns per quarter label and point, in one GROUP BY over the quarters' days."""
+    """Response patterns per quarter label and point, in one GROUP BY over the ward's rows of the quarters' days.
+
+    Per point, so from the raw responses (not the ward's rollups): the ward first, one range of
+    ix_responses_patterns whatever the other wards hold.
+    """
     versions = patterns.version_bits(kind)
     if not versions or not point_ids or not quarters:
         return {}
@@ -329,8 +333,8 @@ def _patterns(kind: str, point_ids: Sequence[int], quarters: Sequence[Period]
     query = (
         select(bucket, Submission.point_id, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask,
                func.count())
-        .where(Submission.questionnaire_id.in_(versions), Submission.flagged.is_(False),
-               Submission.point_id.in_(point_ids),
+        .where(Submission.organisation_id == ward_id, Submission.questionnaire_id.in_(versions),
+               Submission.flagged.is_(False), Submission.point_id.in_(point_ids),
                Submission.day_key >= quarters[0].day_keys()[0], Submission.day_key < quarters[-1].day_keys()[1])
         .group_by(bucket, Submission.point_id, Submission.questionnaire_id, Submission.sat_mask,
                   Submission.valid_mask)

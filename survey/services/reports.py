@@ -35,7 +35,7 @@ from ..models import (
     Setting,
     Submission,
 )
-from . import drafts, pakn, patterns, stats, targets
+from . import drafts, pakn, patterns, rollups, stats, targets
 from . import officers as officer_svc
 from . import questionnaires as qsvc
 from . import weighting as weighting_svc
@@ -384,8 +384,8 @@ def _shares(period: Period, point_ids: Sequence[int]) -> dict[str, dict[str, Any
         return {}
     rows = db.session.execute(
         select(Answer.question_id, Answer.value, func.count())
-        .where(Answer.question_id.in_(meta), within(Answer.day_key, period), Answer.excluded.is_(False),
-               Answer.point_id.in_(point_ids))
+        .where(Answer.organisation_id.in_(rollups.wards_of(point_ids)), Answer.question_id.in_(meta),
+               within(Answer.day_key, period), Answer.excluded.is_(False), Answer.point_id.in_(point_ids))
         .group_by(Answer.question_id, Answer.value)
     ).tuples()
     counts: dict[str, dict[str, int]] = {code: {} for code in SHARE_QUESTIONS}

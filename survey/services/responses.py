@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hailong.analysis.periods import TZ, day_key
@@ -23,9 +23,19 @@ from hailong.forms.encoding import Answers, decode_value, encode_row
 from hailong.forms.questionnaire import Questionnaire, QuestionType
 
 from ..extensions import db
-from ..models import Answer, Channel, Organisation, Question, QuestionnaireVersion, ServicePoint, Submission
+from ..models import (
+    Answer,
+    Channel,
+    Organisation,
+    PaknItem,
+    Question,
+    QuestionnaireVersion,
+    ServicePoint,
+    Submission,
+    Token,
+)
 from . import questionnaires as qsvc
-from . import spreadsheet, tokens
+from . import rollups, spreadsheet, tokens
 from .periods import within
 
 SERVICE_COLUMNS = ("submitted_at", "point", "channel", "questionnaire", "verified", "flag_reason", "comment")
@@ -70,6 +80,7 @@ def _rows(draft: Draft) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 {
                     "question_id": qmap.ids[code],
                     "value": v,
+                    "organisation_id": draft.point.organisation_id,
                     "point_id": draft.point.id,
                     "day_key": local_day,
                     "excluded": flagged,
@@ -81,6 +92,7 @@ def _rows(draft: Draft) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             if value >= 4:
                 sat |= 1 << bit
     response = {
+        "organisation_id": draft.point.organisation_id,
         "point_id": draft.point.id,
         "questionnaire_id": draft.version.id,
         "submitted_at": draft.submitted_at.astimezone(UTC),
@@ -98,7 +110,7 @@ def _rows(draft: Draft) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def write_many(drafts: Sequence[Draft]) -> list[int]:
-    """Insert drafts in bulk in the caller's transaction; returns the ids."""
+    """Insert drafts in bulk in the caller's transaction, their rollups with them; returns the ids."""
     if not drafts:
         return []
     pairs = [_rows(d) for d in drafts]
@@ -112,6 +124,7 @@ def write_many(drafts: Sequence[Draft]) -> list[int]:
     if answer_rows:
         # A Core executemany on the table: the ORM's bulk bookkeeping costs more than the insert itself here.
         db.session.execute(insert(Answer.__table__), answer_rows)
+    rollups.add_responses([r for r, _ in pairs], answer_rows)
     return ids
 
 
@@ -158,12 +171,36 @@ def _stored_before(submission_key: str) -> tuple[int, bool]:
 
 
 def set_flag(response_id: int, reason: str | None) -> None:
-    """Flag (reason given) or unflag (None) a response: excluded from indices but kept."""
+    """Flag (reason given) or unflag (None) a response: excluded from indices (and rollups) but kept."""
     flagged = reason is not None
+    before = db.session.scalar(select(Submission.flagged).where(Submission.id == response_id))
+    if before is None:
+        return
+    if flagged and not before:
+        rollups.remove_response(response_id)  # still counted as it is now
     db.session.execute(
         update(Submission).where(Submission.id == response_id).values(flagged=flagged, flag_reason=reason)
     )
     db.session.execute(update(Answer).where(Answer.response_id == response_id).values(excluded=flagged))
+    if before and not flagged:
+        rollups.add_response(response_id)
+
+
+def erase(response_ids: Sequence[int]) -> int:
+    """Delete responses and their answers for good (erasure, retention), uncounted from the rollups; the number.
+
+    Receipt codes and PAKN items that point at them keep their own rows, without the link.
+    """
+    ids = sorted(set(response_ids))
+    found = list(db.session.scalars(select(Submission.id).where(Submission.id.in_(ids))))
+    for rid in found:
+        rollups.remove_response(rid)
+    if found:
+        db.session.execute(update(Token).where(Token.response_id.in_(found)).values(response_id=None))
+        db.session.execute(update(PaknItem).where(PaknItem.submission_id.in_(found)).values(submission_id=None))
+        db.session.execute(delete(Answer).where(Answer.response_id.in_(found)))
+        db.session.execute(delete(Submission).where(Submission.id.in_(found)))
+    return len(found)
 
 
 # --- import -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from hailong.analysis.periods import Period
 from ..extensions import db
 from ..models import Answer, Question, QuestionnaireVersion, Submission
 from . import questionnaires as qsvc
+from . import rollups
 
 
 def _questions(kind: str, codes: list[str]) -> tuple[dict[int, str], dict[int, dict[int, str]], list[int]]:
@@ -62,8 +63,9 @@ def indicator(period: Period, kind: str, point_ids: list[int] | None = None) -> 
                func.count()).select_from(answered), answered.response_id)
     query = query.where(answered.question_id.in_(mapped), answered.day_key >= lo, answered.day_key < hi,
                         answered.excluded.is_(False))
-    if point_ids is not None:
-        query = query.where(answered.point_id.in_(point_ids))
+    if point_ids is not None:  # the wards first: ix_answers_count leads with them
+        query = query.where(answered.organisation_id.in_(rollups.wards_of(point_ids)),
+                            answered.point_id.in_(point_ids))
     query = query.group_by(*(a.question_id for a in profile), *(a.value for a in profile), answered.question_id,
                            answered.value)
     counts: dict[tuple[str, int | str, tuple[str, ...]], int] = {}

@@ -35,6 +35,7 @@ from hailong.forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questio
 from ..extensions import db
 from ..models import Answer, Question, QuestionnaireVersion, ServicePoint, Submission
 from . import questionnaires as qsvc
+from . import rollups
 from .periods import within
 
 #: Questions outside the statements whose counts analysis/indices.py reads.
@@ -127,30 +128,38 @@ def _questions(kind: str) -> _Questions:
     return _Questions(tuple(versions), codes, tuple(pairs), tuple(grouped), bit_codes, frozenset(statements))
 
 
-def _answer_filters(f: Filter) -> list[Any]:
+def _answer_filters(f: Filter, sc: rollups.Scope) -> list[Any]:
     conditions = [within(Answer.day_key, f.period), Answer.excluded.is_(False)]
+    if sc.ward_ids is not None:  # the ward first: one narrow range of ix_answers_count per (question, value)
+        conditions.append(Answer.organisation_id.in_(sc.ward_ids))
     if f.point_ids is not None:
         conditions.append(Answer.point_id.in_(f.point_ids))
     return conditions
 
 
-def _pair_counts(f: Filter, pairs: Sequence[tuple[int, int]]) -> Select[Any]:
+def _from_rollups(f: Filter, sc: rollups.Scope) -> bool:
+    """Whole wards (or every ward) and not verified-only: the rollups hold exactly these counts."""
+    return sc.whole and not f.verified_only
+
+
+def _pair_counts(f: Filter, sc: rollups.Scope, pairs: Sequence[tuple[int, int]]) -> Select[Any]:
     """One COUNT per (question, value): each an index range of the period, no row visited twice, no sort."""
     wanted = values(column("question_id", Integer), column("value", Integer), name="wanted").data(
         list(pairs)).cte("wanted")
     n = (select(func.count()).select_from(Answer)
-         .where(Answer.question_id == wanted.c.question_id, Answer.value == wanted.c.value, *_answer_filters(f))
+         .where(Answer.question_id == wanted.c.question_id, Answer.value == wanted.c.value,
+                *_answer_filters(f, sc))
          .scalar_subquery())
     return select(wanted.c.question_id, wanted.c.value, n)
 
 
-def _grouped_counts(f: Filter, question_ids: Sequence[int]) -> Select[Any]:
+def _grouped_counts(f: Filter, sc: rollups.Scope, question_ids: Sequence[int]) -> Select[Any]:
     return (select(Answer.question_id, Answer.value, func.count())
-            .where(Answer.question_id.in_(question_ids), *_answer_filters(f))
+            .where(Answer.question_id.in_(question_ids), *_answer_filters(f, sc))
             .group_by(Answer.question_id, Answer.value))
 
 
-def _verified_counts(f: Filter, qs: _Questions) -> Select[Any]:
+def _verified_counts(f: Filter, sc: rollups.Scope, qs: _Questions) -> Select[Any]:
     """Answer counts of verified responses: read through the period's responses (a small share of the rows).
 
     Answer.excluded is a copy of Submission.flagged (services.responses keeps them in step), so the flag
@@ -163,18 +172,24 @@ def _verified_counts(f: Filter, qs: _Questions) -> Select[Any]:
                Submission.flagged.is_(False), Submission.verified.is_(True), Answer.question_id.in_(qs.codes))
         .group_by(Answer.question_id, Answer.value)
     )
+    if sc.ward_ids is not None:
+        query = query.where(Submission.organisation_id.in_(sc.ward_ids))
     if f.point_ids is not None:
         query = query.where(Submission.point_id.in_(f.point_ids))
     return query
 
 
-def _pattern_counts(f: Filter, qs: _Questions) -> Select[Any]:
+def _pattern_counts(f: Filter, sc: rollups.Scope, qs: _Questions) -> Select[Any]:
+    if _from_rollups(f, sc):
+        return rollups.pattern_counts(sc.ward_ids, qs.versions, *f.period.day_keys())
     query = (
         select(Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask, func.count())
         .where(Submission.questionnaire_id.in_(qs.versions), Submission.flagged.is_(False),
                within(Submission.day_key, f.period))
         .group_by(Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask)
     )
+    if sc.ward_ids is not None:
+        query = query.where(Submission.organisation_id.in_(sc.ward_ids))
     if f.point_ids is not None:
         query = query.where(Submission.point_id.in_(f.point_ids))
     if f.verified_only:
@@ -182,21 +197,23 @@ def _pattern_counts(f: Filter, qs: _Questions) -> Select[Any]:
     return query
 
 
-def _answer_queries(f: Filter, qs: _Questions, parts: int, derive: bool) -> list[Select[Any]]:
+def _answer_queries(f: Filter, sc: rollups.Scope, qs: _Questions, parts: int, derive: bool) -> list[Select[Any]]:
     """The answer-count queries of a filter, the per-value seeks split into `parts` for parallel runs."""
     if not qs.codes:
         return []
     if f.verified_only:
-        return [_verified_counts(f, qs)]
+        return [_verified_counts(f, sc, qs)]
+    if _from_rollups(f, sc):
+        return [rollups.answer_counts(sc.ward_ids, qs.codes, *f.period.day_keys())]
     queries = []
     pairs = qs.seeks(derive)
     if pairs:
         questions = sorted({qid for qid, _ in pairs})
         for i in range(max(1, min(parts, len(questions)))):
             mine = set(questions[i::parts])
-            queries.append(_pair_counts(f, [p for p in pairs if p[0] in mine]))
+            queries.append(_pair_counts(f, sc, [p for p in pairs if p[0] in mine]))
     if qs.grouped:
-        queries.append(_grouped_counts(f, qs.grouped))
+        queries.append(_grouped_counts(f, sc, qs.grouped))
     return queries
 
 
@@ -294,11 +311,14 @@ def _count_many(qs: _Questions, filters: Sequence[Filter], wanted: Sequence[bool
                 derive: bool) -> list[tuple[FilterCounts | None, MaskTotals]]:
     # Pattern queries first (each is one long GROUP BY), then the answer counts split in 2 x workers parts,
     # so that parallel workers finish together.
-    queries: list[Select[Any]] = [_pattern_counts(f, qs) for f in filters]
+    scopes = [rollups.scope(f.kind, f.point_ids) for f in filters]
+    queries: list[Select[Any]] = [_pattern_counts(f, sc, qs) for f, sc in zip(filters, scopes, strict=True)]
     slices = []
-    for f, with_answers in zip(filters, wanted, strict=True):
-        mine = _answer_queries(f, qs, 2 * workers if workers > 1 else 1, derive) if with_answers else []
-        slices.append((len(queries), len(mine), derive and with_answers and not f.verified_only))
+    for f, sc, with_answers in zip(filters, scopes, wanted, strict=True):
+        mine = _answer_queries(f, sc, qs, 2 * workers if workers > 1 else 1, derive) if with_answers else []
+        # The rollups count every value: nothing to derive.
+        slices.append((len(queries), len(mine), derive and with_answers and not f.verified_only
+                       and not _from_rollups(f, sc)))
         queries.extend(mine)
     rows = _fetch(queries, workers)
     out: list[tuple[FilterCounts | None, MaskTotals]] = []

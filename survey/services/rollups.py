@@ -1,0 +1,310 @@
+"""Exact pre-aggregated counts (rollups): kept in the writer's transaction, read for whole wards' spans.
+
+Two tables (survey/models.py): `answer_rollups` counts non-excluded answers per (ward, day, question, value)
+and `pattern_rollups` unflagged responses per (ward, day, version, sat_mask, valid_mask). Each change is
+written twice, to its day's row and to its month's row (day_key yyyymm00), so a span reads one row per
+whole month and per day only at its ragged ends (a reporting window from the 15th to the 14th).
+
+Every writer of `responses`/`answers` calls this module in its own transaction (services.responses:
+write_many, set_flag, erase), so the rollups equal the raw rows at every commit; `rebuild` recomputes them
+from the raw rows (after a bulk COPY, or to check). Readers ask `scope()` whether a set of points is whole
+wards' points of a kind: only then do the rollups answer (by ward); a point's or a viewer's unit's figures
+keep reading the raw rows through the ward-led indexes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, case, delete, false, func, insert, or_, select
+from sqlalchemy.sql import Select
+
+from ..extensions import db
+from ..models import Answer, AnswerRollup, PatternRollup, ServicePoint, Submission
+
+ANSWER_KEY = ("organisation_id", "day_key", "question_id", "value")
+PATTERN_KEY = ("organisation_id", "day_key", "questionnaire_id", "sat_mask", "valid_mask")
+
+
+def month_key(day_key: int) -> int:
+    """The month row's key of a day: yyyymm00 (no real day ends in 00, so the two never mix)."""
+    return day_key - day_key % 100
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _deltas(responses: Iterable[Mapping[str, Any]], answers: Iterable[Mapping[str, Any]], sign: int
+            ) -> tuple[Counter[tuple[int, ...]], Counter[tuple[int, ...]]]:
+    """The (key -> change of n) of counted rows: answers not excluded, responses not flagged; day and month."""
+    by_answer: Counter[tuple[int, ...]] = Counter()
+    for a in answers:
+        if not a["excluded"]:
+            day = int(a["day_key"])
+            for key in (day, month_key(day)):
+                by_answer[(int(a["organisation_id"]), key, int(a["question_id"]), int(a["value"]))] += sign
+    by_pattern: Counter[tuple[int, ...]] = Counter()
+    for r in responses:
+        if not r["flagged"]:
+            day = int(r["day_key"])
+            for key in (day, month_key(day)):
+                by_pattern[(int(r["organisation_id"]), key, int(r["questionnaire_id"]), int(r["sat_mask"]),
+                            int(r["valid_mask"]))] += sign
+    return by_answer, by_pattern
+
+
+#: Rows per INSERT ... ON CONFLICT statement: 3,000 bound values, far below SQLite's 32,766.
+UPSERT_CHUNK = 500
+
+
+def _upsert_sql(table: Table, key: Sequence[str], rows: int) -> str:
+    """INSERT of `rows` rows ... ON CONFLICT (key) DO UPDATE SET n = n + excluded.n, in the driver's style.
+
+    SQLite (>= 3.24) and PostgreSQL share the syntax. One statement for all of a response's keys: one round
+    trip on PostgreSQL, and no per-row SQLAlchemy processing on the citizen's POST.
+    """
+    mark = "?" if db.session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    row = "(" + ", ".join([mark] * (len(key) + 1)) + ")"
+    columns = ", ".join([*key, "n"])
+    # Names come from the model and values are bound: nothing of a request is in the text.
+    sql = f"INSERT INTO {table.name} ({columns}) VALUES {', '.join([row] * rows)} "  # noqa: S608
+    return sql + f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table.name}.n + excluded.n"
+
+
+def _upsert(table: Table, key: Sequence[str], deltas: Counter[tuple[int, ...]]) -> None:
+    """Add each delta to its row (creating it), then drop rows that fell to 0, so the table equals a rebuild."""
+    changes = sorted((k, n) for k, n in deltas.items() if n)  # one key order everywhere: no deadlock on PostgreSQL
+    if not changes:
+        return
+    connection = db.session.connection()
+    for start in range(0, len(changes), UPSERT_CHUNK):
+        chunk = changes[start : start + UPSERT_CHUNK]
+        connection.exec_driver_sql(_upsert_sql(table, key, len(chunk)),
+                                   tuple(value for k, n in chunk for value in (*k, n)))
+    if any(n < 0 for _, n in changes):
+        wards = sorted({k[0] for k, n in changes if n < 0})
+        days = sorted({k[1] for k, n in changes if n < 0})
+        db.session.execute(delete(table).where(table.c.organisation_id.in_(wards), table.c.day_key.in_(days),
+                                               table.c.n <= 0))
+
+
+def _apply(responses: Iterable[Mapping[str, Any]], answers: Iterable[Mapping[str, Any]], sign: int) -> None:
+    by_answer, by_pattern = _deltas(responses, answers, sign)
+    _upsert(AnswerRollup.__table__, ANSWER_KEY, by_answer)
+    _upsert(PatternRollup.__table__, PATTERN_KEY, by_pattern)
+
+
+def add_responses(responses: Sequence[Mapping[str, Any]], answers: Sequence[Mapping[str, Any]]) -> None:
+    """Count newly inserted rows (as services.responses wrote them): one upsert per table and 500 keys."""
+    _apply(responses, answers, +1)
+
+
+def _stored(response_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    response = db.session.execute(
+        select(Submission.organisation_id, Submission.day_key, Submission.questionnaire_id, Submission.flagged,
+               Submission.sat_mask, Submission.valid_mask).where(Submission.id == response_id)
+    ).mappings().first()
+    if response is None:
+        return [], []
+    answers = db.session.execute(
+        select(Answer.organisation_id, Answer.day_key, Answer.question_id, Answer.value, Answer.excluded)
+        .where(Answer.response_id == response_id)
+    ).mappings().all()
+    return [dict(response)], [dict(a) for a in answers]
+
+
+def add_response(response_id: int) -> None:
+    """Count a stored response as it now is (after an unflag): its counted rows are added."""
+    _apply(*_stored(response_id), +1)
+
+
+def remove_response(response_id: int) -> None:
+    """Uncount a stored response as it now is (before a flag or a deletion): its counted rows are subtracted."""
+    _apply(*_stored(response_id), -1)
+
+
+def _month_of(column: Any) -> Any:
+    return column - column % 100
+
+
+def rebuild(organisation_id: int | None = None) -> tuple[int, int]:
+    """Recompute the rollups from the raw rows (one ward's, or all); returns (answer rows, pattern rows)."""
+    for table in (AnswerRollup, PatternRollup):
+        statement = delete(table)
+        if organisation_id is not None:
+            statement = statement.where(table.organisation_id == organisation_id)
+        db.session.execute(statement)
+    for day in (Answer.day_key, _month_of(Answer.day_key)):
+        query = (select(Answer.organisation_id, day, Answer.question_id, Answer.value, func.count())
+                 .where(Answer.excluded.is_(false()))
+                 .group_by(Answer.organisation_id, day, Answer.question_id, Answer.value))
+        if organisation_id is not None:
+            query = query.where(Answer.organisation_id == organisation_id)
+        db.session.execute(insert(AnswerRollup).from_select([*ANSWER_KEY, "n"], query))
+    for day in (Submission.day_key, _month_of(Submission.day_key)):
+        query = (select(Submission.organisation_id, day, Submission.questionnaire_id, Submission.sat_mask,
+                        Submission.valid_mask, func.count())
+                 .where(Submission.flagged.is_(false()))
+                 .group_by(Submission.organisation_id, day, Submission.questionnaire_id, Submission.sat_mask,
+                           Submission.valid_mask))
+        if organisation_id is not None:
+            query = query.where(Submission.organisation_id == organisation_id)
+        db.session.execute(insert(PatternRollup).from_select([*PATTERN_KEY, "n"], query))
+    return row_counts(organisation_id)
+
+
+def row_counts(organisation_id: int | None = None) -> tuple[int, int]:
+    """Rows in the two rollup tables (one ward's, or all)."""
+    out = []
+    for table in (AnswerRollup, PatternRollup):
+        query = select(func.count()).select_from(table)
+        if organisation_id is not None:
+            query = query.where(table.organisation_id == organisation_id)
+        out.append(int(db.session.scalar(query) or 0))
+    return out[0], out[1]
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which wards a set of points lies in, and whether it is all of their points of the kind (`whole`)."""
+
+    ward_ids: tuple[int, ...] | None  # None: every ward (no point filter)
+    whole: bool
+
+
+_RAW: ContextVar[bool] = ContextVar("hailong_rollups_raw", default=False)
+
+
+@contextmanager
+def raw_reads() -> Iterator[None]:
+    """Read every figure from the raw rows inside this block: what the property test and the bench compare to."""
+    token = _RAW.set(True)
+    try:
+        yield
+    finally:
+        _RAW.reset(token)
+
+
+def wards_of(point_ids: Sequence[int]) -> list[int]:
+    """The wards of some points: the leading column of ix_answers_count for a raw count over those points."""
+    if not point_ids:
+        return []
+    return list(db.session.scalars(select(ServicePoint.organisation_id)
+                                   .where(ServicePoint.id.in_(sorted(set(point_ids)))).distinct()))
+
+
+def scope(kind: str, point_ids: Sequence[int] | None) -> Scope:
+    """The wards of `point_ids`; whole when the points are every point of `kind` of those wards.
+
+    A response is always of its point's kind (a point's kind never changes), so the rollups of those wards,
+    filtered by the kind's versions, count exactly what the raw rows of those points count.
+    """
+    raw = _RAW.get()
+    if point_ids is None:
+        return Scope(None, not raw)
+    ids = sorted(set(point_ids))
+    if not ids:
+        return Scope((), not raw)
+    given = dict(db.session.execute(
+        select(ServicePoint.organisation_id, func.count()).where(ServicePoint.id.in_(ids), ServicePoint.kind == kind)
+        .group_by(ServicePoint.organisation_id)).tuples().all())
+    wards = tuple(sorted(db.session.scalars(
+        select(ServicePoint.organisation_id).where(ServicePoint.id.in_(ids)).distinct())))
+    if not given:
+        return Scope(wards, False)
+    total = dict(db.session.execute(
+        select(ServicePoint.organisation_id, func.count())
+        .where(ServicePoint.organisation_id.in_(list(given)), ServicePoint.kind == kind)
+        .group_by(ServicePoint.organisation_id)).tuples().all())
+    return Scope(wards, not raw and all(total.get(ward) == n for ward, n in given.items()))
+
+
+def _key_date(key: int) -> date:
+    return date(key // 10000, key // 100 % 100, key % 100)
+
+
+def _date_key(d: date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def span(column: Any, first: int, end: int) -> ColumnElement[bool]:
+    """Rollup rows that sum to the days [first, end): whole months by their month row, other days one by one."""
+    lo, hi = _key_date(first), _key_date(end)
+    months: list[int] = []
+    days: list[ColumnElement[bool]] = []
+    start = lo.replace(day=1)
+    while start < hi:
+        following = (start + timedelta(days=32)).replace(day=1)
+        a, b = max(lo, start), min(hi, following)
+        if a == start and b == following:
+            months.append(_date_key(start) - 1)  # yyyymm01 - 1 = yyyymm00
+        else:  # inclusive bounds inside one month: a month key (yyyymm00) cannot fall between them
+            days.append(column.between(_date_key(a), _date_key(b - timedelta(days=1))))
+        start = following
+    parts = ([column.in_(months)] if months else []) + days
+    if not parts:
+        return false()
+    return or_(*parts) if len(parts) > 1 else parts[0]
+
+
+def _wards(column: Any, ward_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
+    return [] if ward_ids is None else [column.in_(list(ward_ids))]
+
+
+def answer_counts(ward_ids: Sequence[int] | None, question_ids: Iterable[int], first: int, end: int
+                  ) -> Select[Any]:
+    """(question id, value, n) of the wards' counted answers in [first, end), from the rollups."""
+    r = AnswerRollup
+    return (select(r.question_id, r.value, func.sum(r.n))
+            .where(*_wards(r.organisation_id, ward_ids), span(r.day_key, first, end),
+                   r.question_id.in_(sorted(question_ids)))
+            .group_by(r.question_id, r.value))
+
+
+def pattern_counts(ward_ids: Sequence[int] | None, version_ids: Iterable[int], first: int, end: int,
+                   by_ward: bool = False) -> Select[Any]:
+    """([ward id,] version id, sat_mask, valid_mask, n) of the wards' counted responses in [first, end)."""
+    r = PatternRollup
+    keys = [r.organisation_id] if by_ward else []
+    return (select(*keys, r.questionnaire_id, r.sat_mask, r.valid_mask, func.sum(r.n))
+            .where(*_wards(r.organisation_id, ward_ids), span(r.day_key, first, end),
+                   r.questionnaire_id.in_(sorted(version_ids)))
+            .group_by(*keys, r.questionnaire_id, r.sat_mask, r.valid_mask))
+
+
+def statement_totals(ward_ids: Sequence[int] | None, question_ids: Iterable[int],
+                     buckets: Sequence[tuple[int, int]], by_ward: bool = False
+                     ) -> list[tuple[int, int, int, int, int]]:
+    """(ward id or 0, bucket, question id, answers 4-5, answers 1-5) per [first, end) bucket, from the rollups."""
+    if not buckets:
+        return []
+    r = AnswerRollup
+    # Each bucket by its own rows: a month row (yyyymm00) sorts before its month's first day, so `< end` can't.
+    parts = [span(r.day_key, first, end) for first, end in buckets]
+    bucket = case(*[(part, i) for i, part in enumerate(parts)], else_=len(buckets))
+    keys = [r.organisation_id] if by_ward else []
+    query = (select(*keys, bucket, r.question_id,
+                    func.sum(case((r.value >= 4, r.n), else_=0)), func.sum(r.n))
+             .where(*_wards(r.organisation_id, ward_ids), or_(*parts), r.question_id.in_(sorted(question_ids)),
+                    and_(r.value >= 1, r.value <= 5))
+             .group_by(*keys, bucket, r.question_id))
+    out = []
+    for row in db.session.execute(query).tuples():
+        ward = int(row[0]) if by_ward else 0
+        b, q, sat, valid = row[-4:]
+        out.append((ward, int(b), int(q), int(sat or 0), int(valid or 0)))
+    return out
+
+
+def reading_raw() -> bool:
+    """Whether this block reads raw rows (rollups.raw_reads): readers with a batched rollup path fall back."""
+    return _RAW.get()
