@@ -25,7 +25,8 @@ from . import questionnaires as qsvc
 
 #: Addresses kept per worker: emptied when full (a scan of made-up codes must not grow memory).
 MAX_ENTRIES = 1024
-_TOKEN = select(CacheVersion.token).where(CacheVersion.name == "citizen")
+#: On the table, run on the session's connection: the ORM's statement machinery costs more than this read.
+_TOKEN = select(CacheVersion.__table__.c.token).where(CacheVersion.__table__.c.name == "citizen")
 _NOT_READ = object()
 M = TypeVar("M", ServicePoint, QuestionnaireVersion)
 
@@ -52,7 +53,7 @@ def _copy() -> _Copy | None:
     found = request.environ.get(_EXTENSION, _NOT_READ)
     if found is not _NOT_READ:
         return found
-    token = db.session.scalar(_TOKEN)
+    token = db.session.connection().scalar(_TOKEN)
     copy = None
     if token is not None:
         copy = current_app.extensions.get(_EXTENSION)
