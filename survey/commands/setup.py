@@ -64,7 +64,7 @@ THREADS = 4
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=THREADS, show_default=True, type=click.IntRange(1, 64),
-              help="requests each worker serves at once (1: one at a time)")
+              help="Requests each worker serves at once (1: one at a time).")
 @with_appcontext
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the application with gunicorn; its logs hold no client address and nothing a client sent."""
