@@ -8,8 +8,8 @@ A journey is one respondent with its own cookie jar: GET the form, read its CSRF
 POST a full valid answer, follow the 303 to the thank-you page. After the run the bench checks that the
 database holds exactly one new response per journey and that the client saw no error.
 
-Both servers run 2 gunicorn workers with --threads threads each (default 4, `hailong serve`'s default;
---threads 1 is gunicorn's sync worker, as before 2026-12-02).
+Both servers run 2 gunicorn workers with --threads threads each (default 1, `hailong serve`'s default: gunicorn's
+sync worker; more threads use gunicorn's gthread worker for both).
 
 The targets run side by side and take turns in --rounds rounds, so a busy moment of a shared machine
 hits each of them. Rate-limit counters live in Redis (database 13 of 127.0.0.1:6379, cleared afterwards)
@@ -53,7 +53,7 @@ SECRET = "bench-secret-key-not-for-production"
 PG_BASE = "postgresql://postgres@127.0.0.1:5432"
 PG_DB = "hailong_w6_load"
 #: Threads per gunicorn worker, for both servers: `hailong serve`'s default (survey/commands/setup.py).
-THREADS = 4
+THREADS = 1
 #: Rate-limit storage shared by the two workers, as in production; a database number of its own.
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SERVER_ENV = {

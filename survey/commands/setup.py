@@ -55,8 +55,9 @@ def init(demo: bool) -> None:
             click.echo(f"Citizen form: {point_svc.point_url(cfg['HAILONG_BASE_URL'], first)}")
 
 
-#: Requests a `hailong serve` worker handles at once (gunicorn's gthread worker when above 1).
-THREADS = 4
+#: Requests a `hailong serve` worker handles at once (gunicorn's gthread worker when above 1). One by default: on
+#: the shared 2-core bench machine 4 threads did not measurably beat sync workers (README, "The citizen's write path").
+THREADS = 1
 
 
 @click.command()
