@@ -2,9 +2,10 @@
 
     python -m bench.baseline_app --port 8001 --db bench/out/load/baseline.db --form bench/out/load/form.html
 
-Served by gunicorn with the same settings as `hailong serve` (2 sync workers, same timeouts, access log on
-stdout in the same format), and SQLite with the same pragmas (WAL, synchronous=NORMAL, busy_timeout), so the
-ratio measures what Hài Lòng adds: sessions, CSRF, validation, the questionnaire, masks and answer rows.
+Served by gunicorn with the same settings as `hailong serve` (2 workers, the threads bench.load gives both,
+same timeouts, access log on stdout in the same format), and SQLite with the same pragmas (WAL,
+synchronous=NORMAL, busy_timeout), so the ratio measures what Hài Lòng adds: sessions, CSRF, validation, the
+questionnaire, masks and answer rows.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,17 +26,17 @@ THANKS = "<!doctype html><html lang=vi><meta charset=utf-8><title>Cảm ơn</tit
 
 def make_app(db_path: str, form_html: str) -> Flask:
     app = Flask("baseline")
-    state: dict[str, Any] = {}
+    state = threading.local()
 
     def conn() -> sqlite3.Connection:
-        # One connection per worker process, opened after the fork.
-        if state.get("pid") != os.getpid():
+        # One connection per worker thread (sqlite3 connections stay in their thread), opened after the fork.
+        if getattr(state, "pid", None) != os.getpid():
             c = sqlite3.connect(db_path, timeout=10, isolation_level=None)
             c.execute("PRAGMA journal_mode=WAL")
             c.execute("PRAGMA busy_timeout=10000")
             c.execute("PRAGMA synchronous=NORMAL")
-            state.update(pid=os.getpid(), conn=c)
-        return state["conn"]  # type: ignore[no-any-return]
+            state.pid, state.conn = os.getpid(), c
+        return state.conn  # type: ignore[no-any-return]
 
     @app.get("/s/<code>")
     def form(code: str) -> Response:
@@ -69,6 +71,7 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--form", required=True, help="HTML file served as the form")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     init_db(args.db)
     app = make_app(args.db, Path(args.form).read_text(encoding="utf-8"))
@@ -78,6 +81,7 @@ def main() -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"127.0.0.1:{args.port}")
             self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", args.threads)
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '"%(r)s" %(s)s %(b)s %(M)sms')
             self.cfg.set("timeout", 60)

@@ -8,6 +8,9 @@ A journey is one respondent with its own cookie jar: GET the form, read its CSRF
 POST a full valid answer, follow the 303 to the thank-you page. After the run the bench checks that the
 database holds exactly one new response per journey and that the client saw no error.
 
+Both servers run 2 gunicorn workers with --threads threads each (default 1, `hailong serve`'s default: gunicorn's
+sync worker; more threads use gunicorn's gthread worker for both).
+
 The targets run side by side and take turns in --rounds rounds, so a busy moment of a shared machine
 hits each of them. Rate-limit counters live in Redis (database 13 of 127.0.0.1:6379, cleared afterwards)
 when it answers, as in a multi-worker deployment; --no-redis keeps them in each worker's memory.
@@ -49,6 +52,8 @@ POINT = "mc-1"
 SECRET = "bench-secret-key-not-for-production"
 PG_BASE = "postgresql://postgres@127.0.0.1:5432"
 PG_DB = "hailong_w6_load"
+#: Threads per gunicorn worker, for both servers: `hailong serve`'s default (survey/commands/setup.py).
+THREADS = 1
 #: Rate-limit storage shared by the two workers, as in production; a database number of its own.
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SERVER_ENV = {
@@ -361,19 +366,20 @@ def prepare_hailong_db(db_url: str) -> None:
                    capture_output=True)
 
 
-def start_hailong(db_url: str, tag: str, redis_url: str = "") -> Server:
+def start_hailong(db_url: str, tag: str, redis_url: str = "", threads: int = THREADS) -> Server:
     port = free_port()
-    argv = [str(VENV_BIN / "hailong"), "serve", "--host", HOST, "--port", str(port), "--workers", "2"]
+    argv = [str(VENV_BIN / "hailong"), "serve", "--host", HOST, "--port", str(port), "--workers", "2",
+            "--threads", str(threads)]
     return Server(f"hailong ({tag})", argv, port, hailong_env(db_url, redis_url), OUT / f"hailong-{tag}.log")
 
 
-def start_baseline(db_path: Path, form_html: str) -> Server:
+def start_baseline(db_path: Path, form_html: str, threads: int = THREADS) -> Server:
     form_file = OUT / "baseline-form.html"
     form_file.write_text(form_html, encoding="utf-8")
     db_path.unlink(missing_ok=True)
     port = free_port()
     argv = [sys.executable, "-m", "bench.baseline_app", "--port", str(port), "--db", str(db_path),
-            "--form", str(form_file)]
+            "--form", str(form_file), "--threads", str(threads)]
     return Server("baseline", argv, port, {}, OUT / "baseline.log")
 
 
@@ -481,6 +487,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="turns each target takes (interleaved)")
     parser.add_argument("--targets", default="baseline,sqlite,postgres")
     parser.add_argument("--pg-base", default=PG_BASE, help="PostgreSQL server URL (the bench creates its own DB)")
+    parser.add_argument("--pg-db", default=PG_DB, help="name of the database the bench creates (and drops)")
+    parser.add_argument("--threads", type=int, default=THREADS,
+                        help="threads per gunicorn worker of both servers (1: gunicorn's sync worker)")
     parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip like a phone")
     parser.add_argument("--no-redis", action="store_true",
                         help="keep rate-limit counters in each worker's memory instead of Redis")
@@ -515,11 +524,12 @@ def main() -> int:
         for target in targets:
             if target == "baseline":
                 db_path = OUT / "baseline.db"
-                servers[target] = (start_baseline(db_path, form_html.decode("utf-8")), f"sqlite:///{db_path}")
+                servers[target] = (start_baseline(db_path, form_html.decode("utf-8"), args.threads),
+                                   f"sqlite:///{db_path}")
             elif target in ("sqlite", "postgres"):
-                url = sqlite_url if target == "sqlite" else f"{args.pg_base}/{PG_DB}"
+                url = sqlite_url if target == "sqlite" else f"{args.pg_base}/{args.pg_db}"
                 prepare_hailong_db(url)
-                servers[target] = (start_hailong(url, target, redis_url), url)
+                servers[target] = (start_hailong(url, target, redis_url, args.threads), url)
             else:
                 parser.error(f"unknown target {target}")
         before = {}

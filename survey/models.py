@@ -81,6 +81,17 @@ class Role(StrEnum):
     PROVINCE = "province"
 
 
+class CacheVersion(db.Model):  # type: ignore[name-defined]
+    """A token that database triggers change with every change to the data a worker keeps in memory.
+
+    Global, not per ward: a bare citizen address is resolved across every ward's points (migration 0013_writepath).
+    """
+
+    __tablename__ = "cache_versions"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
 class Organisation(db.Model):  # type: ignore[name-defined]
     """A ward (phường/xã); a province's deployment holds many."""
 

@@ -55,12 +55,19 @@ def init(demo: bool) -> None:
             click.echo(f"Citizen form: {point_svc.point_url(cfg['HAILONG_BASE_URL'], first)}")
 
 
+#: Requests a `hailong serve` worker handles at once (gunicorn's gthread worker when above 1). One by default: on
+#: the shared 2-core bench machine 4 threads did not measurably beat sync workers (README, "The citizen's write path").
+THREADS = 1
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=THREADS, show_default=True, type=click.IntRange(1, 64),
+              help="Requests each worker serves at once (1: one at a time).")
 @with_appcontext
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the application with gunicorn; its logs hold no client address and nothing a client sent."""
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
@@ -79,6 +86,9 @@ def serve(host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            # Threads (gunicorn's gthread worker) let a worker go on with another citizen while one waits on the
+            # database (a commit's fsync, SQLite's write lock) or Redis; a sync worker sits idle then.
+            self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             # Logs without client addresses (the survey is anonymous, Decree 13/2023) and without query strings,
             # which can hold a receipt code: method, path, status, size, duration.

@@ -43,7 +43,7 @@ from hailong.forms.questionnaire import Questionnaire
 from ..errors import http_error_page
 from ..extensions import csrf, db, limiter
 from ..models import Channel, FormDraft, QuestionnaireVersion, ServicePoint
-from ..services import antiabuse, drafts
+from ..services import antiabuse, drafts, lookups
 from ..services import points as point_svc
 from ..services import questionnaires as qsvc
 from ..services import responses as response_svc
@@ -122,7 +122,7 @@ def serve_form(code: str) -> Page:
     """A point's form: a page to GET (HEAD alike), or a POST of a page (or of a whole single-page form)."""
     # GET and HEAD (uptime monitors, link previews) read the page; only POST submits or saves a page.
     posting = request.method == "POST"
-    point, old_code = point_svc.find_active(code), False
+    point, old_code = lookups.find_active(code), False
     continued: tuple[FormDraft, int] | Response | None = None
     if point is None:
         former = point_svc.find_retired(code)
@@ -147,7 +147,7 @@ def serve_form(code: str) -> Page:
     if continued is not None:
         draft, number = continued
         return _draft_page(point, draft, number, token, locale)
-    version = qsvc.latest_version(point.kind)
+    version = lookups.latest_version(point.kind)
     return _blank_form(point, version, qsvc.definition(version), token, datetime.now(UTC), locale)
 
 
@@ -222,7 +222,7 @@ def _posting(point: ServicePoint, sent: posted.Posted) -> Posting:
     """The draft of the posted key (its questionnaire version wins over a newer one) and the step asked for."""
     key = sent.fields.get("submission_key") or ""
     draft = drafts.find(point.id, key) if antiabuse.form_key_time(key, point.id) is not None else None
-    version = draft.questionnaire if draft is not None else qsvc.latest_version(point.kind)
+    version = draft.questionnaire if draft is not None else lookups.latest_version(point.kind)
     q = qsvc.definition(version)
     total = len(form_pages.plan(q))
     step = Step(None, antiabuse.SEND)
@@ -313,7 +313,8 @@ def _store(point: ServicePoint, old_code: bool, post: Posting, answers: Answers,
         flag_reason=antiabuse.flag_reason(found),
     )
     try:
-        _, created = response_svc.submit(draft, token)
+        # _submit looked the key up: a kept draft means not sent, and without one it checked the responses.
+        _, created = response_svc.submit(draft, token, checked=True)
     except token_svc.TokenUsed:
         return _token_page(token_svc.TokenState.USED)
     if created and post.step.page is not None:
@@ -508,7 +509,7 @@ def refused(e: HTTPException) -> Page:
     code = (request.view_args or {}).get("code")
     point = None
     if request.method == "POST" and isinstance(code, str):
-        point = point_svc.find_active(code) or point_svc.find_retired(code)
+        point = lookups.find_active(code) or point_svc.find_retired(code)
     sent = posted.read() if point is not None and point.active else None
     if point is None or sent is None:
         return http_error_page(e)
@@ -543,7 +544,7 @@ def thanks(code: str) -> str:
     key = ("thanks", code, str(get_locale() or "vi"), low)
     page = pages.kept(key, max_age=60)
     if page is None:
-        point = point_svc.find_active(code) or point_svc.find_retired(code)
+        point = lookups.find_active(code) or point_svc.find_retired(code)
         if point is None:
             abort(404)
         page = pages.keep(key, render_template("respond/thanks.html", point=point, low=low))
