@@ -83,8 +83,12 @@ class Rows:
         self.point_ids: Int = points[self.chunk.point]
         self.ward_ids: Int = ward[self.point_ids]
         self.day_keys: Int = build_db._day_keys(build_db.YEAR)[self.chunk.day_index]
-        self.answers: Int = build_db.answer_matrix(self.layout, self.chunk)  # rid, qid, value, pid, day, excluded
-        self.answer_ward: Int = ward[self.answers[:, 3]]
+        # build_db's matrix, its columns named by build_db.ANSWER_COLUMNS (its ward is the layout's: replaced here).
+        self.answers: Int = build_db.answer_matrix(self.layout, self.chunk)
+        self.answer_ward: Int = ward[self.answer_column("point_id")]
+
+    def answer_column(self, name: str) -> Int:
+        return self.answers[:, build_db.ANSWER_COLUMNS.index(name)]
 
     @property
     def n(self) -> int:
@@ -108,7 +112,7 @@ def _signed(masks: Int) -> list[int]:
 RESPONSE_VALUES: dict[str, Callable[[Rows], Sequence[Any]]] = {
     "id": lambda r: r.chunk.ids.tolist(),
     "point_id": lambda r: r.point_ids.tolist(),
-    "organisation_id": lambda r: r.ward_ids.tolist(),  # used once responses carry their ward
+    "organisation_id": lambda r: r.ward_ids.tolist(),
     "questionnaire_id": lambda r: [r.layout.version_id] * r.n,
     "submitted_at": _stamps,
     "day_key": lambda r: r.day_keys.tolist(),
@@ -126,13 +130,13 @@ RESPONSE_VALUES: dict[str, Callable[[Rows], Sequence[Any]]] = {
 
 #: answers: column -> numpy array over the chunk's answer rows (fixed-width types, sent as binary COPY).
 ANSWER_VALUES: dict[str, Callable[[Rows], npt.NDArray[Any]]] = {
-    "response_id": lambda r: r.answers[:, 0],
-    "question_id": lambda r: r.answers[:, 1],
-    "value": lambda r: r.answers[:, 2],
-    "point_id": lambda r: r.answers[:, 3],
-    "organisation_id": lambda r: r.answer_ward,  # used once answers carry their ward
-    "day_key": lambda r: r.answers[:, 4],
-    "excluded": lambda r: r.answers[:, 5],
+    "response_id": lambda r: r.answer_column("response_id"),
+    "question_id": lambda r: r.answer_column("question_id"),
+    "value": lambda r: r.answer_column("value"),
+    "point_id": lambda r: r.answer_column("point_id"),
+    "organisation_id": lambda r: r.answer_ward,
+    "day_key": lambda r: r.answer_column("day_key"),
+    "excluded": lambda r: r.answer_column("excluded"),
 }
 
 
