@@ -29,4 +29,4 @@ def test_province_bulk_rows_equal_write_many_rows(db: Any) -> None:
     rows = province.Rows(layout, chunk, built["ward_of_point"])
     wards = {p.id: p.organisation_id for p in db.session.scalars(select(ServicePoint))}
     assert rows.ward_ids.tolist() == [wards[p] for p in rows.point_ids.tolist()]
-    assert rows.answer_ward.tolist() == [wards[p] for p in rows.answers[:, 3].tolist()]
+    assert rows.answer_ward.tolist() == [wards[p] for p in rows.answer_column("point_id").tolist()]
