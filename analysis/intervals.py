@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,9 @@ DEFAULT_ADJUSTMENT = "bca-expanded"
 _ADJUSTMENT_NAMES = {"bca": "BCa", "percentile": "percentile", "expanded": "expanded-percentile",
                      "bca-expanded": "expanded-BCa"}
 
+#: Bootstraps kept in memory (each a few hundred kB at most): a page, a report or a CLI run that asks again for the
+#: same table gets the identical result without resampling.
+BOOTSTRAP_MEMO_SIZE = 64
 _CHUNK_CELLS = 2_000_000  # replicate weights held in memory at once (rows x patterns)
 _MASK_CHUNK = 62  # bits converted per int64 pass
 _UINT64 = 1 << 64
@@ -360,8 +364,29 @@ def ratio_interval(
 
 def bootstrap(table: PatternTable, groups: Sequence[Sequence[int]], replicates: int = BOOTSTRAP_REPLICATES,
               seed: int = BOOTSTRAP_SEED) -> Bootstrap:
-    """Multinomial resampling of the responses over their patterns, and the jackknife over responses."""
-    return _bootstrap([list(g) for g in groups], table, replicates, seed)
+    """Multinomial resampling of the responses over their patterns, and the jackknife over responses.
+
+    Memoised on every input (the table's bytes, the groups, replicates, seed): the resampling is seeded, so a
+    repeated call returns the identical (read-only) result.
+    """
+    shape = (int(table.sat.shape[0]), int(table.sat.shape[1]))
+    return _bootstrap_memo(
+        tuple(tuple(int(j) for j in g) for g in groups), table.codes, shape,
+        np.ascontiguousarray(table.sat, dtype=np.bool_).tobytes(),
+        np.ascontiguousarray(table.valid, dtype=np.bool_).tobytes(),
+        np.ascontiguousarray(table.counts, dtype=np.int64).tobytes(), int(replicates), int(seed))
+
+
+@functools.lru_cache(maxsize=BOOTSTRAP_MEMO_SIZE)
+def _bootstrap_memo(groups: tuple[tuple[int, ...], ...], codes: tuple[str, ...], shape: tuple[int, int], sat: bytes,
+                    valid: bytes, counts: bytes, replicates: int, seed: int) -> Bootstrap:
+    table = PatternTable(codes, np.frombuffer(sat, dtype=np.bool_).reshape(shape),
+                         np.frombuffer(valid, dtype=np.bool_).reshape(shape),
+                         np.frombuffer(counts, dtype=np.int64).copy())
+    result = _bootstrap([list(g) for g in groups], table, replicates, seed)
+    for array in (result.estimates, result.replicates, result.jackknife, result.counts):
+        array.setflags(write=False)  # shared between callers: nobody may change a cached result
+    return result
 
 
 def _bootstrap(groups: list[list[int]], table: PatternTable, replicates: int, seed: int) -> Bootstrap:

@@ -7,8 +7,6 @@ import re
 import secrets
 from dataclasses import dataclass
 
-import qrcode
-import qrcode.image.svg
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -196,6 +194,9 @@ def point_url(base_url: str, point: ServicePoint) -> str:
 
 def qr_svg(url: str) -> bytes:
     """A QR code as SVG paths (crisp at any print size)."""
+    import qrcode  # here, not at the top: every `hailong` process and worker imports this module
+    import qrcode.image.svg
+
     img = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     buf = io.BytesIO()
     img.save(buf)
@@ -204,6 +205,8 @@ def qr_svg(url: str) -> bytes:
 
 def qr_png(url: str, box_size: int = 10) -> bytes:
     """A QR code as PNG."""
+    import qrcode
+
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=2)
     qr.add_data(url)
     qr.make(fit=True)

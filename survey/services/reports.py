@@ -115,7 +115,8 @@ def gather(period: Period, kind: str | None = None, ward: Organisation | None = 
     total = sum(int(r["responses"]) for r in results)
     shares = _shares(period, ids) if "onestop" in kinds else {}
     lowest = rp.lowest_statements(results)
-    sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]], period) for r in results]
+    sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]], period,
+                         stats.ward_point_ids(org.id, r["kind"])) for r in results]
     for section in sections:
         section["weighted"] = (
             weighting_svc.weighted(stats.Filter(period, section["kind"],
@@ -249,8 +250,10 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
-def _section(result: dict[str, Any], points: list[dict[str, Any]], period: Period) -> dict[str, Any]:
-    """One kind's block: indices, chart, target (point and interval) and comparison."""
+def _section(result: dict[str, Any], points: list[dict[str, Any]], period: Period,
+             point_ids: Sequence[int]) -> dict[str, Any]:
+    """One kind's block: indices, chart, target (point and interval, the year to date of `point_ids`: the
+    ward's points of that kind) and comparison."""
     kind = result["kind"]
     goal = plan_target(kind)
     call = targets.call(kind, result)
@@ -269,7 +272,7 @@ def _section(result: dict[str, Any], points: list[dict[str, Any]], period: Perio
         "gap": target_gap(kind, result["overall"]["index"]),
         "call": call,
         "target_text": rp.target_clause(call, year),
-        "ytd": (ytd := targets.year_to_date(period, kind) if goal is not None else None),
+        "ytd": (ytd := targets.year_to_date(period, kind, point_ids) if goal is not None else None),
         "ytd_text": rp.target_clause(ytd["call"], year) if ytd else None,
         "prev_name": period_name(previous["period"], in_sentence=True) if previous.get("period") else "",
         "prev_short": period_short(previous["period"]) if previous.get("period") else "",

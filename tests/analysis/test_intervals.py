@@ -166,7 +166,36 @@ def test_bootstrap_does_not_depend_on_row_order_or_chunking(monkeypatch: pytest.
     base = element_intervals(PatternTable.build(CODES, rows), GROUPS)
     assert element_intervals(PatternTable.build(CODES, rows[::-1]), GROUPS) == base
     monkeypatch.setattr(intervals, "_CHUNK_CELLS", 7)  # a handful of replicates per draw
+    intervals._bootstrap_memo.cache_clear()  # resample for real, not from the memo
     assert element_intervals(PatternTable.build(CODES, rows), GROUPS) == base
+
+
+def test_memoised_bootstrap_equals_the_uncached_one_and_inputs_do_not_collide() -> None:
+    """The memo returns exactly what resampling returns, read-only; a change in any input is a different entry."""
+    intervals._bootstrap_memo.cache_clear()
+    table = PatternTable.build(CODES, patterns_from(random_answers(5, 80)))
+    fresh = intervals._bootstrap([list(g) for g in GROUPS], table, 500, 3)
+    first = intervals.bootstrap(table, GROUPS, 500, 3)
+    again = intervals.bootstrap(PatternTable.build(CODES, patterns_from(random_answers(5, 80))), GROUPS, 500, 3)
+    assert again is first and intervals._bootstrap_memo.cache_info().hits == 1
+    for name in ("estimates", "replicates", "jackknife", "counts"):
+        assert np.array_equal(getattr(first, name), getattr(fresh, name), equal_nan=True)
+    assert first.n == fresh.n and first.intervals() == fresh.intervals()
+    with pytest.raises(ValueError):
+        first.replicates[0, 0] = 1.0
+    # Same shape and totals, one response moved to another pattern; other groups, replicates or seed.
+    moved = random_answers(5, 80)
+    moved[0] = [5, 5, 5, 5, 5] if moved[0].tolist() != [5, 5, 5, 5, 5] else [1, 1, 1, 1, 1]
+    others = [
+        intervals.bootstrap(PatternTable.build(CODES, patterns_from(moved)), GROUPS, 500, 3),
+        intervals.bootstrap(table, [[0, 1, 2], [3, 4]], 500, 3),
+        intervals.bootstrap(table, GROUPS, 501, 3),
+        intervals.bootstrap(table, GROUPS, 500, 4),
+    ]
+    for other in others:
+        assert other is not first
+        assert not np.array_equal(other.replicates, first.replicates, equal_nan=True)
+    assert intervals._bootstrap_memo.cache_info().misses == 5
 
 
 def test_replicates_without_a_statement_leave_it_out() -> None:
