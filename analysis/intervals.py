@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import functools
+import hashlib
 import math
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -34,6 +37,10 @@ _ADJUSTMENT_NAMES = {"bca": "BCa", "percentile": "percentile", "expanded": "expa
 #: Bootstraps kept in memory (each a few hundred kB at most): a page, a report or a CLI run that asks again for the
 #: same table gets the identical result without resampling.
 BOOTSTRAP_MEMO_SIZE = 64
+#: Finished element intervals kept in memory, keyed by a digest of every input (each entry a few hundred bytes):
+#: enough for a province roll-up (wards x kinds) to be read again without resampling, where the bootstrap memo
+#: above, which holds the replicates, would be too large.
+INTERVAL_MEMO_SIZE = 8_192
 _CHUNK_CELLS = 2_000_000  # replicate weights held in memory at once (rows x patterns)
 _MASK_CHUNK = 62  # bits converted per int64 pass
 _UINT64 = 1 << 64
@@ -165,11 +172,44 @@ def element_intervals(
         raise ValueError(f"unknown bootstrap adjustment {adjust!r}")
     groups = [list(g) for g in elements]
     if table.size <= max_bootstrap_patterns:
+        key = _interval_key(table, groups, replicates, seed, z, adjust)
+        with _interval_lock:
+            found = _interval_memo.get(key)
+            if found is not None:
+                _interval_memo.move_to_end(key)
+                return found
         boot = bootstrap(table, groups, replicates, seed)
         el, ov = boot.intervals(adjust, z)
-        return ElementIntervals(el, ov, bootstrap_method(replicates, seed, adjust))
+        result = ElementIntervals(el, ov, bootstrap_method(replicates, seed, adjust))
+        with _interval_lock:
+            _interval_memo[key] = result
+            while len(_interval_memo) > INTERVAL_MEMO_SIZE:
+                _interval_memo.popitem(last=False)
+        return result
     el, ov = _delta(table, groups, z)
     return ElementIntervals(el, ov, DELTA_METHOD)
+
+
+_interval_memo: collections.OrderedDict[bytes, ElementIntervals] = collections.OrderedDict()
+_interval_lock = threading.Lock()  # threaded web workers share the memo
+
+
+def _interval_key(table: PatternTable, groups: Sequence[Sequence[int]], replicates: int, seed: int, z: float,
+                  adjust: str) -> bytes:
+    """A SHA-256 of everything an interval depends on; the seeded bootstrap makes equal inputs give equal results."""
+    digest = hashlib.sha256()
+    digest.update(repr((table.codes, tuple(table.sat.shape), [list(map(int, g)) for g in groups], int(replicates),
+                        int(seed), float(z), adjust)).encode())
+    for array, dtype in ((table.sat, np.bool_), (table.valid, np.bool_), (table.counts, np.int64)):
+        digest.update(np.ascontiguousarray(array, dtype=dtype).tobytes())
+    return digest.digest()
+
+
+def clear_memos() -> None:
+    """Forget every memoised bootstrap and interval (tests that count real resampling)."""
+    _bootstrap_memo.cache_clear()
+    with _interval_lock:
+        _interval_memo.clear()
 
 
 def _block(

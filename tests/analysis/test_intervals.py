@@ -166,7 +166,7 @@ def test_bootstrap_does_not_depend_on_row_order_or_chunking(monkeypatch: pytest.
     base = element_intervals(PatternTable.build(CODES, rows), GROUPS)
     assert element_intervals(PatternTable.build(CODES, rows[::-1]), GROUPS) == base
     monkeypatch.setattr(intervals, "_CHUNK_CELLS", 7)  # a handful of replicates per draw
-    intervals._bootstrap_memo.cache_clear()  # resample for real, not from the memo
+    intervals.clear_memos()  # resample for real, not from the memos
     assert element_intervals(PatternTable.build(CODES, rows), GROUPS) == base
 
 
@@ -196,6 +196,30 @@ def test_memoised_bootstrap_equals_the_uncached_one_and_inputs_do_not_collide() 
         assert other is not first
         assert not np.array_equal(other.replicates, first.replicates, equal_nan=True)
     assert intervals._bootstrap_memo.cache_info().misses == 5
+
+
+def test_memoised_intervals_equal_fresh_ones_and_every_input_counts() -> None:
+    """The interval memo gives what a fresh bootstrap gives; z, the adjustment or one moved response is another key."""
+    table = PatternTable.build(CODES, patterns_from(random_answers(6, 90)))
+    intervals.clear_memos()
+    fresh = element_intervals(table, GROUPS, replicates=400)
+    assert len(intervals._interval_memo) == 1
+    intervals._bootstrap_memo.cache_clear()  # the second call may only come from the interval memo
+    again = element_intervals(PatternTable.build(CODES, patterns_from(random_answers(6, 90))), GROUPS, replicates=400)
+    assert again is fresh and intervals._bootstrap_memo.cache_info().misses == 0
+    moved = random_answers(6, 90)
+    moved[0] = [1, 1, 1, 1, 1] if (moved[0] >= 4).all() else [5, 5, 5, 5, 5]  # another satisfied pattern
+    variants = [
+        element_intervals(PatternTable.build(CODES, patterns_from(moved)), GROUPS, replicates=400),
+        element_intervals(table, GROUPS, replicates=400, z=1.0),
+        element_intervals(table, GROUPS, replicates=400, adjust="percentile"),
+        element_intervals(table, [[0, 1, 2], [3, 4]], replicates=400),
+    ]
+    assert len(intervals._interval_memo) == 5
+    for variant in variants:
+        assert variant is not fresh and variant.overall != fresh.overall
+    intervals.clear_memos()
+    assert element_intervals(table, GROUPS, replicates=400) == fresh  # recomputed, equal
 
 
 def test_replicates_without_a_statement_leave_it_out() -> None:
