@@ -224,7 +224,7 @@ def run(job_id: int) -> None:
         _set(job_id, status=JobStatus.FAILED.value, error=message, finished_at=utcnow())
         log.error("report job %s failed (%s)", job_id, type(exc).__name__)
         raise
-    db.session.rollback()
+    transaction.start_over()  # the job only read through the session: end that read, keep nothing
     _set(job_id, status=JobStatus.DONE.value, file_path=relative, finished_at=utcnow())
 
 
