@@ -18,7 +18,7 @@ from ..models import Role
 from ..services import audit
 from ..services import users as user_svc
 from . import bp
-from .access import ANYONE, roles_required, safe_next, user
+from .access import ANYONE, PROVINCE, roles_required, safe_next, user
 
 LOGIN_LIMIT = "10 per minute"
 
@@ -91,7 +91,7 @@ def _home(role: str) -> str:
 
 
 @bp.post("/logout")
-@roles_required(*ANYONE)
+@roles_required(*ANYONE, *PROVINCE)
 def logout() -> Response:
     account = user()
     audit.record(account.username, "logout", f"user:{account.username}")

@@ -80,3 +80,15 @@ def test_ward_accounts_cannot_open_the_province_pages(client: FlaskClient, two_w
     assert sign_in(client, "admin", ALL_PASSWORDS["admin"]).status_code == 303
     for url in ("/office/tinh/", "/office/tinh/minh-xuan/", "/office/tinh/export.csv"):
         assert client.get(url).status_code == 403
+
+
+def test_the_province_account_signs_out_and_a_copied_cookie_stops_working(app: Flask, province: FlaskClient) -> None:
+    copy = app.test_client()
+    cookie = province.get_cookie("session")
+    assert cookie is not None
+    copy.set_cookie("session", cookie.value)
+    assert copy.get("/office/tinh/").status_code == 200
+    out = province.post("/office/logout", data={"csrf_token": token(province, "/office/tinh/")})
+    assert out.status_code == 303 and out.headers["Location"].endswith("/office/login")
+    assert province.get("/office/tinh/").status_code in (302, 303)
+    assert copy.get("/office/tinh/").status_code in (302, 303)  # the server ended the session, not only the cookie
