@@ -326,6 +326,8 @@ class Token(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    #: Copied from the point, as on responses and answers: every row a ward owns names its ward (Citus plan).
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))

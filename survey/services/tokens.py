@@ -56,7 +56,8 @@ def issue(point: ServicePoint, count: int) -> list[str]:
         nonce = base64.urlsafe_b64encode(secrets.token_bytes(9)).decode("ascii")
         token = serializer.dumps([point.id, nonce])
         tokens.append(token)
-        db.session.add(Token(token_hash=token_hash(token), point_id=point.id, issued_at=now))
+        db.session.add(Token(token_hash=token_hash(token), point_id=point.id,
+                             organisation_id=point.organisation_id, issued_at=now))
     db.session.flush()
     return tokens
 
@@ -81,7 +82,8 @@ def check(token: str, point: ServicePoint) -> TokenState:
     if not (isinstance(payload, list) and len(payload) == 2 and payload[0] == point.id):
         return TokenState.INVALID
     row = db.session.execute(
-        select(Token.point_id, Token.used_at).filter_by(token_hash=token_hash(token))
+        select(Token.point_id, Token.used_at)
+        .filter_by(organisation_id=point.organisation_id, token_hash=token_hash(token))
     ).first()
     if row is None or row.point_id != point.id:
         return TokenState.INVALID
