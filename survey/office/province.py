@@ -20,6 +20,7 @@ from ..models import Organisation
 from ..services import audit, spreadsheet
 from ..services import jobs as job_svc
 from ..services import province as province_svc
+from ..services import province_snapshots as snapshot_svc
 from ..services import responses as response_svc
 from ..services import wards as ward_svc
 from . import bp
@@ -42,14 +43,27 @@ def _ward(code: str) -> Organisation:
 
 @bp.get("/tinh/")
 @roles_required(*PROVINCE)
-def province_home() -> str:
+def province_home() -> Any:
+    """Every ward side by side, from the stored figures (services.province_snapshots), never computed per visit."""
     check_keys(request.args, ("period",))
     period = period_arg(request.args)
     wards = _wards()
-    sections = [{"kind": k, "target": plan_target(k), "rows": province_svc.rollup(period, k, wards)} for k in KINDS]
+    province = user().province or ""
+    queue = job_svc.queue_url() is not None
+    try:
+        view = snapshot_svc.serve(province, period, wards)
+    except snapshot_svc.Unavailable as exc:
+        page = render_template("office/province_waiting.html", period=period, options=period_options(period),
+                               province=province, error=str(exc), refresh=None)
+        return page, 503, {"Retry-After": "60"}
+    if view.snapshot is None:
+        return render_template("office/province_waiting.html", period=period, options=period_options(period),
+                               province=province, error=None, refresh=snapshot_svc.WAIT_RELOAD_SECONDS)
+    snapshot = view.snapshot
+    sections = [{"kind": k, "target": plan_target(k), "rows": snapshot.rows(k)} for k in KINDS]
     return render_template("office/province.html", period=period, options=period_options(period),
-                           sections=sections, wards=wards, province=user().province, low_n=indices.LOW_N,
-                           kinds=KINDS, queue=job_svc.queue_url() is not None)
+                           sections=sections, wards=wards, province=province, low_n=indices.LOW_N,
+                           kinds=KINDS, queue=queue, view=view, computed_at=snapshot.computed_at)
 
 
 @bp.get("/tinh/<ward_code>/")
