@@ -349,23 +349,3 @@ def stale(account: User) -> None:
     except (RedisError, OSError, QueueUnavailable):
         return
     db.session.expire_all()
-
-
-# --- the province roll-up's stored figures ------------------------------------------------------------------
-
-
-def refresh_province(province: str, period_label: str) -> None:
-    """The worker's entry point for stale province figures: compute and store them unless they are current now.
-
-    Queued by services.province_snapshots.request_refresh (no report_jobs row: nothing to download or follow, the
-    roll-up page itself shows when the figures were computed); releases the queue key at the end, failed or not.
-    """
-    from . import province_snapshots
-
-    period = parse_period(period_label)
-    try:
-        with force_locale("vi"):
-            province_snapshots.refresh(province, period, if_stale=True)
-    finally:
-        transaction.start_over()  # the job only read through the session: end that read
-        province_snapshots.release(province, period)

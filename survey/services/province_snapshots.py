@@ -53,7 +53,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 
-from hailong.analysis.periods import Period, recent_quarters
+from hailong.analysis.periods import Period, parse_period, recent_quarters
 from hailong.forms.questionnaire import KINDS
 
 from ..extensions import db
@@ -70,7 +70,7 @@ SCHEMA = 1
 #: Even when nothing seen has changed, figures older than this are refreshed (changes no trigger sees).
 MAX_AGE = timedelta(hours=24)
 #: The function `hailong worker` runs for a refresh, by name (RQ imports it; only strings are pickled).
-ENTRY_POINT = "hailong.survey.services.jobs.refresh_province"
+ENTRY_POINT = "hailong.survey.services.province_snapshots.run_refresh"
 #: How long a queued refresh keeps others from queueing the same one (and RQ's limit for running it).
 REFRESH_SECONDS = 30 * 60
 #: Seconds between reloads of the page that waits for the first figures.
@@ -329,6 +329,25 @@ def request_refresh(province: str, period: Period) -> bool:
     except (RedisError, OSError):
         raise job_svc.QueueUnavailable(unavailable_message()) from None
     return True
+
+
+def run_refresh(province: str, period_label: str) -> None:
+    """The worker's entry point: compute and store the figures unless they are current by now; release the key.
+
+    No report_jobs row: there is nothing to download or follow, the page itself says when its figures were
+    computed. The queue key is released at the end, failed or not, so the next stale visit may queue again.
+    """
+    from flask_babel import force_locale
+
+    from .. import transaction
+
+    period = parse_period(period_label)
+    try:
+        with force_locale("vi"):
+            refresh(province, period, if_stale=True)
+    finally:
+        transaction.start_over()  # the job only read through the session: end that read
+        release(province, period)
 
 
 def release(province: str, period: Period) -> None:
