@@ -886,3 +886,29 @@ class ReportJob(db.Model):  # type: ignore[name-defined]
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     requester: Mapped[User] = relationship()
+
+
+class ProvinceSnapshot(db.Model):  # type: ignore[name-defined]
+    """A province roll-up of one period and kind as the page shows it, stored so no visit computes it (a cache).
+
+    Tenancy as `report_jobs`: a row spans every ward of `province` and so belongs to none, hence organisation_id
+    NULL, the province account's own scope (users.organisation_id NULL, users.province); the column stays so a
+    ward-scoped figure stored here later carries its ward like every other table's rows. Only a province account of
+    `province` reads these rows (services.province_snapshots filters by the account's province); no ward page reads
+    them. `payload` is the JSON the page renders (services.province_snapshots.SCHEMA), including what it was computed
+    from (its marks), which the freshness check compares with the database.
+    """
+
+    __tablename__ = "province_snapshots"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind"),
+        UniqueConstraint("province", "period", "kind", name="uq_province_snapshots_scope"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    province: Mapped[str] = mapped_column(String(200))
+    # The period's label as the page asks for it ("2026-Q1", "2026-Q4@report", "2026-01-01..2026-02-14").
+    period: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[str] = mapped_column(Text)

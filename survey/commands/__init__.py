@@ -17,6 +17,7 @@ from . import (
     paper,
     points,
     posters,
+    province,
     report,
     responses,
     rollups,
@@ -29,7 +30,7 @@ from . import (
 
 #: Every command module; `hailong --help` lists their commands by name.
 MODULES = (setup, config, wards, points, posters, responses, indices, report, tokens, backup, users, pakn, paper,
-           drafts, numbers, rollups, worker)
+           drafts, numbers, rollups, province, worker)
 
 
 def all_commands() -> list[click.Command]:
