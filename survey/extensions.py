@@ -1,18 +1,25 @@
-"""Flask extensions, created unbound here and initialised in create_app()."""
+"""Flask extensions, created unbound here and initialised in create_app().
+
+`limiter` and `csrf` only serve requests: they are made when first imported from here (the blueprints do), so
+a `hailong` command, whose app has no blueprints, does not import Flask-Limiter's storage layer or WTForms.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+if TYPE_CHECKING:
+    from flask_limiter import Limiter
+    from flask_wtf import CSRFProtect
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,10 +68,38 @@ class _UnboundMigrations:
         return getattr(self.bind(), name)
 
 
+def _limiter() -> Limiter:
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    # Storage is chosen in create_app from HAILONG_REDIS_URL (Redis for several workers, memory otherwise).
+    return Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _csrf() -> CSRFProtect:
+    from flask_wtf import CSRFProtect
+
+    return CSRFProtect()
+
+
+_ON_FIRST_USE: dict[str, Callable[[], Any]] = {"limiter": _limiter, "csrf": _csrf}
+_made = threading.Lock()
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrations()
-csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-# Storage is chosen in create_app from HAILONG_REDIS_URL (Redis for several workers, memory otherwise).
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+if TYPE_CHECKING:
+    limiter: Limiter
+    csrf: CSRFProtect
+
+
+def __getattr__(name: str) -> Any:
+    """`limiter` and `csrf`, made once, on first use (module attributes from then on)."""
+    make = _ON_FIRST_USE.get(name)
+    if make is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _made:
+        if name not in globals():
+            globals()[name] = make()
+    return globals()[name]
