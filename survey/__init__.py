@@ -11,7 +11,7 @@ from sqlalchemy import event
 from . import logs, transaction
 from . import settings as settings_model
 from .config import flask_config
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, db, login_manager, migrate
 
 #: Where templates, migrations and catalogues live: the checkout, or site-packages/hailong in an installed wheel.
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,12 +39,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None, *, web: bool = True) -> Flask:
     """Build an application; `config` overrides defaults and HAILONG_* environment variables.
 
     The settings are read here, once (survey/settings.py): a bad value raises ConfigError, one line naming it.
     Keys of `config` named like a setting (`HAILONG_BASE_URL`, or Flask's `SECRET_KEY` and
     `SQLALCHEMY_DATABASE_URI`) are validated as settings; the others go to Flask's config as they are.
+    With `web=False` the app serves no request until `add_web` is called: the `hailong` commands' app (survey/cli.py),
+    which need the database, the settings, the translations and the templates, not the blueprints, sessions,
+    CSRF, rate limits and error pages (importing and routing those is a fifth of a command's start-up).
     """
     settings = settings_model.load(config)
     app = Flask(
@@ -63,24 +66,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     logs.configure(app)
 
-    hops = int(app.config["HAILONG_PROXY_HOPS"])
-    if hops:
-        # Behind nginx/Caddy the client address comes from X-Forwarded-For; rate limits need the real one.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-
     db.init_app(app)
     transaction.register(app)  # first: its after-request hook commits after every other hook ran
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
-    csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
-    login_manager.init_app(app)
-    login_manager.login_view = "office.login"
-    from .services.users import load_user
-
-    login_manager.user_loader(load_user)
-    limiter.init_app(app)
 
     from flask_babel import get_locale
 
@@ -89,6 +78,42 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+
+    if web:
+        add_web(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def add_web(app: Flask) -> None:
+    """What serves requests: the proxy fix, CSRF, sign-in, rate limits, the blueprints, error pages and headers.
+
+    Once per app, before its first request: create_app calls it, and the CLI for Flask's own `run`, `shell` and
+    `routes` (survey/cli.py). Babel, set up before, adds no request hook, so the hooks run in the order they
+    always did (the transaction's after-request hook first registered, so last run).
+    """
+    if app.extensions.get("hailong.web"):
+        return
+    app.extensions["hailong.web"] = True
+    hops = int(app.config["HAILONG_PROXY_HOPS"])
+    if hops:
+        # Behind nginx/Caddy the client address comes from X-Forwarded-For; rate limits need the real one.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+    from .extensions import csrf, limiter
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "office.login"
+    from .services.users import load_user
+
+    login_manager.user_loader(load_user)
+    limiter.init_app(app)
 
     from . import errors, security
     from .office import bp as office_bp
@@ -101,10 +126,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     security.register(app)
 
-    from .cli import register_commands
 
-    register_commands(app)
-    return app
-
-
-__all__ = ["create_app"]
+__all__ = ["add_web", "create_app"]

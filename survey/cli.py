@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
 import click
@@ -14,16 +16,22 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from hailong.forms.questionnaire import QuestionnaireError
 
+from . import commands as command_modules
 from . import transaction
 from .commands.base import BadInput, CommandFailed
 from .config import ConfigError
+
+#: Loads the commands of one module (or Flask-Migrate's `db` group) when a command of it is first looked up.
+Loader = Callable[[], list[click.Command]]
 
 
 def _create_app() -> Flask:
     from . import create_app
 
     try:
-        return create_app()
+        # Without the blueprints: our commands serve no request. Flask's own and the plugins' get them added
+        # (_Group.resolve_command).
+        return create_app(web=False)
     except ConfigError as exc:  # a bad environment variable: one line naming it, exit status 2
         raise BadInput(str(exc)) from None
 
@@ -40,12 +48,55 @@ class _Group(FlaskGroup):
             return click.Group.list_commands(self, ctx)
         return super().list_commands(ctx)
 
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands or name not in command_modules.COMMANDS:
+            return super().get_command(ctx, name)
+        # One of ours: found on the app without Flask's scan of every installed package's `flask.commands`
+        # plugins (which imports them: Flask-Limiter's pulls in its whole storage layer). What
+        # FlaskGroup.get_command does once a name is not a built-in or plugin command.
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        if not current_app or current_app._get_current_object() is not app:  # type: ignore[attr-defined]
+            ctx.with_resource(app.app_context())
+        return app.cli.get_command(ctx, name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        found = super().resolve_command(ctx, args)
+        if found[0] not in command_modules.COMMANDS:  # Flask's `run`, `shell`, `routes`, a plugin's command
+            from . import add_web
+
+            add_web(ctx.ensure_object(ScriptInfo).load_app())
+        # The app is created and the command's module imported: what is alive now (modules, mapped classes, the
+        # app: ~10^5 objects) lives as long as the process. Frozen, it is left out of the collector's full passes,
+        # which a command's own rows (10^4-10^5 objects) would otherwise trigger over all of it, and out of the
+        # passes of the interpreter's exit. Never unfrozen: unfreezing before the exit costs more than it frees.
+        gc.freeze()
+        return found
+
     def invoke(self, ctx: click.Context) -> Any:
         return _invoke(ctx, super().invoke)
 
 
 class _AppCommands(AppGroup):
-    """`app.cli`, which tests invoke: the same transaction and one-line errors as the `hailong` group."""
+    """`app.cli`, which tests invoke: the same transaction and one-line errors as the `hailong` group.
+
+    Each command module is imported when one of its commands is first looked up: running one command imports
+    its own module, not every other command's (WeasyPrint, openpyxl, Alembic...); listing them imports them all.
+    """
+
+    def __init__(self, name: str | None, loaders: dict[str, Loader]) -> None:
+        super().__init__(name)
+        self.loaders = loaders
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.loaders})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        load = self.loaders.get(name)
+        if name not in self.commands and load is not None:
+            for command in load():
+                self.add_command(command)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         return _invoke(ctx, super().invoke)
@@ -86,11 +137,17 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add every command of survey/commands/ to the application's command group."""
-    from .commands import all_commands
-
-    commands = _AppCommands(app.cli.name)
+    """Give the application's command group every command of survey/commands/ and `db`, each loaded on use."""
+    loaders: dict[str, Loader] = {name: partial(command_modules.load, name) for name in command_modules.COMMANDS}
+    loaders["db"] = partial(_migration_commands, app)
+    commands = _AppCommands(app.cli.name, loaders)
     commands.commands.update(app.cli.commands)
     app.cli = commands
-    for command in all_commands():
-        app.cli.add_command(command)
+
+
+def _migration_commands(app: Flask) -> list[click.Command]:
+    """Flask-Migrate's `db` group, bound to the app on first use (it imports Alembic: survey/extensions.py)."""
+    from flask_migrate.cli import db as db_group
+
+    app.extensions["migrate"].bind()
+    return [db_group]

@@ -35,8 +35,8 @@ from hailong import survey
 
 _create_app = survey.create_app
 
-def create_app(config=None):
-    app = _create_app(config)
+def create_app(config=None, **options):
+    app = _create_app(config, **options)
     from hailong.survey.extensions import csrf, db
 
     @app.post("/test-crash")
