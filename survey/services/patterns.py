@@ -26,13 +26,27 @@ def version_bits(kind: str) -> dict[int, tuple[str, ...]]:
 
 
 def _version_bits(kind: str) -> dict[int, tuple[str, ...]]:
-    ids = db.session.scalars(select(QuestionnaireVersion.id).where(QuestionnaireVersion.kind == kind))
-    return {vid: qsvc.question_map(vid).bit_codes for vid in ids}
+    return {vid: qsvc.question_map(vid).bit_codes for vid in versions(kind)}
+
+
+def versions(kind: str) -> dict[int, QuestionnaireVersion]:
+    """The stored versions of a kind by id, read once per shared block (stats reads them through here too)."""
+    return rollups.shared(("versions", kind), lambda: {v.id: v for v in db.session.scalars(
+        select(QuestionnaireVersion).filter_by(kind=kind))})
 
 
 def definition(kind: str) -> Questionnaire:
     """The questionnaire of a kind's newest version (what results are labelled by), asked once per shared block."""
-    return rollups.shared(("definition", kind), lambda: qsvc.definition(qsvc.latest_version(kind)))
+    return rollups.shared(("definition", kind), lambda: qsvc.definition(_latest(kind)))
+
+
+def _latest(kind: str) -> QuestionnaireVersion:
+    """questionnaires.latest_version; in a shared block, the newest of the versions already read."""
+    if rollups.sharing():
+        found = versions(kind)
+        if found:
+            return max(found.values(), key=lambda v: v.version)
+    return qsvc.latest_version(kind)
 
 
 def statement_questions(kind: str) -> dict[int, str]:

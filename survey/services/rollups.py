@@ -211,6 +211,11 @@ def shared(key: Hashable, compute: Callable[[], T]) -> T:
     return cast(T, memo[key])
 
 
+def sharing() -> bool:
+    """Whether this runs inside a shared_reads() block."""
+    return _SHARED.get() is not None
+
+
 def _kept(key: Hashable) -> Any | None:
     memo = _SHARED.get()
     return None if memo is None else memo.get(key)

@@ -33,9 +33,9 @@ from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questionnaire, QuestionType
 
 from ..extensions import db
-from ..models import Answer, Question, QuestionnaireVersion, ServicePoint, Submission
+from ..models import Answer, Question, ServicePoint, Submission
+from . import patterns, rollups
 from . import questionnaires as qsvc
-from . import rollups
 from .periods import within
 
 #: Questions outside the statements whose counts analysis/indices.py reads.
@@ -110,7 +110,7 @@ def index_question_ids(kind: str) -> list[int]:
 
 
 def _read_questions(kind: str) -> _Questions:
-    versions = {v.id: v for v in db.session.scalars(select(QuestionnaireVersion).filter_by(kind=kind))}
+    versions = patterns.versions(kind)
     codes: dict[int, str] = {}
     pairs: list[tuple[int, int]] = []
     grouped: list[int] = []
