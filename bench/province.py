@@ -541,8 +541,12 @@ def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
     ms = _sample(_get(base, "/"), 20, max(args.samples, 200), args.budget)
     results["baseline"] = _quantiles(ms)
 
+    selected = None if not args.only else {name for key in args.only for name in ONLY[key]}
+
     def row(name: str, what: str, fn: Callable[[], Any], samples: int, warmup: int = 2,
             reference: float | None = None) -> None:
+        if selected is not None and name not in selected:
+            return
         _log(f"measuring {name}")
         q = _quantiles(_sample(fn, warmup, samples, args.budget, args.min_samples))
         if reference is None:
@@ -563,10 +567,11 @@ def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
         _get(province, f"/office/tinh/{ward}/?period={PERIOD}&kind=health"), args.samples)
     row("element drill-down", f"GET /office/element/staff?period={PERIOD}&kind=health (ward admin)",
         _get(admin, f"/office/element/staff?period={PERIOD}&kind=health"), args.samples)
-    # The first visit of a process with no shared copy computes the snapshot; then visits serve stored bytes.
-    t0 = time.perf_counter()
-    _get(public, f"/cong-khai/{ward}")()
-    results["public_first_visit_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    if selected is None or "public page" in selected:
+        # The first visit of a process with no shared copy computes the snapshot; then visits serve stored bytes.
+        t0 = time.perf_counter()
+        _get(public, f"/cong-khai/{ward}")()
+        results["public_first_visit_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     row("public page", f"GET /cong-khai/{ward} (gzip, the process's snapshot)", _get(public, f"/cong-khai/{ward}"),
         max(args.samples, 100))
     page = _get(public, f"/cong-khai/{ward}")
@@ -594,11 +599,12 @@ def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
     # of CPU here, measured with and without survey/__pycache__).
     for package in ("analysis", "forms", "survey"):
         compileall.compile_dir(ROOT / package, quiet=1)
-    _log("measuring the bare process")
-    results["baseline_process"] = _quantiles(_sample(_process(bare, env), 1, args.cli_samples, args.budget))
-    row("hailong indices (process)", f"hailong indices --ward {ward} --period {YEAR}",
-        _process([HAILONG, "indices", "--ward", ward, "--period", YEAR], env), args.cli_samples, warmup=1,
-        reference=results["baseline_process"]["p50_ms"])
+    if selected is None or "hailong indices (process)" in selected:
+        _log("measuring the bare process")
+        results["baseline_process"] = _quantiles(_sample(_process(bare, env), 1, args.cli_samples, args.budget))
+        row("hailong indices (process)", f"hailong indices --ward {ward} --period {YEAR}",
+            _process([HAILONG, "indices", "--ward", ward, "--period", YEAR], env), args.cli_samples, warmup=1,
+            reference=results["baseline_process"]["p50_ms"])
     row("province report job", f"services.jobs.run: the province roll-up PDF for {PERIOD} ({args.wards} wards x 3 "
         "kinds, this period and the previous), what `hailong worker` runs, without the queue",
         _province_job(app, "province_report_pdf"), args.pdf_samples, warmup=0)
@@ -607,6 +613,13 @@ def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
     results["size"] = _db_size(url)
     results["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return results
+
+
+#: --only's names: the measurement rows each selects.
+ONLY = {"dashboard": ("ward dashboard",), "rollup": ("province roll-up",), "drilldown": ("province drill-down",),
+        "element": ("element drill-down",), "public": ("public page", "public page, revalidated", "public recompute"),
+        "pdf": ("ward quarterly PDF",), "indices": ("hailong indices (process)",),
+        "jobs": ("province report job", "province export job")}
 
 
 GOALS_MS = {"ward dashboard": 300, "province roll-up": 300, "province drill-down": 300, "element drill-down": 300,
@@ -622,11 +635,12 @@ def table(report: dict[str, Any]) -> str:
              "",
              "| measurement | n | p50 ms | p95 ms | app CPU p50 ms | baseline p50 ms | × baseline (p50) | goal p95 |",
              "|---|---:|---:|---:|---:|---:|---:|---|"]
-    b, bp = m["baseline"], m["baseline_process"]
+    b, bp = m["baseline"], m.get("baseline_process")
     lines.append(f"| bare Flask page + 1 query (baseline) | {b['n']} | {b['p50_ms']:.2f} | {b['p95_ms']:.2f} | "
                  f"{b['cpu_p50_ms']:.2f} | | 1 | |")
-    lines.append(f"| bare Python process + connect (process baseline) | {bp['n']} | {bp['p50_ms']:.0f} | "
-                 f"{bp['p95_ms']:.0f} | | | 1 | |")
+    if bp is not None:
+        lines.append(f"| bare Python process + connect (process baseline) | {bp['n']} | {bp['p50_ms']:.0f} | "
+                     f"{bp['p95_ms']:.0f} | | | 1 | |")
     for r in m["rows"]:
         goal = GOALS_MS.get(r["name"])
         met = "" if goal is None else f"< {goal} ms: {'yes' if r['p95_ms'] < goal else '**no**'}"
@@ -635,9 +649,9 @@ def table(report: dict[str, Any]) -> str:
     size = m["size"]
     gb = size["database_bytes"] / 1e9
     build = report["build"]
-    first = m["public_first_visit_ms"]
-    lines += ["", f"Public page, first visit of the process (computes the snapshot): {first:,} ms. "
-              "Jobs run in-process as `hailong worker` runs them.",
+    first = m.get("public_first_visit_ms")
+    lines += ["", (f"Public page, first visit of the process (computes the snapshot): {first:,} ms. "
+                   if first is not None else "") + "Jobs run in-process as `hailong worker` runs them.",
               f"Database {gb:.2f} GB ({size['database_bytes'] / report['responses']:,.0f} B/response); "
               + ", ".join(f"{k} {v['total_bytes'] / 1e9:.2f} GB" for k, v in list(size["tables"].items())[:4])
               + (f"; rollups {size['rollup_bytes'] / 1e9:.3f} GB ({size['rollup_share']:.1%})"
@@ -663,7 +677,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cli-samples", type=int, default=5)
     parser.add_argument("--budget", type=float, default=180.0, help="seconds per measurement before it stops early")
     parser.add_argument("--min-samples", type=int, default=3, help="samples taken even over the budget")
+    parser.add_argument("--only", type=lambda v: {x.strip() for x in v.split(",") if x.strip()}, default=None,
+                        help="measure only these, comma-separated: " + ", ".join(ONLY) + " (default: everything)")
     args = parser.parse_args(argv)
+    if args.only and not args.only <= set(ONLY):
+        parser.error(f"--only takes {', '.join(ONLY)}")
     if not args.pg:
         parser.error("this bench runs on PostgreSQL only: pass --pg")
     if args.points < args.wards:

@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, text
 
+from hailong.analysis import windows
 from hailong.analysis.periods import TZ, Period, date_range, parse_period, report_window
 from hailong.forms.encoding import decode_value
 from hailong.survey.extensions import db as _db
 from hailong.survey.models import Answer, AnswerRollup, Organisation, PatternRollup, ServicePoint, Submission
-from hailong.survey.services import dashboard, patterns, province, rollups, stats
+from hailong.survey.services import dashboard, patterns, province, rollups, stats, targets
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as rsvc
@@ -146,9 +147,19 @@ def _figures(wards: list[Organisation]) -> dict[str, Any]:
                 out[f"{key}/{ward.code}/trend"] = dashboard.trend(period, kind, ids)
                 out[f"{key}/{ward.code}/results"] = patterns.results(period, kind, ids)
                 out[f"{key}/{ward.code}/indices"] = stats.indices_for(period, kind, ward_id=ward.id)
+                out[f"{key}/{ward.code}/page"] = _page(period, kind, ids)
             out[f"{key}/all/indices"] = stats.indices_for(period, kind)
             out[f"{key}/province"] = _rows(province.rollup(period, kind, wards))
     return out
+
+
+def _page(period: Period, kind: str, ids: list[int]) -> dict[str, Any]:
+    """The dashboard's figures as its page reads them: in one shared block, the rollups prefetched."""
+    span = windows.year_to_date(period) if period.kind != "range" else None
+    with rollups.shared_reads():
+        dashboard.prefetch(period, kind, ids, year_to_date=span)
+        return {"overview": dashboard.overview(period, kind, ids), "trend": dashboard.trend(period, kind, ids),
+                "ytd": targets.year_to_date(period, kind, ids), "points": dashboard.points_table(period, kind, ids)}
 
 
 @settings(max_examples=20, deadline=None, database=None, derandomize=True,
@@ -233,3 +244,42 @@ def test_rebuild_command(app: Flask) -> None:
         assert _table(AnswerRollup) == kept
     result = app.test_cli_runner().invoke(args=["rollups", "rebuild", "--ward", "khong-co"])
     assert result.exit_code == 2
+
+
+def test_a_page_reads_each_rollup_table_once(app: Flask) -> None:
+    """In a shared block the dashboard's figures come from the two prefetch queries, equal to reading each apart."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        wards, points = _setup()
+        _write_two(points)
+        period = parse_period("2026-Q2")
+        ids = stats.ward_point_ids(wards[0].id, "onestop")
+        alone = _page_figures(period, ids, shared=False)
+        seen: list[str] = []
+
+        def log(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            seen.append(statement)
+
+        event.listen(_db.engine, "before_cursor_execute", log)
+        try:
+            together = _page_figures(period, ids, shared=True)
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", log)
+        assert together == alone
+        assert alone["overview"]["responses"] == 2
+        assert sum("pattern_rollups" in s for s in seen) == 1
+        assert sum("answer_rollups" in s for s in seen) == 1
+        assert sum("FROM service_points" in s for s in seen) == 1  # the scope, asked by every figure, read once
+
+
+def _page_figures(period: Period, ids: list[int], shared: bool) -> dict[str, Any]:
+    if not shared:
+        return {"overview": dashboard.overview(period, "onestop", ids),
+                "trend": dashboard.trend(period, "onestop", ids),
+                "ytd": targets.year_to_date(period, "onestop", ids)}
+    with rollups.shared_reads():
+        dashboard.prefetch(period, "onestop", ids, year_to_date=windows.year_to_date(period))
+        return {"overview": dashboard.overview(period, "onestop", ids),
+                "trend": dashboard.trend(period, "onestop", ids),
+                "ytd": targets.year_to_date(period, "onestop", ids)}

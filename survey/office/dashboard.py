@@ -15,7 +15,7 @@ from hailong.analysis.targets import target as plan_target
 from hailong.forms.questionnaire import KINDS
 
 from .. import transaction
-from ..services import audit, deadlines, drafts, stats, targets
+from ..services import audit, deadlines, drafts, rollups, stats, targets
 from ..services import dashboard as results
 from ..services import pakn as pakn_svc
 from ..services import weighting as weighting_svc
@@ -75,10 +75,18 @@ def dashboard() -> str:
 def dashboard_page(read_only: bool = False) -> str:
     """The ward dashboard of the current ward (a province account's drill-down shows it `read_only`)."""
     period, kind = _filters()
+    # One page of reads: lookups asked by several figures are read once, the rollups in one query per table.
+    with rollups.shared_reads():
+        return _dashboard(period, kind, read_only)
+
+
+def _dashboard(period: Period, kind: str, read_only: bool) -> str:
     ids = _kind_ids(kind)
     ward = current_ward()
-    result = results.overview(period, kind, ids)
     goal = plan_target(kind)
+    year_span = windows.year_to_date(period) if goal is not None and period.kind in ("quarter", "half") else None
+    results.prefetch(period, kind, ids, year_to_date=year_span)
+    result = results.overview(period, kind, ids)
     trend = results.trend(period, kind, ids)
     # Weighted next to unweighted, never instead (fewer replicates than the report: the page must stay quick).
     weighted = weighting_svc.weighted(stats.Filter(period, kind, ids), ward, replicates=DASHBOARD_REPLICATES)

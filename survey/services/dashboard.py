@@ -17,7 +17,6 @@ from hailong.forms.questionnaire import Questionnaire
 from ..extensions import db
 from ..models import ServicePoint, Submission
 from . import patterns, rollups, stats
-from . import questionnaires as qsvc
 from .periods import within
 
 TREND_QUARTERS = 6
@@ -31,7 +30,7 @@ def overview(period: Period, kind: str, point_ids: Sequence[int] | None,
     need the answers); the previous period, used only for the change, comes from one pass over the
     response patterns, which gives the same indices and intervals at a fraction of the cost.
     """
-    q = qsvc.definition(qsvc.latest_version(kind))
+    q = patterns.definition(kind)
     ids = list(point_ids) if point_ids is not None else None
     f = stats.Filter(period, kind, ids)
     counts = stats.count(f)
@@ -44,6 +43,27 @@ def overview(period: Period, kind: str, point_ids: Sequence[int] | None,
         result["previous"] = {"period": before_period.label, "responses": before["responses"],
                               "overall": change["overall"], "elements": change["elements"]}
     return result
+
+
+def prefetch(period: Period, kind: str, point_ids: Sequence[int] | None, year_to_date: Period | None = None,
+             trend_quarters: int = TREND_QUARTERS) -> None:
+    """Read what overview(), trend() and the year-to-date figure ask of the rollups in two queries, not five.
+
+    Only inside rollups.shared_reads() and for whole wards (where those readers use the rollups): the pattern
+    rows of the period, the previous period and the year to date, and the answer rows of the period and the
+    trend's quarters, each span summed from the disjoint pieces of one GROUP BY (rollups.prefetch_*).
+    """
+    sc = rollups.scope(kind, point_ids)
+    if not sc.whole:
+        return
+    versions = patterns.version_bits(kind)
+    spans = [period.day_keys(), period.previous().day_keys()]
+    if year_to_date is not None:
+        spans.append(year_to_date.day_keys())
+    rollups.prefetch_patterns(sc.ward_ids, versions, spans)
+    quarters = recent_quarters(period.end - timedelta(days=1), trend_quarters)
+    questions = stats.index_question_ids(kind)
+    rollups.prefetch_answers(sc.ward_ids, questions, [period.day_keys(), *(qt.day_keys() for qt in quarters)])
 
 
 def _empty(q: Questionnaire) -> dict[str, Any]:
@@ -67,7 +87,7 @@ def trend(period: Period, kind: str, point_ids: Sequence[int] | None,
     One pass over the responses' satisfied/valid bit masks (no answers scan): the item, element and
     overall indices are exactly those of stats.compute; only the index is drawn.
     """
-    q = qsvc.definition(qsvc.latest_version(kind))
+    q = patterns.definition(kind)
     quarters = recent_quarters(period.end - timedelta(days=1), count)
     versions = patterns.version_bits(kind)
     width = max((len(codes) for codes in versions.values()), default=0)
@@ -118,7 +138,7 @@ def _trend_from_rollups(q: Questionnaire, quarters: Sequence[Period], sc: rollup
 def trends_by_ward(period: Period, kind: str, ward_ids: Sequence[int],
                    count: int = TREND_QUARTERS) -> dict[int, list[tuple[str, float | None]]]:
     """trend() of each whole ward, from one query over the answer rollups (the province roll-up)."""
-    q = qsvc.definition(qsvc.latest_version(kind))
+    q = patterns.definition(kind)
     quarters = recent_quarters(period.end - timedelta(days=1), count)
     found = _trends(q, quarters, ward_ids, by_ward=True) if ward_ids else {}
     empty: list[tuple[str, float | None]] = [(qt.label, None) for qt in quarters]

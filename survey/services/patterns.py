@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from hailong.analysis import indices
 from hailong.analysis.intervals import Pattern
 from hailong.analysis.periods import Period
+from hailong.forms.questionnaire import Questionnaire
 
 from ..extensions import db
 from ..models import QuestionnaireVersion, Submission
@@ -20,9 +21,32 @@ from .periods import within
 
 
 def version_bits(kind: str) -> dict[int, tuple[str, ...]]:
-    """Stored versions of a kind: id -> the statement codes of its mask bits."""
-    ids = db.session.scalars(select(QuestionnaireVersion.id).where(QuestionnaireVersion.kind == kind))
-    return {vid: qsvc.question_map(vid).bit_codes for vid in ids}
+    """Stored versions of a kind: id -> the statement codes of its mask bits (asked once per shared block)."""
+    return rollups.shared(("version_bits", kind), lambda: _version_bits(kind))
+
+
+def _version_bits(kind: str) -> dict[int, tuple[str, ...]]:
+    return {vid: qsvc.question_map(vid).bit_codes for vid in versions(kind)}
+
+
+def versions(kind: str) -> dict[int, QuestionnaireVersion]:
+    """The stored versions of a kind by id, read once per shared block (stats reads them through here too)."""
+    return rollups.shared(("versions", kind), lambda: {v.id: v for v in db.session.scalars(
+        select(QuestionnaireVersion).filter_by(kind=kind))})
+
+
+def definition(kind: str) -> Questionnaire:
+    """The questionnaire of a kind's newest version (what results are labelled by), asked once per shared block."""
+    return rollups.shared(("definition", kind), lambda: qsvc.definition(_latest(kind)))
+
+
+def _latest(kind: str) -> QuestionnaireVersion:
+    """questionnaires.latest_version; in a shared block, the newest of the versions already read."""
+    if rollups.sharing():
+        found = versions(kind)
+        if found:
+            return max(found.values(), key=lambda v: v.version)
+    return qsvc.latest_version(kind)
 
 
 def statement_questions(kind: str) -> dict[int, str]:
@@ -43,8 +67,10 @@ def results(
         return {}
     sc = rollups.scope(kind, point_ids)
     if sc.whole and not by_point:  # whole wards: their pattern rollups, one row per pattern and month or day
-        query = rollups.pattern_counts(sc.ward_ids, versions, *period.day_keys())
+        kept = rollups.kept_patterns(sc.ward_ids, versions, *period.day_keys())
+        query = rollups.pattern_counts(sc.ward_ids, versions, *period.day_keys()) if kept is None else None
     else:
+        kept = None
         keys = [Submission.point_id] if by_point else []
         query = (
             select(*keys, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask, func.count())
@@ -61,11 +87,12 @@ def results(
             query = query.where(Submission.point_id.in_(point_ids))
     grouped: dict[int, list[Pattern]] = defaultdict(list)
     # Core rows on the session's connection: no ORM processing for up to one row per response.
-    for row in db.session.connection().execute(query).tuples():
+    rows: Iterable[Any] = kept or [] if query is None else db.session.connection().execute(query).tuples()
+    for row in rows:
         group = int(row[0]) if by_point else 0
         vid, sat_mask, valid_mask, n = row[-4:]
         grouped[group].append((versions[vid], int(sat_mask), int(valid_mask), int(n)))
-    q = qsvc.definition(qsvc.latest_version(kind))
+    q = definition(kind)
     return {group: indices.from_patterns(q, found, sum(r[3] for r in found)) for group, found in grouped.items()}
 
 
@@ -78,5 +105,5 @@ def results_by_ward(period: Period, kind: str, ward_ids: Sequence[int]) -> dict[
     grouped: dict[int, list[Pattern]] = defaultdict(list)
     for ward, vid, sat_mask, valid_mask, n in db.session.connection().execute(query).tuples():
         grouped[int(ward)].append((versions[vid], int(sat_mask), int(valid_mask), int(n)))
-    q = qsvc.definition(qsvc.latest_version(kind))
+    q = definition(kind)
     return {ward: indices.from_patterns(q, found, sum(r[3] for r in found)) for ward, found in grouped.items()}

@@ -15,14 +15,16 @@ keep reading the raw rows through the ward-led indexes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from itertools import pairwise
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Table, and_, case, delete, false, func, insert, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from ..extensions import db
@@ -182,6 +184,41 @@ class Scope:
 
 
 _RAW: ContextVar[bool] = ContextVar("hailong_rollups_raw", default=False)
+_SHARED: ContextVar[dict[Any, Any] | None] = ContextVar("hailong_rollups_shared", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Inside this block a lookup asked again (a scope, a kind's versions, prefetched rollup rows) is answered
+    from memory: for one page that reads, and writes nothing, between the first ask and the last."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+T = TypeVar("T")
+
+
+def shared(key: Hashable, compute: Callable[[], T]) -> T:
+    """compute(), once per key inside a shared_reads() block (every time outside one)."""
+    memo = _SHARED.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return cast(T, memo[key])
+
+
+def sharing() -> bool:
+    """Whether this runs inside a shared_reads() block."""
+    return _SHARED.get() is not None
+
+
+def _kept(key: Hashable) -> Any | None:
+    memo = _SHARED.get()
+    return None if memo is None else memo.get(key)
 
 
 @contextmanager
@@ -206,7 +243,8 @@ def scope(kind: str, point_ids: Sequence[int] | None) -> Scope:
     """The wards of `point_ids`; whole when the points are every point of `kind` of those wards.
 
     A response is always of its point's kind (a point's kind never changes), so the rollups of those wards,
-    filtered by the kind's versions, count exactly what the raw rows of those points count.
+    filtered by the kind's versions, count exactly what the raw rows of those points count. One query, and
+    asked once per shared_reads() block.
     """
     raw = _RAW.get()
     if point_ids is None:
@@ -214,18 +252,24 @@ def scope(kind: str, point_ids: Sequence[int] | None) -> Scope:
     ids = sorted(set(point_ids))
     if not ids:
         return Scope((), not raw)
-    given = dict(db.session.execute(
-        select(ServicePoint.organisation_id, func.count()).where(ServicePoint.id.in_(ids), ServicePoint.kind == kind)
-        .group_by(ServicePoint.organisation_id)).tuples().all())
-    wards = tuple(sorted(db.session.scalars(
-        select(ServicePoint.organisation_id).where(ServicePoint.id.in_(ids)).distinct())))
-    if not given:
-        return Scope(wards, False)
-    total = dict(db.session.execute(
-        select(ServicePoint.organisation_id, func.count())
-        .where(ServicePoint.organisation_id.in_(list(given)), ServicePoint.kind == kind)
-        .group_by(ServicePoint.organisation_id)).tuples().all())
-    return Scope(wards, not raw and all(total.get(ward) == n for ward, n in given.items()))
+    return shared(("scope", kind, tuple(ids), raw), lambda: _scope(kind, ids, raw))
+
+
+def _scope(kind: str, ids: list[int], raw: bool) -> Scope:
+    p, given_wards = ServicePoint, aliased(ServicePoint)
+    mine, of_kind = p.id.in_(ids), p.kind == kind
+    rows = db.session.execute(
+        select(p.organisation_id, func.sum(case((and_(mine, of_kind), 1), else_=0)),
+               func.sum(case((of_kind, 1), else_=0)), func.sum(case((mine, 1), else_=0)))
+        .where(p.organisation_id.in_(select(given_wards.organisation_id).where(given_wards.id.in_(ids))))
+        .group_by(p.organisation_id)).tuples().all()
+    wards = tuple(sorted(int(ward) for ward, _, _, n in rows if n))
+    given = {int(ward): int(n) for ward, n, _, _ in rows if n}
+    total = {int(ward): int(n) for ward, _, n, _ in rows}
+    # Whole only when every ward of the points has all its points of the kind among them: a ward reached only
+    # through a point of another kind would otherwise add its points of this kind, which the points do not hold.
+    whole = bool(given) and len(given) == len(wards) and all(total.get(w) == n for w, n in given.items())
+    return Scope(wards, not raw and whole)
 
 
 def _key_date(key: int) -> date:
@@ -287,6 +331,10 @@ def statement_totals(ward_ids: Sequence[int] | None, question_ids: Iterable[int]
     """(ward id or 0, bucket, question id, answers 4-5, answers 1-5) per [first, end) bucket, from the rollups."""
     if not buckets:
         return []
+    if not by_ward:
+        found = _kept_statement_totals(ward_ids, question_ids, buckets)
+        if found is not None:
+            return found
     r = AnswerRollup
     # Each bucket by its own rows: a month row (yyyymm00) sorts before its month's first day, so `< end` can't.
     parts = [span(r.day_key, first, end) for first, end in buckets]
@@ -303,6 +351,124 @@ def statement_totals(ward_ids: Sequence[int] | None, question_ids: Iterable[int]
         b, q, sat, valid = row[-4:]
         out.append((ward, int(b), int(q), int(sat or 0), int(valid or 0)))
     return out
+
+
+def _kept_statement_totals(ward_ids: Sequence[int] | None, question_ids: Iterable[int],
+                            buckets: Sequence[tuple[int, int]]) -> list[tuple[int, int, int, int, int]] | None:
+    """statement_totals() from prefetched answer rows, when every bucket was prefetched (else None)."""
+    wanted = sorted(set(question_ids))
+    kept = [kept_answers(ward_ids, wanted, first, end) for first, end in buckets]
+    if any(rows is None for rows in kept):
+        return None
+    out: list[tuple[int, int, int, int, int]] = []
+    for b, rows in enumerate(kept):
+        totals: dict[int, list[int]] = {}
+        for qid, value, n in rows or ():
+            if 1 <= value <= 5:  # the query's WHERE: only a question with a 1-5 answer has a row
+                found = totals.setdefault(qid, [0, 0])
+                found[0] += n if value >= 4 else 0
+                found[1] += n
+        out.extend((0, b, qid, sat, valid) for qid, (sat, valid) in sorted(totals.items()))
+    return out
+
+
+# --- one page's rollup reads in one query per table ------------------------------------------------------
+
+
+def pieces(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The disjoint [first, end) pieces, cut at every bound, that each of `spans` is a union of."""
+    wanted = sorted(set(spans))
+    cuts = sorted({key for span_ in wanted for key in span_})
+    return [(a, b) for a, b in pairwise(cuts)
+            if any(first <= a and b <= end for first, end in wanted)]
+
+
+def _bucketed(column: Any, parts: Sequence[tuple[int, int]]) -> tuple[Any, ColumnElement[bool]]:
+    """A CASE naming the piece of each row (a row lies in at most one: pieces are disjoint) and their union."""
+    conditions = [span(column, first, end) for first, end in parts]
+    return case(*[(c, i) for i, c in enumerate(conditions)], else_=-1), or_(*conditions)
+
+
+def _keep(name: str, ward_ids: Sequence[int] | None, ids: Iterable[int], spans: Iterable[tuple[int, int]],
+          parts: Sequence[tuple[int, int]], rows: Iterable[tuple[int, ...]]) -> None:
+    """Store each span's rows (summed over its pieces, keyed by all but the last column) for kept_*()."""
+    memo = _SHARED.get()
+    if memo is None:
+        return
+    by_part: dict[int, list[tuple[int, ...]]] = {}
+    for got in rows:  # sums of INTEGER columns: ints on both databases
+        by_part.setdefault(got[0], []).append(tuple(got[1:]))
+    wards = None if ward_ids is None else tuple(ward_ids)
+    for first, end in set(spans):
+        mine = [by_part.get(i, []) for i, (a, b) in enumerate(parts) if first <= a and b <= end]
+        if len(mine) == 1:
+            found = mine[0]
+        else:  # one row per key, as the span's own GROUP BY gives
+            summed: dict[tuple[int, ...], int] = {}
+            for part in mine:
+                for one in part:
+                    key = one[:-1]
+                    summed[key] = summed.get(key, 0) + one[-1]
+            found = [(*k, n) for k, n in summed.items()]
+        memo[(name, wards, first, end)] = (frozenset(ids), found)
+
+
+def _kept_rows(name: str, ward_ids: Sequence[int] | None, ids: Iterable[int], first: int, end: int
+               ) -> list[tuple[int, ...]] | None:
+    found = _kept((name, None if ward_ids is None else tuple(ward_ids), first, end))
+    if found is None:
+        return None
+    held, rows = found
+    wanted = set(ids)
+    if not wanted <= held:
+        return None
+    return [row for row in rows if row[0] in wanted]
+
+
+def prefetch_patterns(ward_ids: Sequence[int] | None, version_ids: Iterable[int],
+                      spans: Sequence[tuple[int, int]]) -> None:
+    """Read the pattern rollups of several spans in one query, for pattern_counts' readers in this shared block.
+
+    Each span's rows are summed over the pieces it covers: the same (version, sat_mask, valid_mask, n) as its own
+    GROUP BY, in another order (PatternTable merges rows in a canonical order, and the totals are sums).
+    """
+    versions = sorted(set(version_ids))
+    parts = pieces(spans)
+    if _SHARED.get() is None or not versions or not parts:
+        return
+    r = PatternRollup
+    bucket, inside = _bucketed(r.day_key, parts)
+    query = (select(bucket, r.questionnaire_id, r.sat_mask, r.valid_mask, func.sum(r.n))
+             .where(*_wards(r.organisation_id, ward_ids), inside, r.questionnaire_id.in_(versions))
+             .group_by(bucket, r.questionnaire_id, r.sat_mask, r.valid_mask))
+    _keep("patterns", ward_ids, versions, spans, parts, db.session.connection().execute(query).tuples())
+
+
+def prefetch_answers(ward_ids: Sequence[int] | None, question_ids: Iterable[int],
+                     spans: Sequence[tuple[int, int]]) -> None:
+    """Read the answer rollups of several spans in one query, for answer_counts' and statement_totals' readers."""
+    questions = sorted(set(question_ids))
+    parts = pieces(spans)
+    if _SHARED.get() is None or not questions or not parts:
+        return
+    r = AnswerRollup
+    bucket, inside = _bucketed(r.day_key, parts)
+    query = (select(bucket, r.question_id, r.value, func.sum(r.n))
+             .where(*_wards(r.organisation_id, ward_ids), inside, r.question_id.in_(questions))
+             .group_by(bucket, r.question_id, r.value))
+    _keep("answers", ward_ids, questions, spans, parts, db.session.connection().execute(query).tuples())
+
+
+def kept_patterns(ward_ids: Sequence[int] | None, version_ids: Iterable[int], first: int, end: int
+                  ) -> list[tuple[int, ...]] | None:
+    """pattern_counts()' rows as prefetched in this shared block, or None when they were not."""
+    return _kept_rows("patterns", ward_ids, version_ids, first, end)
+
+
+def kept_answers(ward_ids: Sequence[int] | None, question_ids: Iterable[int], first: int, end: int
+                 ) -> list[tuple[int, ...]] | None:
+    """answer_counts()' rows as prefetched in this shared block, or None when they were not."""
+    return _kept_rows("answers", ward_ids, question_ids, first, end)
 
 
 def reading_raw() -> bool:

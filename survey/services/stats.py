@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import Integer, and_, column, func, select, values
@@ -33,9 +33,9 @@ from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questionnaire, QuestionType
 
 from ..extensions import db
-from ..models import Answer, Question, QuestionnaireVersion, ServicePoint, Submission
+from ..models import Answer, Question, ServicePoint, Submission
+from . import patterns, rollups
 from . import questionnaires as qsvc
-from . import rollups
 from .periods import within
 
 #: Questions outside the statements whose counts analysis/indices.py reads.
@@ -101,7 +101,16 @@ class _Questions:
 
 
 def _questions(kind: str) -> _Questions:
-    versions = {v.id: v for v in db.session.scalars(select(QuestionnaireVersion).filter_by(kind=kind))}
+    return rollups.shared(("stats.questions", kind), lambda: _read_questions(kind))
+
+
+def index_question_ids(kind: str) -> list[int]:
+    """Ids of the questions whose counts the indices read, over every stored version of a kind."""
+    return sorted(_questions(kind).codes)
+
+
+def _read_questions(kind: str) -> _Questions:
+    versions = patterns.versions(kind)
     codes: dict[int, str] = {}
     pairs: list[tuple[int, int]] = []
     grouped: list[int] = []
@@ -312,27 +321,50 @@ def _count_many(qs: _Questions, filters: Sequence[Filter], wanted: Sequence[bool
     # Pattern queries first (each is one long GROUP BY), then the answer counts split in 2 x workers parts,
     # so that parallel workers finish together.
     scopes = [rollups.scope(f.kind, f.point_ids) for f in filters]
-    queries: list[Select[Any]] = [_pattern_counts(f, sc, qs) for f, sc in zip(filters, scopes, strict=True)]
+    # Rollup rows a page prefetched (dashboard.prefetch) are used as read; only what is missing is queried.
+    kept_patterns = [_kept_patterns(f, sc, qs) for f, sc in zip(filters, scopes, strict=True)]
+    kept_answers = [_kept_answers(f, sc, qs) if with_answers else None
+                    for f, sc, with_answers in zip(filters, scopes, wanted, strict=True)]
+    queries: list[Select[Any]] = [_pattern_counts(f, sc, qs)
+                                  for f, sc, kept in zip(filters, scopes, kept_patterns, strict=True) if kept is None]
     slices = []
-    for f, sc, with_answers in zip(filters, scopes, wanted, strict=True):
-        mine = _answer_queries(f, sc, qs, 2 * workers if workers > 1 else 1, derive) if with_answers else []
+    for f, sc, with_answers, kept in zip(filters, scopes, wanted, kept_answers, strict=True):
+        mine = (_answer_queries(f, sc, qs, 2 * workers if workers > 1 else 1, derive)
+                if with_answers and kept is None else [])
         # The rollups count every value: nothing to derive.
         slices.append((len(queries), len(mine), derive and with_answers and not f.verified_only
                        and not _from_rollups(f, sc)))
         queries.extend(mine)
     rows = _fetch(queries, workers)
     out: list[tuple[FilterCounts | None, MaskTotals]] = []
+    queried = iter(rows)
     for i, (start, n, derived) in enumerate(slices):
-        raw = rows[i]
+        held = kept_patterns[i]
+        raw = cast(list[tuple[int, int, int, int]], held) if held is not None else next(queried)
         totals = indices.mask_totals(qs.bit_codes, raw)
         patterns = _patterns(qs, raw)
-        question_counts: dict[str, dict[int, int]] | None = _question_counts(qs, rows[start : start + n])
+        answer_rows = [kept_answers[i] or []] if kept_answers[i] is not None else rows[start : start + n]
+        question_counts: dict[str, dict[int, int]] | None = _question_counts(qs, answer_rows)
         if derived and question_counts is not None:
             question_counts = _add_derived(qs, question_counts, totals)
         responses = sum(p[3] for p in patterns)
         counts = None if question_counts is None else FilterCounts(question_counts, patterns, responses)
         out.append((counts, totals))
     return out
+
+
+def _kept_patterns(f: Filter, sc: rollups.Scope, qs: _Questions) -> list[tuple[int, ...]] | None:
+    """The filter's pattern rows as a page prefetched them from the rollups (None: query them)."""
+    if not _from_rollups(f, sc):
+        return None
+    return rollups.kept_patterns(sc.ward_ids, qs.versions, *f.period.day_keys())
+
+
+def _kept_answers(f: Filter, sc: rollups.Scope, qs: _Questions) -> list[tuple[int, ...]] | None:
+    """The filter's answer rows as a page prefetched them from the rollups (None: query them)."""
+    if not _from_rollups(f, sc) or not qs.codes:
+        return None
+    return rollups.kept_answers(sc.ward_ids, qs.codes, *f.period.day_keys())
 
 
 def _add_derived(qs: _Questions, counts: dict[str, dict[int, int]], totals: MaskTotals
