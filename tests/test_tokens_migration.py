@@ -1,4 +1,4 @@
-"""Migration 0016_tokens_ward on existing receipt codes: each gets its point's ward, and codes still work after."""
+"""Migration 0015_tokens_ward on existing receipt codes: each gets its point's ward, and codes still work after."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_the_migration_gives_every_code_its_ward(app: Flask) -> None:
         assert {r[2] for r in kept} == {w.id for w in wards}
         _db.session.remove()
 
-        downgrade(directory=directory, revision="0013_writepath")
+        downgrade(directory=directory, revision="0014_province_snapshots")
         assert "organisation_id" not in {c["name"] for c in inspect(_db.engine).get_columns("tokens")}
         upgrade(directory=directory)
 

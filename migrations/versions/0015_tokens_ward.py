@@ -1,7 +1,7 @@
 """tokens_ward: receipt codes carry their ward, like every other table a ward owns
 
-Revision ID: 0016_tokens_ward
-Revises: 0013_writepath
+Revision ID: 0015_tokens_ward
+Revises: 0014_province_snapshots
 Create Date: 2026-12-02 02:30:00
 
 `tokens.organisation_id` is copied from the point (backfilled here, then NOT NULL) and indexed: the last table a
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_tokens_ward'
-down_revision = '0013_writepath'
+revision = '0015_tokens_ward'
+down_revision = '0014_province_snapshots'
 branch_labels = None
 depends_on = None
 
