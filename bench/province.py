@@ -310,10 +310,24 @@ def build(args: argparse.Namespace, url: str) -> dict[str, Any]:
         stored = json.loads(sidecar.read_text())
         with psycopg.connect(url) as conn:
             row = conn.execute("SELECT count(*) FROM responses").fetchone()
-        if all(stored.get(k) == v for k, v in _meta(args).items()) and row is not None and row[0] == args.responses:
-            _log(f"reusing {dbname} ({row[0]:,} responses)")
-            return dict(stored, reused=True)
-        _log(f"{dbname} does not match (responses {row[0] if row else None:,}); rebuilding")
+        wanted = _meta(args)
+        same = [k for k, v in wanted.items() if k != "schema" and stored.get(k) != v]
+        if same or row is None or row[0] != args.responses:
+            # --keep never drops a database that took an hour to load: the operator decides.
+            raise SystemExit(f"{dbname} does not match ({', '.join(same) or 'row count'}: responses "
+                             f"{row[0] if row else None:,}); drop it or run without --keep to rebuild it")
+        if stored.get("schema") != wanted["schema"]:
+            # New migrations since the load: upgrade in place, as a deployed database would be.
+            _log(f"{dbname}: migrations changed since the load; alembic upgrade head")
+            app = make_app(url)
+            with app.app_context():
+                from flask_migrate import upgrade
+
+                upgrade(directory=app.extensions["migrate"].directory)
+            stored["schema"] = wanted["schema"]
+            sidecar.write_text(json.dumps(stored, indent=2))
+        _log(f"reusing {dbname} ({row[0]:,} responses)")
+        return dict(stored, reused=True)
     sidecar.unlink(missing_ok=True)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -670,7 +684,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--responses", type=int, default=3_000_000)
     parser.add_argument("--wards", type=int, default=124)
     parser.add_argument("--points", type=int, default=1000)
-    parser.add_argument("--keep", action="store_true", help="reuse a loaded database whose row count matches")
+    parser.add_argument("--keep", action="store_true",
+                        help="reuse the loaded database (upgraded in place if migrations were added); never drops it")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--samples", type=int, default=20, help="samples per page after warm-up")
     parser.add_argument("--pdf-samples", type=int, default=5)
