@@ -171,7 +171,7 @@ def gather(period: Period, kind: str | None = None, ward: Organisation | None = 
         "channels": channels,
         "shares": shares,
         "lowest": lowest,
-        "comments": _comments(period, kinds, ids, org.id),
+        "comments": _comments(period, kinds, org.id),
         "summary": summary,
         "methods": rp.method_rows(
             (kind_name(s["kind"], form="short"), s["overall"]["ci_method"]) for s in sections if s["has_data"]
@@ -476,27 +476,32 @@ def _share_rows(meta: dict[int, tuple[str, list[str]]], labels: dict[str, dict[s
     return out
 
 
-def _comments(period: Period, kinds: Sequence[str], point_ids: Sequence[int], ward_id: int
-              ) -> list[dict[str, Any]]:
+def _comments(period: Period, kinds: Sequence[str], ward_id: int) -> list[dict[str, Any]]:
     """A few recent comments of unflagged responses, masked (phones, e-mails) by analysis.report.
 
     The ward's rows of the period first (ix_responses_patterns), then the newest: no other ward's row is read.
+    The point names come from a second small query: joined in SQL, the planner expects one comment and reads
+    the points table once per comment.
     """
-    rows = db.session.execute(
-        select(Submission.comment, Submission.day_key, ServicePoint.name, ServicePoint.kind)
-        .join(ServicePoint, ServicePoint.id == Submission.point_id)
+    names = {pid: (name, kind) for pid, name, kind in db.session.execute(
+        select(ServicePoint.id, ServicePoint.name, ServicePoint.kind)
+        .where(ServicePoint.organisation_id == ward_id, ServicePoint.kind.in_(kinds))).tuples()}
+    if not names:
+        return []
+    found = db.session.execute(
+        select(Submission.comment, Submission.day_key, Submission.point_id)
         .where(
             Submission.organisation_id == ward_id,
             within(Submission.day_key, period),
             Submission.flagged.is_(False),
             Submission.comment.is_not(None),
             Submission.comment != "",
-            ServicePoint.kind.in_(kinds),
-            Submission.point_id.in_(point_ids),
+            Submission.point_id.in_(sorted(names)),
         )
         .order_by(Submission.submitted_at.desc(), Submission.id.desc())
         .limit(COMMENT_POOL)
     ).tuples()
+    rows = [(c, d, *names[point_id]) for c, d, point_id in found]
     pool = [
         {"comment": c, "date": f"{d % 100:02d}/{d // 100 % 100:02d}/{d // 10000}", "point": name, "kind": k}
         for c, d, name, k in rows
