@@ -1,6 +1,14 @@
 """Time one quarter's formal report on a database of 100k responses across the 7 demo points.
 
     .venv/bin/python -m bench.report [--size 100000] [--runs 3] [--force]
+    .venv/bin/python -m bench.report --db postgresql://postgres@127.0.0.1:5432/hailong_province_3000000 \
+        [--ward an-tuong] [--period 2026-Q4] [--runs 5] [--process-runs 3]
+
+With --db, an existing database (a bench.province one) is only read: each round times the ward's report split
+into its parts (the data, the template, WeasyPrint's layout and PDF writing, the SQL statements' summed time,
+the time the process's threads waited for a CPU from /proc's schedstat) and, in the same round, two baselines:
+one trivial query on the same database and WeasyPrint writing a fixed one-line page. Then the whole
+`hailong report` process against a bare process that connects and runs one query. Medians and ratios, as JSON.
 
 The SQLite database is built once under bench/out/report-<size>.db (through
 hailong.survey.services.responses.write_many,
@@ -180,14 +188,158 @@ def run(path: Path, runs: int) -> dict[str, Any]:
     }
 
 
+TRIVIAL_PAGE = "<!doctype html><html lang=vi><meta charset=utf-8><p>Báo cáo</p></html>"
+
+
+def _run_queue_s() -> float:
+    """Seconds this process's threads have spent runnable but waiting for a CPU (schedstat's run delay)."""
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+class _Clock:
+    """Wall, CPU (all threads) and run-queue seconds of one block."""
+
+    def __enter__(self) -> _Clock:
+        self.wall, self.cpu, self.queued = time.perf_counter(), time.process_time(), _run_queue_s()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+        self.queued = _run_queue_s() - self.queued
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+#: libpq options that make every transaction of a connection read-only: a shared database is never written.
+READ_ONLY = "options=-c%20default_transaction_read_only%3Don"
+
+
+def run_db(url: str, ward_code: str, period_text: str, runs: int, process_runs: int) -> dict[str, Any]:
+    """The ward report on an existing database, split, with same-round baselines (see the module docstring).
+
+    Every connection is read-only (READ_ONLY). `hailong report` records the generated report at its end: that
+    commit is refused, so the process exits with an error after writing the PDF, which is checked instead.
+    """
+    import subprocess
+    import tempfile
+
+    from sqlalchemy import event, select, text
+    from weasyprint import HTML
+
+    from bench.build_db import make_app
+    from hailong.analysis import windows
+    from hailong.analysis.periods import parse_period
+    from hailong.survey.extensions import db
+    from hailong.survey.models import Organisation
+    from hailong.survey.services import reports
+
+    url = url + ("&" if "?" in url else "?") + READ_ONLY
+    app = make_app(url)
+    period = windows.in_window(parse_period(period_text), windows.REPORT)
+    rows: dict[str, list[float]] = {}
+
+    def note(name: str, value: float) -> None:
+        rows.setdefault(name, []).append(value)
+
+    with app.app_context():
+        sql: list[float] = []
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def _before(conn: Any, *args: Any) -> None:
+            conn.info.setdefault("hailong_bench_t0", []).append(time.perf_counter())
+
+        @event.listens_for(db.engine, "after_cursor_execute")
+        def _after(conn: Any, *args: Any) -> None:
+            sql.append(time.perf_counter() - conn.info["hailong_bench_t0"].pop())
+
+        ward = db.session.scalars(select(Organisation).filter_by(code=ward_code)).one()
+        pdf = reports.build_pdf(period, None, ward)  # warm-up: imports, fonts, templates, caches
+        HTML(string=TRIVIAL_PAGE).write_pdf()
+        pages = 0
+        for _ in range(runs):
+            with _Clock() as c:
+                db.session.execute(text("SELECT 1")).scalar()
+            note("baseline_query_s", c.wall)
+            with _Clock() as c:
+                HTML(string=TRIVIAL_PAGE).write_pdf()
+            note("baseline_weasyprint_s", c.wall)
+            db.session.rollback()
+            sql.clear()
+            with _Clock() as c:
+                html = reports.render_html(period, None, ward)
+            note("data_and_template_s", c.wall)
+            note("data_and_template_cpu_s", c.cpu)
+            note("data_and_template_queued_s", c.queued)
+            note("sql_summed_s", sum(sql))
+            note("sql_statements", len(sql))
+            with _Clock() as c:
+                document = HTML(string=html).render()
+            note("layout_s", c.wall)
+            note("layout_cpu_s", c.cpu)
+            with _Clock() as c:
+                document.write_pdf()
+            note("pdf_write_s", c.wall)
+            pages = len(document.pages)
+            db.session.rollback()
+            with _Clock() as c:
+                pdf = reports.build_pdf(period, None, ward)
+            note("build_pdf_s", c.wall)
+            note("build_pdf_cpu_s", c.cpu)
+            note("build_pdf_queued_s", c.queued)
+            db.session.rollback()
+        db.engine.dispose()
+    out: dict[str, Any] = {"database": url.rsplit("/", 1)[-1].split("?")[0], "ward": ward_code, "period": period.label,
+                           "pages": pages, "pdf_bytes": len(pdf), "runs": runs}
+    out.update({f"median_{k}": _median(v) for k, v in rows.items()})
+    out["build_pdf_runs_s"] = [round(x, 3) for x in rows["build_pdf_s"]]
+    out["build_pdf_over_baseline_weasyprint"] = round(
+        statistics.median(rows["build_pdf_s"]) / statistics.median(rows["baseline_weasyprint_s"]), 1)
+    if process_runs:
+        env = {**os.environ, "HAILONG_DATABASE_URL": url}
+        hailong = str(Path(sys.executable).with_name("hailong"))
+        bare = [sys.executable, "-c", "import sys, psycopg; psycopg.connect(sys.argv[1]).execute('SELECT 1')", url]
+        walls: dict[str, list[float]] = {"bare_process_s": [], "hailong_report_process_s": []}
+        with tempfile.TemporaryDirectory() as tmp:
+            report = [hailong, "report", "--ward", ward_code, "--period", period_text, "--out", f"{tmp}/r.pdf"]
+            for _ in range(process_runs):  # alternated, so both see the same load
+                for name, cmd in (("bare_process_s", bare), ("hailong_report_process_s", report)):
+                    Path(f"{tmp}/r.pdf").unlink(missing_ok=True)
+                    t0 = time.perf_counter()
+                    done = subprocess.run(cmd, env=env, check=False, capture_output=True, text=True)
+                    walls[name].append(time.perf_counter() - t0)
+                    if cmd is report and not Path(f"{tmp}/r.pdf").exists():
+                        raise RuntimeError(f"hailong report wrote no PDF: {done.stderr[-2000:]}")
+        out.update({f"median_{k}": _median(v) for k, v in walls.items()})
+        out["hailong_report_over_bare_process"] = round(
+            statistics.median(walls["hailong_report_process_s"]) / statistics.median(walls["bare_process_s"]), 1)
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=100_000, help="number of responses (default 100000)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs after one warm-up (default 3)")
     parser.add_argument("--force", action="store_true", help="rebuild the database even if it is fresh")
+    parser.add_argument("--db", help="an existing database URL (read only): time the ward report there")
+    parser.add_argument("--ward", default="an-tuong", help="the ward's code with --db (default an-tuong)")
+    parser.add_argument("--period", default="2026-Q4", help="the period with --db (default 2026-Q4)")
+    parser.add_argument("--process-runs", type=int, default=3,
+                        help="with --db: whole `hailong report` processes, alternated with a bare one (default 3)")
     args = parser.parse_args(argv)
-    path = build(args.size, args.force)
-    result = run(path, max(1, args.runs))
+    if args.db:
+        result = run_db(args.db, args.ward, args.period, max(1, args.runs), max(0, args.process_runs))
+    else:
+        result = run(build(args.size, args.force), max(1, args.runs))
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,6 +19,7 @@ from hailong.analysis import charts, formatting, indices, windows
 from hailong.analysis import conventions as conv
 from hailong.analysis import officers as officer_figures
 from hailong.analysis import report as rp
+from hailong.analysis.intervals import Pattern
 from hailong.analysis.periods import TZ, Period
 from hailong.analysis.targets import target as plan_target
 from hailong.analysis.targets import target_gap
@@ -80,9 +83,25 @@ def build_pdf(period: Period, kind: str | None = None, ward: Organisation | None
               officer_annex: bool = False) -> bytes:
     """The whole report of a ward for a period (all kinds or one) as PDF bytes; `officer_annex`: with the annex
     "Đánh giá cán bộ" (per officer and desk, personnel data for the leadership), only when an admin asks for it."""
-    from weasyprint import HTML
+    return write_pdf(render_html(period, kind, ward, officer_annex))
 
-    pdf: bytes = HTML(string=render_html(period, kind, ward, officer_annex)).write_pdf()
+
+_FONTS = threading.local()
+
+
+def write_pdf(html: str) -> bytes:
+    """WeasyPrint's PDF of an HTML page, with this thread's font configuration kept for the next report.
+
+    A new FontConfiguration loads fontconfig's configuration again on every call; one per thread (Pango's font
+    map is not shared between threads) is reused, which gives the same fonts as the documents name no web fonts.
+    """
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = getattr(_FONTS, "config", None)
+    if fonts is None:
+        fonts = _FONTS.config = FontConfiguration()
+    pdf: bytes = HTML(string=html).write_pdf(font_config=fonts)
     return pdf
 
 
@@ -106,21 +125,20 @@ def gather(period: Period, kind: str | None = None, ward: Organisation | None = 
     org = ward or organisation()
     if org is None:
         raise ReportError(_("Cơ sở dữ liệu có nhiều phường; hãy chọn một phường cho báo cáo."))
-    ids = stats.ward_point_ids(org.id)
+    by_kind = _ward_points(org.id)
+    ids = sorted(i for k in KINDS for i in by_kind[k])
     results = stats.indices_for(period, kind, workers=stats.configured_workers(), conventions=conv.CONVENTIONS,
                                 ward_id=org.id)
     per_point = _point_rows(period, kinds, org.id)
-    channels = _channels(period, kinds, ids)
-    flagged = _flagged(period, kinds, ids)
+    channels, flagged = _channels(period, kinds, ids, org.id)
     total = sum(int(r["responses"]) for r in results)
-    shares = _shares(period, ids) if "onestop" in kinds else {}
+    shares = _shares(period, by_kind["onestop"], org.id) if "onestop" in kinds else {}
     lowest = rp.lowest_statements(results)
-    sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]], period,
-                         stats.ward_point_ids(org.id, r["kind"])) for r in results]
+    sections = [_section(r, [p for p in per_point if p["kind"] == r["kind"]], period, by_kind[r["kind"]])
+                for r in results]
     for section in sections:
         section["weighted"] = (
-            weighting_svc.weighted(stats.Filter(period, section["kind"],
-                                                stats.ward_point_ids(org.id, section["kind"])), org)
+            weighting_svc.weighted(stats.Filter(period, section["kind"], by_kind[section["kind"]]), org)
             if section["has_data"] else {"status": "no_margins"}
         )
     # The same function as `hailong pakn stats`: the report's PAKN numbers equal the command's.
@@ -153,7 +171,7 @@ def gather(period: Period, kind: str | None = None, ward: Organisation | None = 
         "channels": channels,
         "shares": shares,
         "lowest": lowest,
-        "comments": _comments(period, kinds, ids),
+        "comments": _comments(period, kinds, org.id),
         "summary": summary,
         "methods": rp.method_rows(
             (kind_name(s["kind"], form="short"), s["overall"]["ci_method"]) for s in sections if s["has_data"]
@@ -289,11 +307,10 @@ def _point_rows(period: Period, kinds: Sequence[str], ward_id: int) -> list[dict
                                                       ServicePoint.organisation_id == ward_id)),
         key=lambda p: (KINDS.index(p.kind), p.code),
     )
-    found: dict[int, dict[str, Any]] = {}
-    for kind in kinds:
-        found.update(patterns.results(period, kind, [p.id for p in points if p.kind == kind], by_point=True))
+    found = _point_results(period, kinds, ward_id, [p.id for p in points])
+    latest = {kind: qsvc.definition(qsvc.latest_version(kind)) for kind in kinds}
     # A point without responses gets the empty result: null index, never 0.
-    empty = {kind: indices.compute(qsvc.definition(qsvc.latest_version(kind)), {}, [], 0) for kind in kinds}
+    empty = {kind: indices.compute(latest[kind], {}, [], 0) for kind in kinds}
     out = []
     for p in points:
         result = found.get(p.id)
@@ -316,23 +333,78 @@ def _point_rows(period: Period, kinds: Sequence[str], ward_id: int) -> list[dict
     return out
 
 
+def _point_results(period: Period, kinds: Sequence[str], ward_id: int, point_ids: Sequence[int]
+                   ) -> dict[int, dict[str, Any]]:
+    """patterns.results(by_point=True) of every kind at once: one GROUP BY over the ward's rows of the period.
+
+    The ward and its days lead ix_responses_patterns, which holds the point and the masks, so this reads the
+    index only; each point's patterns then give the same indices and intervals as `indices --point`.
+    """
+    bits: dict[int, tuple[str, ...]] = {}
+    kind_of: dict[int, str] = {}
+    for kind in kinds:
+        for vid, codes in patterns.version_bits(kind).items():
+            bits[vid], kind_of[vid] = codes, kind
+    if not bits or not point_ids:
+        return {}
+    query = (
+        select(Submission.point_id, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask,
+               func.count())
+        .where(Submission.organisation_id == ward_id, within(Submission.day_key, period),
+               Submission.questionnaire_id.in_(sorted(bits)), Submission.flagged.is_(False),
+               Submission.point_id.in_(point_ids))
+        .group_by(Submission.point_id, Submission.questionnaire_id, Submission.sat_mask, Submission.valid_mask)
+    )
+    grouped: dict[int, list[Pattern]] = defaultdict(list)
+    point_kind: dict[int, str] = {}
+    # Core rows on the session's connection: no ORM processing per row.
+    for point_id, vid, sat_mask, valid_mask, n in db.session.connection().execute(query).tuples():
+        grouped[int(point_id)].append((bits[vid], int(sat_mask), int(valid_mask), int(n)))
+        point_kind[int(point_id)] = kind_of[vid]
+    latest = {kind: qsvc.definition(qsvc.latest_version(kind)) for kind in set(point_kind.values())}
+    return {point: indices.from_patterns(latest[point_kind[point]], found, sum(r[3] for r in found))
+            for point, found in grouped.items()}
+
+
 def _kind_versions(kinds: Sequence[str]) -> Any:
     return select(QuestionnaireVersion.id).where(QuestionnaireVersion.kind.in_(kinds))
 
 
-def _channels(period: Period, kinds: Sequence[str], point_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Responses per channel (flagged ones left out, as in the indices)."""
+def _ward_points(ward_id: int) -> dict[str, list[int]]:
+    """The ids of the ward's points by kind (active or not, as stats.ward_point_ids): one query for the report."""
+    by_kind: dict[str, list[int]] = {k: [] for k in KINDS}
+    rows = db.session.execute(select(ServicePoint.kind, ServicePoint.id)
+                              .where(ServicePoint.organisation_id == ward_id).order_by(ServicePoint.id)).tuples()
+    for kind, point_id in rows:
+        by_kind.setdefault(kind, []).append(point_id)
+    return by_kind
+
+
+def _channels(period: Period, kinds: Sequence[str], point_ids: Sequence[int], ward_id: int
+              ) -> tuple[list[dict[str, Any]], int]:
+    """Responses per channel (flagged ones left out, as in the indices), and the flagged responses of the period
+    (set aside as suspicious, not counted anywhere in the report).
+
+    One GROUP BY over the ward's rows of the period: the ward and its days lead ix_responses_patterns, so other
+    wards' rows are never read.
+    """
     rows = db.session.execute(
-        select(Submission.channel, func.count())
+        select(Submission.flagged, Submission.channel, func.count())
         .where(
+            Submission.organisation_id == ward_id,
             within(Submission.day_key, period),
             Submission.point_id.in_(point_ids),
-            Submission.flagged.is_(False),
             Submission.questionnaire_id.in_(_kind_versions(kinds)),
         )
-        .group_by(Submission.channel)
+        .group_by(Submission.flagged, Submission.channel)
     ).tuples()
-    counts = dict(rows.all())
+    counts: dict[str, int] = {}
+    flagged = 0
+    for is_flagged, channel, n in rows.all():
+        if is_flagged:
+            flagged += int(n)
+        else:
+            counts[channel] = int(n)
     total = sum(counts.values())
     known = [c.value for c in Channel]
     order = known + sorted(set(counts) - set(known))
@@ -345,26 +417,15 @@ def _channels(period: Period, kinds: Sequence[str], point_ids: Sequence[int]) ->
         }
         for c in order
         if counts.get(c)
-    ]
+    ], flagged
 
 
-def _flagged(period: Period, kinds: Sequence[str], point_ids: Sequence[int]) -> int:
-    """Responses of the period set aside as suspicious (not counted anywhere in the report)."""
-    return int(
-        db.session.scalar(
-            select(func.count(Submission.id)).where(
-                within(Submission.day_key, period),
-                Submission.point_id.in_(point_ids),
-                Submission.flagged.is_(True),
-                Submission.questionnaire_id.in_(_kind_versions(kinds)),
-            )
-        )
-        or 0
-    )
+def _shares(period: Period, point_ids: Sequence[int], ward_id: int) -> dict[str, dict[str, Any]]:
+    """Answers of the one-stop extra_payment and harassment questions, option by option.
 
-
-def _shares(period: Period, point_ids: Sequence[int]) -> dict[str, dict[str, Any]]:
-    """Answers of the one-stop extra_payment and harassment questions, option by option."""
+    `point_ids` are all the ward's one-stop points, so the ward's answer rollups hold exactly these counts
+    (a question of a one-stop version is only answered at one-stop points); raw rows inside rollups.raw_reads.
+    """
     versions = {v.id: v for v in db.session.scalars(select(QuestionnaireVersion).filter_by(kind="onestop"))}
     if not versions:
         return {}
@@ -385,18 +446,27 @@ def _shares(period: Period, point_ids: Sequence[int]) -> dict[str, dict[str, Any
             labels[code].setdefault(o.code, o.label.vi)
     if not meta:
         return {}
-    rows = db.session.execute(
-        select(Answer.question_id, Answer.value, func.count())
-        .where(Answer.organisation_id.in_(rollups.wards_of(point_ids)), Answer.question_id.in_(meta),
-               within(Answer.day_key, period), Answer.excluded.is_(False), Answer.point_id.in_(point_ids))
-        .group_by(Answer.question_id, Answer.value)
-    ).tuples()
+    if not point_ids:
+        return _share_rows(meta, labels, latest, [])
+    if rollups.reading_raw():
+        query = (select(Answer.question_id, Answer.value, func.count())
+                 .where(Answer.organisation_id == ward_id, Answer.question_id.in_(meta),
+                        within(Answer.day_key, period), Answer.excluded.is_(False), Answer.point_id.in_(point_ids))
+                 .group_by(Answer.question_id, Answer.value))
+    else:
+        query = rollups.answer_counts([ward_id], meta, *period.day_keys())
+    return _share_rows(meta, labels, latest, db.session.execute(query).tuples().all())
+
+
+def _share_rows(meta: dict[int, tuple[str, list[str]]], labels: dict[str, dict[str, str]], latest: Any,
+                rows: Sequence[tuple[int, int, int]]) -> dict[str, dict[str, Any]]:
+    """Each share question's options with their counts and percentages, in the latest version's order."""
     counts: dict[str, dict[str, int]] = {code: {} for code in SHARE_QUESTIONS}
     for qid, value, n in rows:
         code, options = meta[qid]
         if 1 <= value <= len(options):
             bucket = counts[code]
-            bucket[options[value - 1]] = bucket.get(options[value - 1], 0) + n
+            bucket[options[value - 1]] = bucket.get(options[value - 1], 0) + int(n)
     out = {}
     for code in SHARE_QUESTIONS:
         q = latest.question(code)
@@ -406,22 +476,32 @@ def _shares(period: Period, point_ids: Sequence[int]) -> dict[str, dict[str, Any
     return out
 
 
-def _comments(period: Period, kinds: Sequence[str], point_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """A few recent comments of unflagged responses, masked (phones, e-mails) by analysis.report."""
-    rows = db.session.execute(
-        select(Submission.comment, Submission.day_key, ServicePoint.name, ServicePoint.kind)
-        .join(ServicePoint, ServicePoint.id == Submission.point_id)
+def _comments(period: Period, kinds: Sequence[str], ward_id: int) -> list[dict[str, Any]]:
+    """A few recent comments of unflagged responses, masked (phones, e-mails) by analysis.report.
+
+    The ward's rows of the period first (ix_responses_patterns), then the newest: no other ward's row is read.
+    The point names come from a second small query: joined in SQL, the planner expects one comment and reads
+    the points table once per comment.
+    """
+    names = {pid: (name, kind) for pid, name, kind in db.session.execute(
+        select(ServicePoint.id, ServicePoint.name, ServicePoint.kind)
+        .where(ServicePoint.organisation_id == ward_id, ServicePoint.kind.in_(kinds))).tuples()}
+    if not names:
+        return []
+    found = db.session.execute(
+        select(Submission.comment, Submission.day_key, Submission.point_id)
         .where(
+            Submission.organisation_id == ward_id,
             within(Submission.day_key, period),
             Submission.flagged.is_(False),
             Submission.comment.is_not(None),
             Submission.comment != "",
-            ServicePoint.kind.in_(kinds),
-            Submission.point_id.in_(point_ids),
+            Submission.point_id.in_(sorted(names)),
         )
         .order_by(Submission.submitted_at.desc(), Submission.id.desc())
         .limit(COMMENT_POOL)
     ).tuples()
+    rows = [(c, d, *names[point_id]) for c, d, point_id in found]
     pool = [
         {"comment": c, "date": f"{d % 100:02d}/{d // 100 % 100:02d}/{d // 10000}", "point": name, "kind": k}
         for c, d, name, k in rows
