@@ -4,6 +4,10 @@
     .venv/bin/python -m bench.write_path --pg --journeys 300   # PostgreSQL (database writepath_bench, recreated)
     .venv/bin/python -m bench.write_path --profile             # and the functions that cost most (cProfile)
 
+Per request it prints CPU, SQL statements and Redis round trips (a pipeline counts once). --profile measures CPU
+(not wall time, which other jobs on the machine inflate), prints the 30 costliest functions by cumulative and by
+own time, and leaves the profile in bench/out/load/write_path.prof for pstats' callers and callees.
+
 The same respondents as bench.load (GET the form, POST a full answer, GET the thank-you page), each with its own
 cookie jar, through Flask's test client. CPU is this process's (time.process_time), so other jobs on the machine
 disturb it less than bench.load's wall-clock rates; a bare Flask + sqlite3 journey (bench.baseline_app) is run the
@@ -45,6 +49,30 @@ def baseline(journeys: int) -> float:
     return 1000 * (time.process_time() - start) / journeys
 
 
+def _count_redis(label: list[str], counter: collections.Counter[str]) -> Any:
+    """Count Redis round trips per request label (a pipeline is one); returns the function that stops counting."""
+    import redis
+
+    command, pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def counted_command(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counter[label[0]] += 1
+        return command(self, *args, **kwargs)
+
+    def counted_pipeline(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counter[label[0]] += 1
+        return pipeline(self, *args, **kwargs)
+
+    redis.Redis.execute_command = counted_command  # type: ignore[method-assign]
+    redis.client.Pipeline.execute = counted_pipeline  # type: ignore[method-assign]
+
+    def undo() -> None:
+        redis.Redis.execute_command = command  # type: ignore[method-assign]
+        redis.client.Pipeline.execute = pipeline  # type: ignore[method-assign]
+
+    return undo
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--journeys", type=int, default=400)
@@ -68,6 +96,7 @@ def main() -> int:
     app = create_app()
     label: list[str] = [""]
     statements: collections.Counter[str] = collections.Counter()
+    redis_commands: collections.Counter[str] = collections.Counter()
     cpu: collections.Counter[str] = collections.Counter()
     with app.app_context():
         engine = db.engine
@@ -100,7 +129,8 @@ def main() -> int:
         journey(10**6 + i)
     cpu.clear()
     event.listen(engine, "before_cursor_execute", count)
-    profiler = cProfile.Profile() if args.profile else None
+    unpatch = _count_redis(label, redis_commands)
+    profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, as the totals
     start = time.process_time()
     if profiler:
         profiler.enable()
@@ -110,6 +140,7 @@ def main() -> int:
         profiler.disable()
     total = 1000 * (time.process_time() - start) / args.journeys
     event.remove(engine, "before_cursor_execute", count)
+    unpatch()
     if redis_url:
         load.clear_redis(redis_url)
 
@@ -118,10 +149,13 @@ def main() -> int:
           f"{args.journeys} journeys in one process{' (profiled)' if profiler else ''}:")
     for name in LABELS:
         print(f"  {name:<12} {1000 * cpu[name] / args.journeys:6.2f} ms CPU  "
-              f"{statements[name] / args.journeys:4.1f} SQL statements")
+              f"{statements[name] / args.journeys:4.1f} SQL statements  "
+              f"{redis_commands[name] / args.journeys:4.1f} Redis round trips")
     print(f"  journey      {total:6.2f} ms CPU   (bare Flask + sqlite3: {bare:.2f} ms, {total / bare:.1f} ×)")
     if profiler:
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(30)
+        profiler.dump_stats(load.OUT / "write_path.prof")  # for pstats' callers/callees
+        for order in ("cumulative", "tottime"):
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats(order).print_stats(30)
     return 0
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from hailong.survey import transaction
 from hailong.survey.extensions import db
-from hailong.survey.models import AuditEvent, ServicePoint, Token
+from hailong.survey.models import Answer, AnswerRollup, AuditEvent, ServicePoint, Token
 from hailong.survey.services import antiabuse, audit
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as response_svc
@@ -51,23 +51,31 @@ def test_a_commit_that_fails_is_an_error_the_citizen_sees(
     assert counts(app)[0] == 1
 
 
-def test_a_second_tap_that_raced_the_first_undoes_only_itself(
+def test_a_second_tap_is_turned_away_by_the_unique_key_in_its_own_insert(
     app: Flask, client: FlaskClient, points: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both taps passed the check before either was stored: the second's insert fails inside its savepoint."""
+    """No lookup before the INSERT: its ON CONFLICT skips a stored key (a racing tap waits for the first on
+    PostgreSQL), writes nothing, and the stored response is looked up once, after it."""
     form = open_form(app, client).backdate()
     assert form.post().status_code == 303
     real = response_svc.find_by_key
     calls: list[str] = []
 
-    def not_yet_the_first_time(key: str) -> int | None:
+    def counted(key: str) -> int | None:
         calls.append(key)
-        return None if len(calls) == 1 else real(key)
+        return real(key)
 
-    monkeypatch.setattr(response_svc, "find_by_key", not_yet_the_first_time)
-    assert form.post().status_code == 303
-    assert len(calls) == 2  # the check, then the lookup after the refused insert
+    monkeypatch.setattr(response_svc, "find_by_key", counted)
+    with app.app_context():
+        answers_before = db.session.scalar(select(func.count()).select_from(Answer))
+        rollups_before = db.session.scalar(select(func.sum(AnswerRollup.n)))
+    again = form.post()
+    assert again.status_code == 303 and again.headers["Location"].endswith("/cam-on")
+    assert len(calls) == 1  # after the insert that did nothing
     assert counts(app)[0] == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Answer)) == answers_before
+        assert db.session.scalar(select(func.sum(AnswerRollup.n))) == rollups_before
 
 
 def test_an_audited_change_and_its_audit_event_are_one_transaction(app: Flask, points: Any) -> None:

@@ -111,10 +111,24 @@ def index() -> str:
     return render_template("respond/index.html")
 
 
+#: Citizen pages that no rate limit applies to when read (GET, HEAD): only a POST to the form is limited.
+_READ_FREELY = frozenset({"respond.questionnaire", "respond.thanks"})
+
+
+@limiter.request_filter
+def _reading_a_citizen_page() -> bool:
+    """Skip the limiter's per-request evaluation where no limit applies: reading the form or the thank-you page."""
+    return request.method in ("GET", "HEAD") and request.endpoint in _READ_FREELY
+
+
 @bp.route("/s/<citizen:code>", methods=["GET", "POST"])
 @limiter.limit(antiabuse.post_limit, key_func=antiabuse.post_limit_key, methods=["POST"])
 @csrf.exempt  # checked in _refusal with csrf.protect(), so a refused citizen gets the form back
 def questionnaire(code: str) -> Page:
+    # Within the limit: no X-RateLimit-* headers, which would cost two more storage reads per POST while its write
+    # holds SQLite's lock. A refusal never gets here and keeps its Retry-After (Flask-Limiter adds it).
+    # Flask-Limiter has no per-route switch for its headers: this clears the limit it would report.
+    limiter.context.view_rate_limit = None
     return serve_form(code)
 
 
@@ -243,13 +257,14 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
     if sent is None:
         abort(400, _("Biểu mẫu gửi lên không đọc được. Vui lòng tải lại trang và gửi lại."))
     post = _posting(point, sent)
-    if post.draft is None and antiabuse.form_key_time(post.key, point.id) is not None and _stored(post.key):
-        # This form was sent already (sending deletes its draft): a replay of any of its pages (Back after
-        # sending, a double tap) is thanked.
-        return redirect(url_for(_style().thanks, code=point_svc.citizen_code(point)), code=303)
+    # A replay of a sent form's page (Back after sending, a double tap) is thanked. A send finds that out from its
+    # own INSERT (the unique key, services.responses.submit), so the lookup runs only where a page would be kept
+    # or sent back instead.
+    if not post.step.sends and _replayed(post, point):
+        return _thanked(point)
     problem = _refusal(post, point.id)
     if problem is not None:
-        return _form_back(point, post, locale, problem), 400
+        return _thanked(point) if _replayed(post, point) else (_form_back(point, post, locale, problem), 400)
     token = sent.fields.get("t") or None
     if token is not None and (gate := _token_gate(token, point)) is not None:
         return gate
@@ -265,16 +280,28 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
         form = _page_form(post.q, here, names)(formdata=cleaned)
     form.altered = altered - SERVICE_FIELDS
     if not validate_fields(form, names):
-        return _render_back(form, post, point, locale, token), 422
+        return _thanked(point) if _replayed(post, point) else (_render_back(form, post, point, locale, token), 422)
     kept = _values(cleaned, post.q)
     if not post.step.sends:
         return _save_page(point, post, kept, token)
     answers, comment = answers_from_form(form, post.q)
     if post.step.page is not None and not answers and comment is None:
+        if _replayed(post, point):
+            return _thanked(point)
         notice = _("Ông/Bà chưa chọn câu trả lời nào nên phiếu chưa được gửi. Vui lòng chọn ít nhất một câu "
                    "trả lời rồi bấm “%(button)s”.", button=_button(post))
         return _render_form(form, post.q, point, locale, token, notice, post.step.page), 422
     return _store(point, old_code, post, answers, comment, kept, token)
+
+
+def _replayed(post: Posting, point: ServicePoint) -> bool:
+    """Whether this POST's form was sent already: no draft kept (sending deletes it), a key the server issued for
+    this point, and a response stored under it."""
+    return post.draft is None and antiabuse.form_key_time(post.key, point.id) is not None and _stored(post.key)
+
+
+def _thanked(point: ServicePoint) -> Response:
+    return redirect(url_for(_style().thanks, code=point_svc.citizen_code(point)), code=303)
 
 
 def _save_page(point: ServicePoint, post: Posting, kept: drafts.Values, token: str | None) -> Response:
@@ -313,11 +340,13 @@ def _store(point: ServicePoint, old_code: bool, post: Posting, answers: Answers,
         flag_reason=antiabuse.flag_reason(found),
     )
     try:
-        # _submit looked the key up: a kept draft means not sent, and without one it checked the responses.
+        # A replay (the key stored already) is caught by the unique key: created=False, thanked, nothing stored.
         _, created = response_svc.submit(draft, token, checked=True)
     except token_svc.TokenUsed:
         return _token_page(token_svc.TokenState.USED)
-    if created and post.step.page is not None:
+    if not created:
+        return _thanked(point)  # as any replay: the stored response's answers stand, not this POST's
+    if post.step.page is not None:
         try:
             with db.session.begin_nested():
                 drafts.finish(post.draft, point, post.version, post.step.page, now)

@@ -24,6 +24,7 @@ above gets through page by page while only sent forms count against the answers'
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -131,7 +132,13 @@ def form_key_time(key: str | None, point_id: int) -> int | None:
 
 
 def _seen_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SEEN_SALT)
+    return _serializer_for(str(current_app.config["SECRET_KEY"]))
+
+
+@functools.lru_cache(maxsize=4)
+def _serializer_for(secret: str) -> URLSafeSerializer:
+    """One serializer per secret key: building it derives its signing key, on every answer otherwise."""
+    return URLSafeSerializer(secret, salt=SEEN_SALT)
 
 
 def seen_today(cookie: str | None, now: datetime) -> list[int]:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -47,7 +47,11 @@ def find(point_id: int, key: str) -> FormDraft | None:
     """The draft of the form served with `key` at this point, if it was saved and is still kept."""
     if not key:
         return None
-    return db.session.scalar(select(FormDraft).filter_by(form_key=key, point_id=point_id))
+    return db.session.scalar(_FIND, {"key": key, "point_id": point_id})
+
+
+#: Built once: building the statement cost as much as running it on every citizen POST.
+_FIND = select(FormDraft).where(FormDraft.form_key == bindparam("key"), FormDraft.point_id == bindparam("point_id"))
 
 
 def values(draft: FormDraft | None) -> Values:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from flask import current_app, has_request_context, request
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict
 
 from ..extensions import db
 from ..models import CacheVersion, QuestionnaireVersion, ServicePoint
@@ -75,7 +76,9 @@ def _attach(model: type[M], values: dict[str, Any]) -> M:
     held = db.session.identity_map.get(key)
     if held is not None:
         return held
-    obj = model(**values)
+    # Filled as a query's row would be (the class's constructor records each value as a change, at twice the cost).
+    obj = model._sa_class_manager.new_instance()
+    instance_dict(obj).update(values)
     make_transient_to_detached(obj)
     db.session.add(obj)
     return obj

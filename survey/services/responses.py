@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import TextualSelect, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from hailong.analysis.periods import TZ, day_key
@@ -130,6 +130,48 @@ def write_many(drafts: Sequence[Draft]) -> list[int]:
     return ids
 
 
+def _insert_once_sql() -> TextualSelect:
+    """INSERT INTO responses (...) VALUES (...) ON CONFLICT (submission_key) DO NOTHING RETURNING id.
+
+    As text with each column's type on its parameter (DateTime, Boolean: stored exactly as the ORM stores them),
+    because SQLAlchemy does not cache the compiled form of its dialects' INSERT ... ON CONFLICT constructs, and
+    compiling it cost more than running it. SQLite (>= 3.35) and PostgreSQL share the syntax.
+    """
+    table = Submission.__table__
+    names = [c.name for c in table.columns if c.name not in ("id", "comment_note")]  # the note stays NULL
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "  # noqa: S608
+           "ON CONFLICT (submission_key) DO NOTHING RETURNING id")
+    params = [bindparam(n, type_=table.c[n].type) for n in names]
+    return text(sql).bindparams(*params).columns(table.c.id)
+
+
+_INSERT_ONCE = _insert_once_sql()
+
+
+def _insert_once(draft: Draft) -> int | None:
+    """Insert one response, its answers and its rollups unless its key is stored already; its id, or None when
+    the key was there (nothing written then).
+
+    The unique key decides, in the INSERT itself: no lookup before it and no savepoint around it. A racing second
+    tap waits on PostgreSQL for the first one's transaction and then inserts nothing; SQLite has one writer at a
+    time.
+    """
+    connection = db.session.connection()
+    response, answers = _rows(draft)
+    rid = connection.execute(_INSERT_ONCE, {**response, "comment_handled": False}).scalar()
+    if rid is None:
+        return None
+    for a in answers:
+        a["response_id"] = rid
+    if answers:
+        connection.execute(_INSERT_ANSWER, answers)
+    rollups.add_responses([response], answers)
+    return int(rid)
+
+
+_INSERT_ANSWER = insert(Answer.__table__)
+
+
 def find_by_key(submission_key: str) -> int | None:
     """The id of the response stored with a submission key, if there is one."""
     return db.session.scalar(select(Submission.id).where(Submission.submission_key == submission_key))
@@ -138,17 +180,25 @@ def find_by_key(submission_key: str) -> int | None:
 def submit(draft: Draft, token: str | None = None, *, checked: bool = False) -> tuple[int, bool]:
     """Store a citizen's response once; a repeated submission key returns the stored id (created=False).
 
-    With a receipt code (`token`) the response is verified and the code used up with it, in one transaction;
-    tokens.TokenUsed is raised when another response used the code first (nothing is stored then). The write
-    runs in a savepoint, so a second tap that raced the first undoes only itself. `checked`: the caller has just
-    looked the key up in this transaction, so the lookup is not repeated (a key stored since is caught by the
-    unique key, as a race is).
+    Without a receipt code the INSERT itself skips a stored key (_insert_once). With one (`token`) the response is
+    verified and the code used up with it, in one transaction; tokens.TokenUsed is raised when another response
+    used the code first (nothing is stored then). That write runs in a savepoint, so a second tap that raced the
+    first undoes only itself, the code's claim included. `checked`: the caller has just looked the key up in this
+    transaction, so the lookup is not repeated (a key stored since is caught by the unique key, as a race is).
     """
+    draft.submitted_at = intake_time(draft.submitted_at)
+    draft.verified = draft.verified or token is not None
+    if token is None and db.session.get_bind().dialect.name in ("sqlite", "postgresql"):
+        rid = _insert_once(draft)
+        if rid is None:
+            existing = find_by_key(draft.submission_key)
+            if existing is None:  # the unique key held it, so it is stored: only a concurrent erase could do this
+                raise RuntimeError("a response's key conflicted but no response holds it")
+            return existing, False
+        return rid, True
     existing = None if checked else find_by_key(draft.submission_key)
     if existing is not None:
         return existing, False
-    draft.submitted_at = intake_time(draft.submitted_at)
-    draft.verified = draft.verified or token is not None
     try:
         with db.session.begin_nested():
             # The token first: its conditional UPDATE is the lock that makes a second use lose.

@@ -97,6 +97,18 @@ def test_tampered_or_stale_browser_mark_is_ignored(app: Flask, points: Any) -> N
         assert antiabuse.seen_today("garbage", now) == []
 
 
+def test_an_accepted_answer_has_no_rate_limit_headers_and_a_refusal_says_when_to_retry(
+    app: Flask, points: Any
+) -> None:
+    """The headers would cost two storage reads per POST while its write holds SQLite's lock (views.questionnaire)."""
+    app.config["HAILONG_RATELIMIT_SUBMIT"] = "1 per minute"
+    accepted = open_form(app, app.test_client()).backdate().post()
+    assert accepted.status_code == 303
+    assert not [name for name, _ in accepted.headers.items() if name.lower().startswith("x-ratelimit")]
+    refused = open_form(app, app.test_client()).backdate().post()
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+
 def test_rate_limit_per_address_and_point(app: Flask, client: FlaskClient, points: Any) -> None:
     app.config["HAILONG_RATELIMIT_SUBMIT"] = "3 per minute"
     for _ in range(3):
