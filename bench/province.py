@@ -306,14 +306,22 @@ def build(args: argparse.Namespace, url: str) -> dict[str, Any]:
     dbname = url.rsplit("/", 1)[1]
     build_db._ensure_pg_database(url)
     sidecar = _sidecar(dbname)
-    if args.keep and sidecar.exists():
-        stored = json.loads(sidecar.read_text())
+    if args.keep:
+        stored = json.loads(sidecar.read_text()) if sidecar.exists() else None
         with psycopg.connect(url) as conn:
-            row = conn.execute("SELECT count(*) FROM responses").fetchone()
-        if all(stored.get(k) == v for k, v in _meta(args).items()) and row is not None and row[0] == args.responses:
+            loaded = conn.execute("SELECT to_regclass('responses') IS NOT NULL").fetchone()
+            row = conn.execute("SELECT count(*) FROM responses").fetchone() if loaded and loaded[0] else None
+        if (stored is not None and all(stored.get(k) == v for k, v in _meta(args).items()) and row is not None
+                and row[0] == args.responses):
             _log(f"reusing {dbname} ({row[0]:,} responses)")
             return dict(stored, reused=True)
-        _log(f"{dbname} does not match (responses {row[0] if row else None:,}); rebuilding")
+        if row is not None and row[0]:
+            # --keep never drops data: a database built from another checkout has its sidecar there (copy it
+            # to bench/out/province/), and one that does not match is rebuilt only when asked (without --keep).
+            raise SystemExit(f"{dbname} holds {row[0]:,} responses but "
+                             + ("has no sidecar " + str(sidecar) if stored is None else "its sidecar does not match")
+                             + "; --keep does not rebuild a loaded database (run without --keep to rebuild it)")
+        _log(f"{dbname} is empty; building")
     sidecar.unlink(missing_ok=True)
     timings: dict[str, float] = {}
     started = time.perf_counter()
