@@ -306,28 +306,34 @@ def build(args: argparse.Namespace, url: str) -> dict[str, Any]:
     dbname = url.rsplit("/", 1)[1]
     build_db._ensure_pg_database(url)
     sidecar = _sidecar(dbname)
-    if args.keep and sidecar.exists():
-        stored = json.loads(sidecar.read_text())
+    if args.keep:
+        stored = json.loads(sidecar.read_text()) if sidecar.exists() else None
         with psycopg.connect(url) as conn:
-            row = conn.execute("SELECT count(*) FROM responses").fetchone()
+            loaded = conn.execute("SELECT to_regclass('responses') IS NOT NULL").fetchone()
+            row = conn.execute("SELECT count(*) FROM responses").fetchone() if loaded and loaded[0] else None
         wanted = _meta(args)
-        same = [k for k, v in wanted.items() if k != "schema" and stored.get(k) != v]
-        if same or row is None or row[0] != args.responses:
-            # --keep never drops a database that took an hour to load: the operator decides.
-            raise SystemExit(f"{dbname} does not match ({', '.join(same) or 'row count'}: responses "
-                             f"{row[0] if row else None:,}); drop it or run without --keep to rebuild it")
-        if stored.get("schema") != wanted["schema"]:
-            # New migrations since the load: upgrade in place, as a deployed database would be.
-            _log(f"{dbname}: migrations changed since the load; alembic upgrade head")
-            app = make_app(url)
-            with app.app_context():
-                from flask_migrate import upgrade
+        differs = [k for k, v in wanted.items() if k != "schema" and (stored or {}).get(k) != v]
+        if stored is not None and not differs and row is not None and row[0] == args.responses:
+            if stored.get("schema") != wanted["schema"]:
+                # New migrations since the load: upgrade in place, as a deployed database would be.
+                _log(f"{dbname}: migrations changed since the load; alembic upgrade head")
+                app = make_app(url)
+                with app.app_context():
+                    from flask_migrate import upgrade
 
-                upgrade(directory=app.extensions["migrate"].directory)
-            stored["schema"] = wanted["schema"]
-            sidecar.write_text(json.dumps(stored, indent=2))
-        _log(f"reusing {dbname} ({row[0]:,} responses)")
-        return dict(stored, reused=True)
+                    upgrade(directory=app.extensions["migrate"].directory)
+                stored["schema"] = wanted["schema"]
+                sidecar.write_text(json.dumps(stored, indent=2))
+            _log(f"reusing {dbname} ({row[0]:,} responses)")
+            return dict(stored, reused=True)
+        if row is not None and row[0]:
+            # --keep never drops data: a database built from another checkout has its sidecar there (copy it
+            # to bench/out/province/), and one that does not match is rebuilt only when asked (without --keep).
+            raise SystemExit(f"{dbname} holds {row[0]:,} responses but "
+                             + ("has no sidecar " + str(sidecar) if stored is None
+                                else "its sidecar does not match (" + ", ".join(differs or ["row count"]) + ")")
+                             + "; --keep does not rebuild a loaded database (run without --keep to rebuild it)")
+        _log(f"{dbname} is empty; building")
     sidecar.unlink(missing_ok=True)
     timings: dict[str, float] = {}
     started = time.perf_counter()
