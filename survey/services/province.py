@@ -32,7 +32,8 @@ class WardRow:
     ci95: list[float] | None
     low_n: bool
     rank: int | None
-    #: Whether the whole 95% interval is at or above the plan's target (True), below it (False), or neither (None).
+    #: Whether the whole 95% interval is at or above the plan's target (True), below it (False), or neither (None);
+    #: None for a low-n ward too: too few responses to call, as they are too few to rank.
     meets_target: bool | None
     trend: list[tuple[str, float | None]]
 
@@ -71,7 +72,7 @@ def rollup(period: Period, kind: str, wards: Sequence[Organisation], with_trend:
         overall = result["overall"]
         low = bool(overall["low_n"]) or overall["index"] is None
         rows.append(WardRow(ward, int(result["responses"]), overall["index"], overall["ci95"], low, None,
-                            _call(goal, overall["ci95"]), trend))
+                            None if low else _call(goal, overall["ci95"]), trend))
         if progress is not None:
             progress(ward)
     ranked = sorted((r for r in rows if not r.low_n), key=lambda r: (-(r.index or 0.0), r.ward.name))

@@ -3,11 +3,18 @@ writes nothing; ward accounts cannot open its pages."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from hailong.analysis.periods import TZ, parse_period
 from hailong.survey.extensions import db as _db
+from hailong.survey.models import ServicePoint
+from hailong.survey.services import province as province_svc
+from hailong.survey.services import questionnaires as qsvc
+from hailong.survey.services import responses as rsvc
 from hailong.survey.services import wards as ward_svc
 from tests.fixtures.office import sign_in, token
 from tests.tenancy.conftest import ALL_PASSWORDS, B_COMMENT, B_NAME, Wards
@@ -92,3 +99,18 @@ def test_the_province_account_signs_out_and_a_copied_cookie_stops_working(app: F
     assert out.status_code == 303 and out.headers["Location"].endswith("/office/login")
     assert province.get("/office/tinh/").status_code in (302, 303)
     assert copy.get("/office/tinh/").status_code in (302, 303)  # the server ended the session, not only the cookie
+
+
+def test_a_ward_with_too_few_responses_gets_no_target_call(app: Flask, two_wards: Wards) -> None:
+    """One perfect answer gives a zero-width interval at 100%: not ranked, and not called "met" either."""
+    with app.app_context():
+        point = _db.session.get(ServicePoint, two_wards.b_points["tram-mx"])
+        version = qsvc.latest_version("health")
+        answers = {s.code: 5 for s in qsvc.definition(version).statements}
+        rsvc.write_many([rsvc.Draft(point=point, version=version, answers=answers,
+                                    submitted_at=datetime(2026, 2, 12, 9, 0, tzinfo=TZ))])
+        _db.session.commit()
+        rows = province_svc.rollup(parse_period("2026-Q1"), "health", ward_svc.of_province("Tuyên Quang"))
+        row = next(r for r in rows if r.ward.code == "minh-xuan")
+        assert row.responses == 1 and row.index == 100.0 and row.low_n and row.rank is None
+        assert row.meets_target is None
