@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hailong.analysis import indices
 from hailong.analysis.periods import Period
@@ -22,11 +22,22 @@ from . import questionnaires as qsvc
 from . import responses as response_svc
 
 
+class WardName(Protocol):
+    """What a row needs of its ward: an Organisation when computed, its stored id, code and name when read back."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class WardRow:
     """One ward's line for one kind: overall index, 95% interval, n, rank (None when too few to rank), trend."""
 
-    ward: Organisation
+    ward: WardName
     responses: int
     index: float | None
     ci95: list[float] | None

@@ -133,21 +133,7 @@ class WardRef:
     name: str
 
 
-@dataclass(frozen=True)
-class Row:
-    """One ward's line as stored (services.province.WardRow's fields, the ward reduced to its id, code and name)."""
-
-    ward: WardRef
-    responses: int
-    index: float | None
-    ci95: list[float] | None
-    low_n: bool
-    rank: int | None
-    meets_target: bool | None
-    trend: list[tuple[str, float | None]]
-
-
-def row_data(row: province_svc.WardRow | Row) -> dict[str, Any]:
+def row_data(row: province_svc.WardRow) -> dict[str, Any]:
     """A row as JSON-ready data: exactly what the page shows."""
     return {"ward": {"id": row.ward.id, "code": row.ward.code, "name": row.ward.name}, "n": row.responses,
             "index": row.index, "ci95": list(row.ci95) if row.ci95 is not None else None, "low_n": row.low_n,
@@ -155,11 +141,12 @@ def row_data(row: province_svc.WardRow | Row) -> dict[str, Any]:
             "trend": [[label, value] for label, value in row.trend]}
 
 
-def row_of(data: Mapping[str, Any]) -> Row:
+def row_of(data: Mapping[str, Any]) -> province_svc.WardRow:
+    """A stored row read back as the roll-up's own row, its ward reduced to id, code and name."""
     ward = data["ward"]
-    return Row(WardRef(int(ward["id"]), str(ward["code"]), str(ward["name"])), int(data["n"]), data["index"],
-               data["ci95"], bool(data["low_n"]), data["rank"], data["meets_target"],
-               [(str(label), value) for label, value in data["trend"]])
+    return province_svc.WardRow(WardRef(int(ward["id"]), str(ward["code"]), str(ward["name"])), int(data["n"]),
+                                data["index"], data["ci95"], bool(data["low_n"]), data["rank"],
+                                data["meets_target"], [(str(label), value) for label, value in data["trend"]])
 
 
 @dataclass(frozen=True)
@@ -171,7 +158,7 @@ class Snapshot:
     marks: Marks
     compute_seconds: float = 0.0
 
-    def rows(self, kind: str) -> list[Row]:
+    def rows(self, kind: str) -> list[province_svc.WardRow]:
         return [row_of(r) for r in self.kinds.get(kind, [])]
 
     def payload(self, province: str, period: Period, kind: str) -> str:
