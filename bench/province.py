@@ -31,7 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -427,17 +427,21 @@ def _quantiles(samples: Sequence[tuple[float, float]]) -> dict[str, Any]:
 
 
 def _sample(fn: Callable[[], Any], warmup: int, samples: int, budget: float,
-            least: int = 3) -> list[tuple[float, float]]:
+            least: int = 3, before: Callable[[], None] | None = None) -> list[tuple[float, float]]:
     """(wall, CPU of this process) ms of `samples` calls after `warmup` calls; stops after `least` over `budget` s.
 
     CPU time is this process's only (the Flask app, or the waiting parent of a child process), not PostgreSQL's:
     on a machine shared with other jobs it shows how much of the wall time the app itself spent.
     """
     for _ in range(warmup):
+        if before is not None:
+            before()
         fn()
     out: list[tuple[float, float]] = []
     started = time.perf_counter()
     for _ in range(samples):
+        if before is not None:
+            before()
         t0, c0 = time.perf_counter(), time.process_time()
         fn()
         out.append(((time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000))
@@ -487,6 +491,64 @@ def _get(client: Any, path: str, status: int = 200) -> Callable[[], Any]:
         return response
 
     return fetch
+
+
+def _new_response(app: Any, ward_id: int, written: list[int]) -> Callable[[], None]:
+    """Commit a real citizen response (health, the ward's, a day of the quarter), untimed before a visit: what the
+    first visit after a new answer costs (the quarter's rollup rows read again, its intervals resampled). The ids
+    go to `written`, for _erase."""
+    import random
+    from datetime import date
+    from datetime import time as clock
+
+    from sqlalchemy import select
+
+    from hailong.analysis.periods import TZ, parse_period
+    from hailong.survey.extensions import db
+    from hailong.survey.models import ServicePoint
+    from hailong.survey.services import questionnaires as qsvc
+    from hailong.survey.services import responses as rsvc
+
+    rng = random.Random(SEED + 15)
+    period = parse_period(PERIOD)
+
+    def write() -> None:
+        with app.app_context():
+            points = list(db.session.scalars(select(ServicePoint).filter_by(
+                organisation_id=ward_id, kind="health", active=True).order_by(ServicePoint.id)))
+            version = qsvc.latest_version("health")
+            q = qsvc.definition(version)
+            answers: dict[str, Any] = {s.code: rng.choice([2, 3, 4, 4, 5, 5]) for s in q.statements}
+            last = min(period.end, date.today())  # a day of the quarter that has come
+            day = period.start + timedelta(days=rng.randrange(max(1, (last - period.start).days)))
+            written.extend(rsvc.write_many([rsvc.Draft(
+                point=rng.choice(points), version=version, answers=answers,
+                submitted_at=datetime.combine(day, clock(9, 30), tzinfo=TZ))]))
+            db.session.commit()
+
+    return write
+
+
+def _erase(app: Any, ids: Sequence[int]) -> None:
+    """Erase responses the bench wrote, as the office erases them (their rollups with them)."""
+    from hailong.survey.extensions import db
+    from hailong.survey.services import responses as rsvc
+
+    if ids:
+        with app.app_context():
+            rsvc.erase(list(ids))
+            db.session.commit()
+
+
+def _forget_memos(app: Any) -> Callable[[], None]:
+    """Forget, untimed before a visit, what a new worker would not have: kept rollup rows, memoised intervals."""
+    from hailong.analysis import intervals
+
+    def forget() -> None:
+        app.extensions.pop("hailong_rollup_pieces", None)
+        intervals.clear_memos()
+
+    return forget
 
 
 def _process(cmd: list[str], env: dict[str, str]) -> Callable[[], None]:
@@ -564,11 +626,11 @@ def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
     selected = None if not args.only else {name for key in args.only for name in ONLY[key]}
 
     def row(name: str, what: str, fn: Callable[[], Any], samples: int, warmup: int = 2,
-            reference: float | None = None) -> None:
+            reference: float | None = None, before: Callable[[], None] | None = None) -> None:
         if selected is not None and name not in selected:
             return
         _log(f"measuring {name}")
-        q = _quantiles(_sample(fn, warmup, samples, args.budget, args.min_samples))
+        q = _quantiles(_sample(fn, warmup, samples, args.budget, args.min_samples, before))
         if reference is None:
             # The machine's load changes over a long run: each row's ratio is to a baseline measured right after it.
             reference = _quantiles(_sample(_get(base, "/"), 5, 100, args.budget))["p50_ms"]
@@ -581,6 +643,17 @@ def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
     public = app.test_client()
     row("ward dashboard", f"GET /office/?period={PERIOD}&kind=health (ward admin)",
         _get(admin, f"/office/?period={PERIOD}&kind=health"), args.samples)
+    written: list[int] = []
+    try:
+        row("ward dashboard, after a response", f"GET /office/?period={PERIOD}&kind=health (ward admin), one new "
+            "health response of the ward in the quarter written and committed before each visit (not timed)",
+            _get(admin, f"/office/?period={PERIOD}&kind=health"), args.samples,
+            before=_new_response(app, ward_id, written))
+    finally:
+        _erase(app, written)  # the database keeps the row count its sidecar records
+    row("ward dashboard, new process", f"GET /office/?period={PERIOD}&kind=health (ward admin), the kept rollup "
+        "rows and interval memos of the process forgotten before each visit",
+        _get(admin, f"/office/?period={PERIOD}&kind=health"), args.samples, before=_forget_memos(app))
     row("province roll-up", f"GET /office/tinh/?period={PERIOD} (province account, {args.wards} wards x 3 kinds)",
         _get(province, f"/office/tinh/?period={PERIOD}"), args.samples, warmup=1)
     row("province drill-down", f"GET /office/tinh/{ward}/?period={PERIOD}&kind=health (province account)",
@@ -636,13 +709,15 @@ def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
 
 
 #: --only's names: the measurement rows each selects.
-ONLY = {"dashboard": ("ward dashboard",), "rollup": ("province roll-up",), "drilldown": ("province drill-down",),
+ONLY = {"dashboard": ("ward dashboard", "ward dashboard, after a response", "ward dashboard, new process"),
+        "rollup": ("province roll-up",), "drilldown": ("province drill-down",),
         "element": ("element drill-down",), "public": ("public page", "public page, revalidated", "public recompute"),
         "pdf": ("ward quarterly PDF",), "indices": ("hailong indices (process)",),
         "jobs": ("province report job", "province export job")}
 
 
-GOALS_MS = {"ward dashboard": 300, "province roll-up": 300, "province drill-down": 300, "element drill-down": 300,
+GOALS_MS = {"ward dashboard": 300, "ward dashboard, after a response": 300, "ward dashboard, new process": 300,
+            "province roll-up": 300, "province drill-down": 300, "element drill-down": 300,
             "public page": 300, "public page, revalidated": 300, "ward quarterly PDF": 3000,
             "hailong indices (process)": 1000}  # the jobs have no goal: they run off the request
 

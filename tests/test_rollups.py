@@ -291,3 +291,65 @@ def _page_figures(period: Period, ids: list[int], shared: bool) -> dict[str, Any
         return {"overview": dashboard.overview(period, "onestop", ids),
                 "trend": dashboard.trend(period, "onestop", ids),
                 "ytd": targets.year_to_date(period, "onestop", ids)}
+
+
+def test_a_page_reads_again_only_the_pieces_that_changed(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The piece memo: an unchanged page reads no rollup rows; a response written, imported, flagged or erased in
+    any piece (the previous quarter's included) is in the next page, which equals the raw computation."""
+    with app.app_context():
+        wards, points = _setup()
+        _write_two(points)  # April
+        rsvc.write_many([_draft(points, (0, 0, 10, [4] * 30, 4, 1, False, False))])  # March: the previous quarter
+        _db.session.commit()
+        period = parse_period("2026-Q2")
+        ids = stats.ward_point_ids(wards[0].id, "onestop")
+        reads: list[str] = []
+        read = rollups._driver_rows
+
+        def driver_rows(query: Any) -> list[tuple[Any, ...]]:
+            reads.append(str(query))
+            return read(query)
+
+        monkeypatch.setattr(rollups, "_driver_rows", driver_rows)
+
+        def page_equals_raw() -> dict[str, Any]:
+            found = _page_figures(period, ids, shared=True)
+            with rollups.raw_reads():
+                assert found == _page_figures(period, ids, shared=False)
+            return found
+
+        first = page_equals_raw()
+        assert len(reads) == 2  # one query per rollup table
+        reads.clear()
+        assert page_equals_raw() == first
+        assert reads == []  # nothing changed: every piece from the memo
+        before = first["overview"]["previous"]["responses"]
+
+        def changed(op: tuple[Any, ...]) -> dict[str, Any]:
+            reads.clear()
+            _apply(op, points, wards)
+            found = page_equals_raw()
+            assert len(reads) == 2  # the changed pieces are read again
+            return found
+
+        march = (0, 1, 12, [2] * 30, 2, 0, False, False)
+        assert changed(("write", [march]))["overview"]["previous"]["responses"] == before + 1
+        assert changed(("import", [march]))["overview"]["previous"]["responses"] == before + 2
+        march_ids = list(_db.session.scalars(select(Submission.id).where(Submission.day_key < 20260401)
+                                             .order_by(Submission.id)))
+        every = list(_db.session.scalars(select(Submission.id).order_by(Submission.id)))
+        assert changed(("flag", every.index(march_ids[0])))["overview"]["previous"]["responses"] == before + 1
+        assert changed(("unflag", every.index(march_ids[0])))["overview"]["previous"]["responses"] == before + 2
+        assert changed(("erase", every.index(march_ids[-1])))["overview"]["previous"]["responses"] == before + 1
+        # Another ward's new response changes none of this ward's pieces: nothing is read again.
+        reads.clear()
+        rsvc.write_many([_draft(points, (1, 0, 40, [5] * 30, 5, 1, False, False))])
+        _db.session.commit()
+        page_equals_raw()
+        assert reads == []
+        # Kept rows read too many responses ago are read again rather than checked along the primary key.
+        monkeypatch.setattr(rollups.PieceMemo, "MAX_BEHIND", 0)
+        rsvc.write_many([_draft(points, (1, 0, 41, [5] * 30, 5, 1, False, False))])
+        _db.session.commit()
+        page_equals_raw()
+        assert len(reads) == 2

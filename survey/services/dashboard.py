@@ -47,11 +47,12 @@ def overview(period: Period, kind: str, point_ids: Sequence[int] | None,
 
 def prefetch(period: Period, kind: str, point_ids: Sequence[int] | None, year_to_date: Period | None = None,
              trend_quarters: int = TREND_QUARTERS) -> None:
-    """Read what overview(), trend() and the year-to-date figure ask of the rollups in two queries, not five.
+    """Read what overview(), trend() and the year-to-date figure ask of the rollups at most once per table.
 
     Only inside rollups.shared_reads() and for whole wards (where those readers use the rollups): the pattern
     rows of the period, the previous period and the year to date, and the answer rows of the period and the
-    trend's quarters, each span summed from the disjoint pieces of one GROUP BY (rollups.prefetch_*).
+    trend's quarters, each span summed from disjoint pieces, unchanged pieces kept from earlier pages
+    (rollups.prefetch).
     """
     sc = rollups.scope(kind, point_ids)
     if not sc.whole:
@@ -60,10 +61,9 @@ def prefetch(period: Period, kind: str, point_ids: Sequence[int] | None, year_to
     spans = [period.day_keys(), period.previous().day_keys()]
     if year_to_date is not None:
         spans.append(year_to_date.day_keys())
-    rollups.prefetch_patterns(sc.ward_ids, versions, spans)
     quarters = recent_quarters(period.end - timedelta(days=1), trend_quarters)
-    questions = stats.index_question_ids(kind)
-    rollups.prefetch_answers(sc.ward_ids, questions, [period.day_keys(), *(qt.day_keys() for qt in quarters)])
+    rollups.prefetch(sc.ward_ids, versions, spans, stats.index_question_ids(kind),
+                     [period.day_keys(), *(qt.day_keys() for qt in quarters)])
 
 
 def _empty(q: Questionnaire) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from hailong.forms.questionnaire import KINDS, Questionnaire
 
 from ..extensions import db
 from ..models import AuditEvent, Organisation, PublicSetting, ServicePoint, Submission
-from . import audit, pakn, patterns
+from . import audit, pakn, patterns, rollups
 from . import questionnaires as qsvc
 
 #: Bump when the snapshot's shape changes: a shared copy of another shape is then recomputed, not read.
@@ -153,9 +153,8 @@ class Marks:
         return cls(int(data["ward_response"]), int(data["audit_event"]), str(data["day"]), int(data["through"]))
 
 
-#: Responses re-read behind `through` at every check: ids are handed out before commit, so on PostgreSQL a
-#: response can become visible after a higher id did; re-reading a window catches it.
-REREAD = 1000
+#: Responses re-read behind `through` at every check (see services.rollups).
+REREAD = rollups.REREAD
 
 
 def probe(conn: Connection, ward_id: int, known: Marks | None, now: datetime) -> Marks:

@@ -14,7 +14,8 @@ keep reading the raw rows through the ward-led indexes.
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,12 +24,13 @@ from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any, TypeVar, cast
 
+from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, Table, and_, case, delete, false, func, insert, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from ..extensions import db
-from ..models import Answer, AnswerRollup, PatternRollup, ServicePoint, Submission
+from ..models import Answer, AnswerRollup, CacheVersion, PatternRollup, ServicePoint, Submission
 
 ANSWER_KEY = ("organisation_id", "day_key", "question_id", "value")
 PATTERN_KEY = ("organisation_id", "day_key", "questionnaire_id", "sat_mask", "valid_mask")
@@ -390,19 +392,16 @@ def _bucketed(column: Any, parts: Sequence[tuple[int, int]]) -> tuple[Any, Colum
 
 
 def _keep(name: str, ward_ids: Sequence[int] | None, ids: Iterable[int], spans: Iterable[tuple[int, int]],
-          parts: Sequence[tuple[int, int]], rows: Iterable[tuple[int, ...]]) -> None:
+          parts: Sequence[tuple[int, int]], by_part: Mapping[int, Sequence[tuple[int, ...]]]) -> None:
     """Store each span's rows (summed over its pieces, keyed by all but the last column) for kept_*()."""
     memo = _SHARED.get()
     if memo is None:
         return
-    by_part: dict[int, list[tuple[int, ...]]] = {}
-    for got in rows:  # sums of INTEGER columns: ints on both databases
-        by_part.setdefault(got[0], []).append(tuple(got[1:]))
     wards = None if ward_ids is None else tuple(ward_ids)
     for first, end in set(spans):
         mine = [by_part.get(i, []) for i, (a, b) in enumerate(parts) if first <= a and b <= end]
         if len(mine) == 1:
-            found = mine[0]
+            found = list(mine[0])
         else:  # one row per key, as the span's own GROUP BY gives
             summed: dict[tuple[int, ...], int] = {}
             for part in mine:
@@ -439,38 +438,59 @@ def _driver_rows(query: Select[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def prefetch_patterns(ward_ids: Sequence[int] | None, version_ids: Iterable[int],
-                      spans: Sequence[tuple[int, int]]) -> None:
-    """Read the pattern rollups of several spans in one query, for pattern_counts' readers in this shared block.
+@dataclass(frozen=True)
+class _Read:
+    """One rollup table's part of a prefetch: its rows' group columns, the ids wanted, the spans' pieces."""
 
-    Each span's rows are summed over the pieces it covers: the same (version, sat_mask, valid_mask, n) as its own
-    GROUP BY, in another order (PatternTable merges rows in a canonical order, and the totals are sums).
+    name: str
+    table: type[AnswerRollup] | type[PatternRollup]
+    id_column: Any
+    columns: tuple[Any, ...]
+    ids: tuple[int, ...]
+    spans: tuple[tuple[int, int], ...]
+    parts: tuple[tuple[int, int], ...]
+
+
+def prefetch(ward_ids: Sequence[int] | None, version_ids: Iterable[int], pattern_spans: Sequence[tuple[int, int]],
+             question_ids: Iterable[int], answer_spans: Sequence[tuple[int, int]]) -> None:
+    """Read the pattern and answer rollups of several spans for the readers of this shared block: one query per
+    table, for the pieces not kept unchanged since an earlier page (PieceMemo; both tables checked in one query).
+
+    Each span's rows are summed over the pieces it covers: the same rows as its own GROUP BY, in another order
+    (PatternTable merges rows in a canonical order, and the totals are sums).
     """
-    versions = sorted(set(version_ids))
-    parts = pieces(spans)
-    if _SHARED.get() is None or not versions or not parts:
+    if _SHARED.get() is None:
         return
-    r = PatternRollup
-    bucket, inside = _bucketed(r.day_key, parts)
-    query = (select(bucket, r.questionnaire_id, r.sat_mask, r.valid_mask, func.sum(r.n))
-             .where(*_wards(r.organisation_id, ward_ids), inside, r.questionnaire_id.in_(versions))
-             .group_by(bucket, r.questionnaire_id, r.sat_mask, r.valid_mask))
-    _keep("patterns", ward_ids, versions, spans, parts, _driver_rows(query))
-
-
-def prefetch_answers(ward_ids: Sequence[int] | None, question_ids: Iterable[int],
-                     spans: Sequence[tuple[int, int]]) -> None:
-    """Read the answer rollups of several spans in one query, for answer_counts' and statement_totals' readers."""
-    questions = sorted(set(question_ids))
-    parts = pieces(spans)
-    if _SHARED.get() is None or not questions or not parts:
-        return
-    r = AnswerRollup
-    bucket, inside = _bucketed(r.day_key, parts)
-    query = (select(bucket, r.question_id, r.value, func.sum(r.n))
-             .where(*_wards(r.organisation_id, ward_ids), inside, r.question_id.in_(questions))
-             .group_by(bucket, r.question_id, r.value))
-    _keep("answers", ward_ids, questions, spans, parts, _driver_rows(query))
+    p, a = PatternRollup, AnswerRollup
+    reads = [_Read(name, table, id_column, columns, tuple(sorted(set(ids))), tuple(spans), tuple(pieces(spans)))
+             for name, table, id_column, columns, ids, spans in (
+                 ("patterns", p, p.questionnaire_id, (p.questionnaire_id, p.sat_mask, p.valid_mask), version_ids,
+                  pattern_spans),
+                 ("answers", a, a.question_id, (a.question_id, a.value), question_ids, answer_spans))]
+    reads = [r for r in reads if r.ids and r.parts]
+    wards = tuple(ward_ids or ())
+    keys = [(r.name, wards, r.ids, part) for r in reads for part in r.parts]
+    memo = piece_memo()
+    marks, kept = memo.lookup(ward_ids, keys, [key[3] for key in keys]) if memo is not None else (None, {})
+    first = 0
+    for r in reads:
+        mine = range(first, first + len(r.parts))
+        by_part: dict[int, Sequence[tuple[int, ...]]] = {i - first: kept[i] for i in mine if i in kept}
+        missing = [i - first for i in mine if i not in kept]
+        if missing:
+            bucket, inside = _bucketed(r.table.day_key, [r.parts[i] for i in missing])
+            query = (select(bucket, *r.columns, func.sum(r.table.n))
+                     .where(*_wards(r.table.organisation_id, ward_ids), inside, r.id_column.in_(r.ids))
+                     .group_by(bucket, *r.columns))
+            read: dict[int, list[tuple[int, ...]]] = {i: [] for i in missing}
+            for got in _driver_rows(query):  # sums of INTEGER columns: ints on both databases
+                read[missing[got[0]]].append(tuple(got[1:]))
+            for i, rows in read.items():
+                by_part[i] = rows
+                if memo is not None and marks is not None:
+                    memo.put(keys[first + i], marks[first + i], rows)
+        _keep(r.name, ward_ids, r.ids, r.spans, r.parts, by_part)
+        first += len(r.parts)
 
 
 def kept_patterns(ward_ids: Sequence[int] | None, version_ids: Iterable[int], first: int, end: int
@@ -488,3 +508,113 @@ def kept_answers(ward_ids: Sequence[int] | None, question_ids: Iterable[int], fi
 def reading_raw() -> bool:
     """Whether this block reads raw rows (rollups.raw_reads): readers with a batched rollup path fall back."""
     return _RAW.get()
+
+
+# --- rollup rows of pieces kept across pages ---------------------------------------------------------------
+
+#: Responses re-read behind `through` at every check: ids are handed out before commit, so on PostgreSQL a
+#: response can become visible after a higher id did; re-reading a window catches it.
+REREAD = 1000
+
+
+@dataclass(frozen=True)
+class PieceMarks:
+    """What a piece's rows were read under: the 'figures' token, the newest response id, and how many of the
+    wards' responses in the piece had an id above `through - REREAD`."""
+
+    token: int
+    through: int
+    seen: int
+
+
+@dataclass(frozen=True)
+class _Held:
+    marks: PieceMarks
+    rows: tuple[tuple[int, ...], ...]
+
+
+class PieceMemo:
+    """Rollup rows of a ward's span pieces kept across requests, each with the marks it was read under.
+
+    A dashboard reads the quarter, the previous quarter, the year to date and six quarters of trend; only the
+    current quarter's piece changes with a citizen's answer. Kept rows are current while the 'figures' token is
+    unchanged (triggers of migration 0014 change it when a response is deleted or a counted column changes: a
+    flag, a day, a ward; `hailong rollups rebuild` changes it too) and no new response of the wards has a day in
+    the piece: counted among the ids above `through - REREAD`, as the province's stored figures are checked
+    (services.province_snapshots), so the check walks the primary key from the last read, not the ward's year.
+    Marks are read before rows, so a change committed in between makes kept rows look stale (one read too many),
+    never current when they are not. One per application, so two databases never share rows.
+    """
+
+    #: Rows kept in all (each a tuple of 3-4 ints): a few dozen ward-quarters, some tens of MB at most.
+    MAX_ROWS = 400_000
+    #: Kept rows read more than this many responses ago (any ward's) are read again rather than checked, so a
+    #: check never walks far back along the primary key.
+    MAX_BEHIND = 20_000
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[Hashable, _Held] = OrderedDict()
+        self._rows = 0
+        self._lock = threading.Lock()
+
+    def lookup(self, ward_ids: Sequence[int] | None, keys: Sequence[Hashable], parts: Sequence[tuple[int, int]]
+               ) -> tuple[list[PieceMarks] | None, dict[int, tuple[tuple[int, ...], ...]]]:
+        """The marks of the data now for each piece (None: nothing may be kept) and, by piece index, the kept
+        rows of pieces unchanged since they were read; two short queries."""
+        if not ward_ids or not parts:  # a province-wide check would cost what it saves
+            return None, {}
+        s = Submission
+        token = select(CacheVersion.token).where(CacheVersion.name == "figures").scalar_subquery()
+        found_token, newest = db.session.execute(select(token, select(func.max(s.id)).scalar_subquery())).one()
+        if found_token is None:  # no token to see deletions by: nothing kept is safe
+            return None, {}
+        token_now, through = int(found_token), int(newest or 0)
+        with self._lock:
+            held = [self._entries.get(key) for key in keys]
+        checked = {i: h for i, h in enumerate(held) if h is not None and h.marks.token == token_now
+                   and 0 <= through - h.marks.through <= self.MAX_BEHIND}
+        lower = min([through, *(h.marks.through for h in checked.values())]) - REREAD
+
+        def count(first: int, end: int, since: int) -> Any:
+            return func.count().filter(s.day_key >= first, s.day_key < end, s.id > since - REREAD)
+
+        # One count per distinct piece from `through`, and one per kept piece from the `through` it was read at.
+        distinct = list(dict.fromkeys(parts))
+        asked = list(dict.fromkeys([*((part, through) for part in distinct),
+                                    *((parts[i], h.marks.through) for i, h in checked.items())]))
+        row = db.session.execute(select(*(count(*part, since) for part, since in asked))
+                                 .where(s.organisation_id.in_(list(ward_ids)), s.id > lower)).one()
+        counted = {ask: int(n or 0) for ask, n in zip(asked, row, strict=True)}
+        now = [PieceMarks(token_now, through, counted[(part, through)]) for part in parts]
+        kept = {i: h.rows for i, h in checked.items() if counted[(parts[i], h.marks.through)] == h.marks.seen}
+        with self._lock:  # unchanged rows are current now: checked from `through` next time
+            for i, rows in kept.items():
+                if self._entries.get(keys[i]) is held[i]:
+                    self._entries[keys[i]] = _Held(now[i], rows)
+                    self._entries.move_to_end(keys[i])
+        return now, kept
+
+    def put(self, key: Hashable, marks: PieceMarks, rows: Sequence[tuple[int, ...]]) -> None:
+        kept = tuple(rows)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._rows -= len(old.rows)
+            if len(kept) > self.MAX_ROWS:
+                return
+            self._entries[key] = _Held(marks, kept)
+            self._rows += len(kept)
+            while self._rows > self.MAX_ROWS:
+                _, dropped = self._entries.popitem(last=False)
+                self._rows -= len(dropped.rows)
+
+
+def piece_memo() -> PieceMemo | None:
+    """This application's PieceMemo (None outside an application context)."""
+    if not has_app_context():
+        return None
+    extensions = current_app.extensions
+    found = extensions.get("hailong_rollup_pieces")
+    if found is None:
+        found = extensions.setdefault("hailong_rollup_pieces", PieceMemo())
+    return cast(PieceMemo, found)

@@ -83,9 +83,11 @@ def test_ratio_interval_delta_agrees_with_bootstrap() -> None:
     valid = rng.integers(1, 23, 3000).astype(np.float64)
     sat = np.array([rng.binomial(int(v), 0.8) for v in valid], dtype=np.float64)
     counts = np.ones(3000, dtype=np.int64)
-    boot, method = ratio_interval(sat, valid, counts, scale=100.0)
+    boot, method = ratio_interval(sat, valid, counts, scale=100.0, max_bootstrap_responses=10**9)
     delta, delta_method = ratio_interval(sat, valid, counts, scale=100.0, max_bootstrap_patterns=10)
     assert method is not None and method.startswith("bootstrap-") and delta_method == DELTA_METHOD
+    # 3,000 responses: the default is the delta method (BOOTSTRAP_MAX_RESPONSES), the same interval.
+    assert ratio_interval(sat, valid, counts, scale=100.0) == (delta, DELTA_METHOD)
     assert boot is not None and delta is not None
     assert boot == pytest.approx(delta, abs=0.15)
     estimate = 100 * sat.sum() / valid.sum()

@@ -256,9 +256,11 @@ def test_delta_method_agrees_with_bootstrap_on_many_patterns() -> None:
     answers = random_answers(3, 3000, statements=len(codes))
     table = PatternTable.build(codes, patterns_from(answers, codes))
     assert table.size > 800  # many distinct patterns
-    boot = element_intervals(table, groups)
+    boot = element_intervals(table, groups, max_bootstrap_responses=10**9)
     delta = element_intervals(table, groups, max_bootstrap_patterns=table.size - 1)
+    assert boot.method.startswith("bootstrap")
     assert delta.method == DELTA_METHOD == "delta-method normal approximation"
+    assert element_intervals(table, groups) == delta  # 3,000 responses: the delta method by default
     assert boot.overall is not None and delta.overall is not None
     pairs = [*zip(boot.elements, delta.elements, strict=True), (boot.overall, delta.overall)]
     elements, overall = point_estimates(answers, groups)
@@ -327,3 +329,16 @@ def test_small_sample_adjustments() -> None:
     # Student's t by Cornish-Fisher, against tabulated values.
     assert intervals._t_quantile(0.975, 5) == pytest.approx(2.5706, abs=2e-3)
     assert intervals._t_quantile(0.975, 29) == pytest.approx(2.0452, abs=1e-3)
+
+
+def test_the_bootstrap_stops_at_a_thousand_responses() -> None:
+    """BOOTSTRAP_MAX_RESPONSES: 999 responses are resampled, 1,000 take the delta method (same coverage there)."""
+    from hailong.analysis.intervals import BOOTSTRAP_MAX_RESPONSES
+
+    assert BOOTSTRAP_MAX_RESPONSES == 1_000
+    answers = random_answers(4, 1_000)
+    below = PatternTable.build(CODES, patterns_from(answers[:999]))
+    at = PatternTable.build(CODES, patterns_from(answers))
+    assert (below.responses, at.responses) == (999, 1_000) and at.size <= 2_500
+    assert element_intervals(below, GROUPS).method.startswith("bootstrap")
+    assert element_intervals(at, GROUPS).method == DELTA_METHOD
