@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import configure_mappers
 
 from . import commands as command_modules
-from . import transaction
+from . import settings, transaction
 from .config import ConfigError
 
 #: Loads the commands of one module (or Flask-Migrate's `db` group) when a command of it is first looked up.
@@ -49,6 +49,7 @@ class _Group(FlaskGroup):
     _resume_collector = False
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        settings.one_blas_thread()  # before anything imports numpy
         collecting = gc.isenabled()
         gc.disable()
         self._resume_collector = collecting

@@ -9,10 +9,10 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from hailong.analysis import conventions, flat
+from hailong.analysis import conventions
 from hailong.analysis.periods import PeriodError, parse_period
 
-from ..services import spreadsheet, stats
+from ..services import stats
 from .base import BadInput, check_kind, ward_of, ward_option
 
 
@@ -76,6 +76,10 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
             f = stats.Filter(parsed, result["kind"], ids, verified_only)
             result["weighted"] = weighting_svc.weighted(f, ward_id)
     if as_csv:
+        from hailong.analysis import flat
+
+        from ..services import spreadsheet
+
         out = io.StringIO()
         table = flat.frame(results)
         spreadsheet.write_csv_rows(out, list(table.columns), table.itertuples(index=False, name=None))
