@@ -265,7 +265,7 @@ class Settings(BaseSettings):
         _l("một số nguyên từ 2 đến 1000"), ge=2, le=1000)
     stats_workers: Annotated[int | None, BeforeValidator(_blank_is_unset)] = _setting(
         None,
-        "database connections the indices' counts run on at once",
+        "database connections the indices' counts of raw rows run on at once (whole wards' rollups are read on one)",
         _l("một số nguyên từ 1 đến 64"), shown_default="the CPU count, at most 4", ge=1, le=64)
     lang: Literal["vi", "en"] = _setting(
         "vi",

@@ -39,8 +39,8 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
 
     `conventions` adds the overall figure under other published conventions (pooled share, mean ÷ 5,
     linear 0-100), each with its source and interval. Bad input prints a Vietnamese message and exits with
-    status 2. The SQL counts run on up to HAILONG_STATS_WORKERS connections at once (config or environment;
-    default: the CPU count, at most 4).
+    status 2. The SQL counts of raw rows (a point, --verified-only) run on up to HAILONG_STATS_WORKERS connections
+    at once (config or environment; default: the CPU count, at most 4); whole wards' rollups are read on one.
     """
     try:
         parsed = parse_period(period)
