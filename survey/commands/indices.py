@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from hailong.analysis import conventions
 from hailong.analysis.periods import PeriodError, parse_period
 
-from ..services import stats
+from ..services import rollups, stats
 from .base import BadInput, check_kind, ward_of, ward_option
 
 
@@ -65,8 +65,9 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
     except ValueError as exc:
         raise BadInput(_("Không có cách tính “%(name)s”. Chọn một trong: %(names)s.", name=str(exc),
                          names=", ".join((*conventions.CONVENTIONS, "all"))), option="--convention") from None
-    results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers(),
-                                conventions=wanted, ward_id=ward_id)
+    with rollups.shared_reads():  # it only reads: each kind's scope and versions are asked once, not per period
+        results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers(),
+                                    conventions=wanted, ward_id=ward_id)
     if weighted and ward_id is not None:
         from ..services import weighting as weighting_svc
 
