@@ -7,6 +7,7 @@ settings table is generated from the fields (`markdown_table`, `python scripts/s
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -109,12 +110,35 @@ def _origins(value: Any) -> tuple[str, ...]:
 
 
 def _rate_limits(text: str) -> str:
+    if text in default_rate_limits():  # pydantic-settings validates the defaults too: no need to import `limits`
+        return text
     from limits import parse_many
 
     parsed = parse_many(text)  # ValueError for text it cannot read
     if not parsed or any(limit.amount < 1 for limit in parsed):
         raise ValueError("a limit of zero refuses every citizen")
     return text
+
+
+@functools.cache
+def default_rate_limits() -> frozenset[str]:
+    """The rate-limit settings' defaults, which `limits` reads (tests/test_settings.py checks it).
+
+    Reading one with `limits` imports its storage layer (~20 ms of CPU): a `hailong` command, which serves no
+    request, would pay it at every start-up for four constants.
+    """
+    return frozenset(str(info.default) for name, info in Settings.model_fields.items() if name.startswith("ratelimit_"))
+
+
+def one_blas_thread() -> None:
+    """numpy's matrix products on one thread unless OPENBLAS_NUM_THREADS says otherwise (the `hailong` commands).
+
+    OpenBLAS starts a thread per core when numpy is imported, and they spin a while waiting for work: about 0.1 s
+    of CPU of `hailong indices`, taken from the main thread on a 2-core machine, for products of at most a few
+    thousand rows. It must be set before numpy is imported; `hailong serve`'s workers inherit it (several of them
+    share the cores anyway). The intervals are the same floats either way (tests/analysis/test_intervals_pinned.py).
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def _ward_code(code: str) -> str:
@@ -241,7 +265,7 @@ class Settings(BaseSettings):
         _l("một số nguyên từ 2 đến 1000"), ge=2, le=1000)
     stats_workers: Annotated[int | None, BeforeValidator(_blank_is_unset)] = _setting(
         None,
-        "database connections the indices' counts run on at once",
+        "database connections the indices' counts of raw rows run on at once (whole wards' rollups are read on one)",
         _l("một số nguyên từ 1 đến 64"), shown_default="the CPU count, at most 4", ge=1, le=64)
     lang: Literal["vi", "en"] = _setting(
         "vi",

@@ -17,7 +17,14 @@ from click.testing import CliRunner
 
 from hailong.survey import create_app
 from hailong.survey.cli import main
-from hailong.survey.settings import ConfigError, Settings, load, markdown_table, variable
+from hailong.survey.settings import (
+    ConfigError,
+    Settings,
+    default_rate_limits,
+    load,
+    markdown_table,
+    variable,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,6 +124,16 @@ def test_the_readme_table_is_the_models() -> None:
     assert not fields - listed, f"missing from the README: {sorted(fields - listed)}"
     assert not listed - fields, f"in the README but not in survey/settings.py: {sorted(listed - fields)}"
     assert table == markdown_table(), "run `python scripts/settings_table.py --write` (descriptions differ)"
+
+
+def test_the_rate_limit_defaults_taken_without_limits_are_readable_by_it() -> None:
+    """The defaults skip `limits` at start-up (settings.default_rate_limits): each must be a limit it reads."""
+    from limits import parse_many
+
+    defaults = default_rate_limits()
+    assert len(defaults) == 4
+    for text in defaults:
+        assert parse_many(text) and all(limit.amount >= 1 for limit in parse_many(text)), text
 
 
 def test_every_setting_is_described_and_says_what_it_expects() -> None:

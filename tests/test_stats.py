@@ -145,6 +145,40 @@ def test_sql_counts_equal_python_counts_on_generated_data(db: Any, demo_points: 
         assert got.responses == sum(want_patterns.values())
 
 
+def test_whole_wards_rollups_are_read_on_the_sessions_connection(db: Any, demo_points: Any,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ward's rollup rows are few: read on the session's connection, not on HAILONG_STATS_WORKERS new ones
+    (which a fresh `hailong indices` process had to open first); the counts are the raw rows' all the same."""
+    from bench.build_db import drafts as bench_drafts
+    from bench.build_db import generate, layout_of
+    from hailong.survey.services import rollups
+
+    onestop = [p for p in demo_points if p.kind == "onestop"]
+    (chunk,) = generate(layout_of(onestop), 300, seed=5, chunk=300)
+    write(bench_drafts(layout_of(onestop), chunk))
+    db.session.commit()
+    ward = stats.ward_point_ids(onestop[0].organisation_id, "onestop")
+    year, one_point = parse_period("2026"), [onestop[0].id]
+    assert rollups.scope("onestop", ward).whole and not rollups.scope("onestop", one_point).whole
+    with rollups.raw_reads():
+        raw = stats.count(stats.Filter(year, "onestop", ward))
+    pools: list[int] = []
+    real_pool = stats.ThreadPoolExecutor
+
+    def counted_pool(*args: Any, **kwargs: Any) -> Any:
+        pools.append(1)
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "ThreadPoolExecutor", counted_pool)
+    got = stats.count(stats.Filter(year, "onestop", ward), workers=4)
+    assert pools == []
+    assert got.question_counts == raw.question_counts and got.responses == raw.responses > 0
+    assert Counter({p[:3]: p[3] for p in got.patterns}) == Counter({p[:3]: p[3] for p in raw.patterns})
+    if stats._parallel_ok():  # a database file or server: one point's raw rows still run on several connections
+        stats.count(stats.Filter(year, "onestop", one_point), workers=4)
+        assert pools == [1]
+
+
 def test_bench_bulk_rows_equal_write_many_rows(db: Any, demo_points: Any) -> None:
     """The benchmark's fast loader stores exactly what hailong.survey.services.responses.write_many stores."""
     from bench.build_db import check_sample, layout_of

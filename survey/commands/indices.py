@@ -9,10 +9,10 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from hailong.analysis import conventions, flat
+from hailong.analysis import conventions
 from hailong.analysis.periods import PeriodError, parse_period
 
-from ..services import spreadsheet, stats
+from ..services import rollups, stats
 from .base import BadInput, check_kind, ward_of, ward_option
 
 
@@ -39,8 +39,8 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
 
     `conventions` adds the overall figure under other published conventions (pooled share, mean ÷ 5,
     linear 0-100), each with its source and interval. Bad input prints a Vietnamese message and exits with
-    status 2. The SQL counts run on up to HAILONG_STATS_WORKERS connections at once (config or environment;
-    default: the CPU count, at most 4).
+    status 2. The SQL counts of raw rows (a point, --verified-only) run on up to HAILONG_STATS_WORKERS connections
+    at once (config or environment; default: the CPU count, at most 4); whole wards' rollups are read on one.
     """
     try:
         parsed = parse_period(period)
@@ -65,8 +65,9 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
     except ValueError as exc:
         raise BadInput(_("Không có cách tính “%(name)s”. Chọn một trong: %(names)s.", name=str(exc),
                          names=", ".join((*conventions.CONVENTIONS, "all"))), option="--convention") from None
-    results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers(),
-                                conventions=wanted, ward_id=ward_id)
+    with rollups.shared_reads():  # it only reads: each kind's scope and versions are asked once, not per period
+        results = stats.indices_for(parsed, kind, point_code, verified_only, workers=stats.configured_workers(),
+                                    conventions=wanted, ward_id=ward_id)
     if weighted and ward_id is not None:
         from ..services import weighting as weighting_svc
 
@@ -76,6 +77,10 @@ def indices_command(period: str, kind: str | None, point_code: str | None, verif
             f = stats.Filter(parsed, result["kind"], ids, verified_only)
             result["weighted"] = weighting_svc.weighted(f, ward_id)
     if as_csv:
+        from hailong.analysis import flat
+
+        from ..services import spreadsheet
+
         out = io.StringIO()
         table = flat.frame(results)
         spreadsheet.write_csv_rows(out, list(table.columns), table.itertuples(index=False, name=None))
