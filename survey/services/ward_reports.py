@@ -71,7 +71,6 @@ class Asked:
     job: ReportJob | None
 
 
-
 # --- asking ---------------------------------------------------------------------------------------------------
 
 
@@ -129,6 +128,12 @@ def ask(account: User, ward: Organisation, options: Options) -> Asked:
             return Asked(Outcome.PENDING, None)  # another click is creating it right now
     except (RedisError, OSError):
         raise job_svc.unreachable() from None
+    # Looked for again under the key: a click that created one between the look above and the key (its key is
+    # released only once its row is committed) is seen now.
+    found = pending(ward.id, options)
+    if found is not None:
+        release(key)
+        return Asked(Outcome.PENDING, found)
     job = ReportJob(organisation_id=ward.id, province=ward.province, requested_by=account.id,
                     kind=JobKind.WARD_REPORT_PDF.value, period=options.period.label, service_kind=options.kind,
                     officer_annex=options.officer_annex, status=JobStatus.QUEUED.value)
