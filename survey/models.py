@@ -843,6 +843,8 @@ class JobKind(StrEnum):
 
     PROVINCE_REPORT_PDF = "province_report_pdf"
     PROVINCE_EXPORT_CSV = "province_export_csv"
+    #: A ward's own period report (services.ward_reports), asked from the ward's dashboard.
+    WARD_REPORT_PDF = "ward_report_pdf"
 
 
 class JobStatus(StrEnum):
@@ -872,8 +874,13 @@ class ReportJob(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(30))
     # The period's label with its window, e.g. "2026-Q1@report" (analysis.periods.parse_period reads it back).
     period: Mapped[str] = mapped_column(String(40))
-    # An export's service kind (onestop, health, education); None: every kind.
+    # An export's or a ward report's service kind (onestop, health, education); None: every kind.
     service_kind: Mapped[str | None] = mapped_column(String(20))
+    # A ward report with the annex per officer (personnel data): only the ward's admins see such a job.
+    officer_annex: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What a ward report's file was made from (services.ward_reports.mark), read by the worker just before it
+    # builds; a later ask with the same mark gets this file instead of a new job.
+    data_mark: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(10), default=JobStatus.QUEUED.value)
     # Units of work done and to do (wards, or wards × kinds for the report); total is 0 until the job starts.
     progress_done: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,4 +1,5 @@
-"""`hailong worker`: run the background jobs (province report, province-wide export) from the app's RQ queue."""
+"""`hailong worker`: run the background jobs (province report, province-wide export, a ward's report) from the
+app's RQ queue."""
 
 from __future__ import annotations
 

@@ -30,4 +30,5 @@ from . import (  # noqa: E402,F401
     province,
     province_jobs,
     publication,
+    ward_jobs,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -14,14 +14,14 @@ from hailong.analysis.periods import Period
 from hailong.analysis.targets import target as plan_target
 from hailong.forms.questionnaire import KINDS
 
-from .. import transaction
-from ..services import audit, deadlines, drafts, rollups, stats, targets
 from ..services import dashboard as results
+from ..services import deadlines, drafts, rollups, stats, targets
+from ..services import jobs as job_svc
 from ..services import pakn as pakn_svc
 from ..services import weighting as weighting_svc
 from . import bp
 from .access import ADMIN, ANYONE, STAFF, current_ward, require_point, roles_required, scope, user, visible_points
-from .filters import check_keys, choice_arg, kind_arg, period_arg, period_options, point_arg, today
+from .filters import check_keys, kind_arg, period_arg, period_options, point_arg, today
 
 #: Bootstrap replicates of the dashboard's weighted interval (the report and CLI use 2,000).
 DASHBOARD_REPLICATES = 500
@@ -104,7 +104,7 @@ def _dashboard(period: Period, kind: str, read_only: bool) -> str:
         prev={e["code"]: e for e in result["previous"]["elements"]},
         limited=scope().limited, can_report=user().role in STAFF and not read_only,
         can_annex=user().role in ADMIN and not read_only, pakn=_pakn_numbers(period),
-        read_only=read_only, ward=ward,
+        read_only=read_only, ward=ward, queue=job_svc.queue_url() is not None,
         funnels=drafts.funnels(current_ward().id, kind, period, ids), draft_hours=drafts.max_age() // HOUR,
     )
 
@@ -143,38 +143,4 @@ def point(point_id: int) -> str:
         trend_svg=svg(charts.trend_line(trend, target=goal, title=_("Chỉ số hài lòng chung qua các quý"))),
         funnels=drafts.funnels(current_ward().id, point.kind, period, [point.id]),
         draft_hours=drafts.max_age() // HOUR,
-    )
-
-
-@bp.get("/report")
-@roles_required(*STAFF)
-def report() -> Any:
-    """The formal quarterly report as PDF, built by services.reports."""
-    check_keys(request.args, ("period", "kind", "window", "officer_annex"))
-    # The annex per officer is personnel data: admins only (others are not told it exists).
-    officer_annex = request.args.get("officer_annex") == "1"
-    if officer_annex and user().role not in ADMIN:
-        abort(404)
-    period = period_arg(request.args)
-    kind = kind_arg(request.args, KINDS, None)
-    if period.kind != "range" and "@" not in request.args.get("period", ""):
-        # A periodic report covers its cut-off window unless the calendar dates are asked for.
-        period = windows.in_window(period, choice_arg(request.args, "window", windows.WINDOWS, windows.REPORT))
-    from ..services import reports
-
-    try:
-        pdf = reports.build_pdf(period, kind, ward=current_ward(), officer_annex=officer_annex)
-    except Exception:
-        current_app.logger.exception("report PDF failed for %s %s", period.label, kind)
-        transaction.start_over()
-        flash(_("Chưa tạo được báo cáo PDF cho kỳ này. Vui lòng thử lại sau hoặc báo cho quản trị viên."), "error")
-        back = windows.calendar_form(period).label  # the dashboard the button was pressed on
-        return redirect(url_for(".dashboard", period=back, kind=kind or "onestop"), code=303)
-    audit.record(user().username, "report.pdf", period.label,
-                 (kind or "all") + ("; officer annex" if officer_annex else ""))
-    deadlines.record(current_ward(), period, kind, user().username)
-    name = reports.default_filename(period, kind)
-    return current_app.response_class(
-        pdf, mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )

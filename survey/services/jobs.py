@@ -1,4 +1,5 @@
-"""Background jobs on RQ: the province report and the province-wide export, made by `hailong worker` off the request.
+"""Background jobs on RQ: the province report, the province-wide export and a ward's own report (asked through
+services.ward_reports), made by `hailong worker` off the request.
 
 The office adds a `report_jobs` row and, once it is committed, puts the row's id on the RQ queue
 (HAILONG_QUEUE_URL, else HAILONG_REDIS_URL; queue HAILONG_QUEUE_NAME). `hailong worker` runs `run(id)`, which
@@ -20,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from hailong.analysis.periods import Period, PeriodError, parse_period
 from hailong.forms.questionnaire import KINDS
 
 from .. import transaction
 from ..extensions import db
-from ..models import JobKind, JobStatus, Organisation, ReportJob, Role, User, utcnow
+from ..models import GeneratedReport, JobKind, JobStatus, Organisation, ReportJob, Role, User, utcnow
 from . import audit, spreadsheet
 from . import province as province_svc
 from . import responses as response_svc
@@ -94,10 +95,10 @@ def check_available(conn: Redis | None = None) -> None:
     try:
         client.ping()
     except (RedisError, OSError):
-        raise _unreachable() from None
+        raise unreachable() from None
 
 
-def _unreachable() -> QueueUnavailable:
+def unreachable() -> QueueUnavailable:
     return QueueUnavailable(_("Không kết nối được hàng đợi công việc nền (Redis). Chưa tạo được yêu cầu; vui lòng "
                               "thử lại sau hoặc báo quản trị viên kiểm tra Redis và “hailong worker”."))
 
@@ -135,7 +136,7 @@ def enqueue(job_id: int) -> None:
                         result_ttl=3600, failure_ttl=7 * 86400, description=f"hailong report job {job_id}")
     except (RedisError, OSError, QueueUnavailable):
         with force_locale("vi"):
-            message = str(_unreachable())
+            message = str(unreachable())
         _set(job_id, status=JobStatus.FAILED.value, error=message, finished_at=utcnow())
         raise
 
@@ -144,11 +145,15 @@ def enqueue(job_id: int) -> None:
 
 
 def _visible_to(account: User) -> Any:
-    """The rows an account may see: a province account its province's province-wide jobs, a ward its ward's."""
+    """The rows an account may see: a province account its province's province-wide jobs, a ward its ward's
+    (a report with the annex per officer only its admins)."""
     if account.role == Role.PROVINCE:
         return (ReportJob.organisation_id.is_(None)) & (ReportJob.province == (account.province or ""))
     if account.organisation_id is None:
         return ReportJob.id.is_(None)
+    if account.role != Role.ADMIN:
+        # A report with the annex per officer is personnel data: the ward's admins only (others get 404).
+        return (ReportJob.organisation_id == account.organisation_id) & ReportJob.officer_annex.is_(False)
     return ReportJob.organisation_id == account.organisation_id
 
 
@@ -157,9 +162,12 @@ def visible(account: User, job_id: int) -> ReportJob | None:
     return db.session.scalar(select(ReportJob).where(ReportJob.id == job_id, _visible_to(account)))
 
 
-def recent(account: User, limit: int = 50) -> list[ReportJob]:
-    """The account's visible jobs, newest first."""
-    query = select(ReportJob).where(_visible_to(account)).order_by(ReportJob.id.desc()).limit(limit)
+def recent(account: User, limit: int = 50, kinds: tuple[JobKind, ...] | None = None) -> list[ReportJob]:
+    """The account's visible jobs (of these kinds), newest first."""
+    query = select(ReportJob).where(_visible_to(account))
+    if kinds is not None:
+        query = query.where(ReportJob.kind.in_([k.value for k in kinds]))
+    query = query.order_by(ReportJob.id.desc()).limit(limit)
     return list(db.session.scalars(query))
 
 
@@ -215,6 +223,7 @@ def run(job_id: int) -> None:
         return
     _set(job_id, status=JobStatus.RUNNING.value, started_at=utcnow(), finished_at=None, error=None)
     try:
+        generated = _generated(job)
         with force_locale("vi"):
             relative = _make(job)
     except BaseException as exc:
@@ -225,11 +234,27 @@ def run(job_id: int) -> None:
         log.error("report job %s failed (%s)", job_id, type(exc).__name__)
         raise
     transaction.start_over()  # the job only read through the session: end that read, keep nothing
-    _set(job_id, status=JobStatus.DONE.value, file_path=relative, finished_at=utcnow())
+    with db.engine.begin() as conn:
+        conn.execute(update(ReportJob).where(ReportJob.id == job_id).values(
+            status=JobStatus.DONE.value, file_path=relative, finished_at=utcnow()))
+        if generated is not None:
+            conn.execute(insert(GeneratedReport).values(**generated, generated_at=utcnow()))
+
+
+def _generated(job: ReportJob) -> dict[str, Any] | None:
+    """A ward report, once made, counts for the ward's deadlines (as the office's synchronous report does): the
+    generated_reports row to add with the job's end, by who asked."""
+    if job.kind != JobKind.WARD_REPORT_PDF or job.organisation_id is None:
+        return None
+    return {"organisation_id": job.organisation_id, "period": job.period[:40],
+            "window": parse_period(job.period).window, "kind": job.service_kind,
+            "generated_by": job.requester.username[:80]}
 
 
 def _failure_message(exc: BaseException) -> str:
-    if isinstance(exc, (JobFailed, PeriodError)):
+    from .reports import ReportError
+
+    if isinstance(exc, (JobFailed, PeriodError, ReportError)):
         return str(exc)
     if type(exc).__name__ == "JobTimeoutException":
         return _("Công việc chạy quá %(hours)s giờ nên đã bị dừng. Vui lòng thử lại với kỳ ngắn hơn hoặc báo quản trị "
@@ -251,6 +276,14 @@ def _wards(job: ReportJob) -> list[Organisation]:
 def _make(job: ReportJob) -> str:
     """Build the job's file; returns its path relative to the instance folder."""
     period = parse_period(job.period)
+    if job.kind == JobKind.WARD_REPORT_PDF:
+        from . import report_marks, reports
+
+        progress = Progress(job.id, 2)  # the figures, then WeasyPrint's PDF
+        progress.start()
+        pdf, data_mark = report_marks.build(job, progress.tick)
+        _set(job.id, data_mark=data_mark)
+        return _store(job, reports.default_filename(period, job.service_kind), lambda f: f.write(pdf), binary=True)
     wards = _wards(job)
     if job.kind == JobKind.PROVINCE_REPORT_PDF:
         from . import province_report

@@ -869,6 +869,11 @@ def _facts_query(ward_id: int, period: Period, kind: str | None) -> Any:
     return query
 
 
+def stats_facts(ward_id: int, period: Period, kind: str | None = None) -> list[tuple[Any, ...]]:
+    """The item rows `stats` counts (what a stored report's freshness mark compares; services.ward_reports)."""
+    return list(db.session.execute(_facts_query(ward_id, period, kind)).tuples().all())
+
+
 def _day(key: int) -> date:
     return date(key // 10000, key // 100 % 100, key % 100)
 

@@ -119,8 +119,8 @@ def two_wards(app: Flask) -> Wards:
         _db.session.flush()
         ids.b_user = b_user.id
         job = ReportJob(organisation_id=b.id, province="Tuyên Quang", requested_by=b_user.id,
-                        kind=JobKind.PROVINCE_EXPORT_CSV.value, period="2026-Q1", status=JobStatus.DONE.value,
-                        progress_done=1, progress_total=1, file_path="jobs/1-minh-xuan.csv")
+                        kind=JobKind.WARD_REPORT_PDF.value, period="2026-Q1@report", status=JobStatus.DONE.value,
+                        progress_done=2, progress_total=2, file_path="jobs/1-bao-cao-minh-xuan.pdf")
         _db.session.add(job)
         _db.session.flush()
         ids.b_job = job.id
