@@ -108,7 +108,8 @@ def write_pdf(html: str) -> bytes:
 def render_html(period: Period, kind: str | None = None, ward: Organisation | None = None,
                 officer_annex: bool = False) -> str:
     """The report's HTML (Vietnamese whatever the request locale: it is an official document)."""
-    context = gather(period, kind, ward)
+    with rollups.shared_reads():  # lookups several figures ask (a kind's versions, a ward's scope) read once
+        context = gather(period, kind, ward)
     org = ward or organisation()
     context["officers"] = officer_svc.results(org, period) if officer_annex and org is not None else None
     context["officer_min_n"] = officer_figures.MIN_N
