@@ -118,8 +118,8 @@ def ci_method_name(method: str | None, _: Gettext = vietnamese, *, detailed: boo
         return _("bootstrap phân vị: %(resample)s, lấy phân vị 2,5%% và 97,5%%", resample=resample)
     if method == DELTA_METHOD:
         if detailed:
-            return _("xấp xỉ chuẩn theo phương pháp delta (dùng khi số mẫu trả lời khác nhau quá nhiều để chạy "
-                     "bootstrap)")
+            return _("xấp xỉ chuẩn theo phương pháp delta (dùng từ 1.000 phiếu trở lên, hoặc khi số mẫu trả lời "
+                     "khác nhau quá nhiều để chạy bootstrap)")
         return _("xấp xỉ chuẩn theo phương pháp delta")
     return method
 
