@@ -3,8 +3,11 @@ items, paper serials and accounts; B's texts carry markers that must never show 
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -127,3 +130,28 @@ def two_wards(app: Flask) -> Wards:
         ids.a_user = _db.session.query(User).filter_by(username="admin").one().id
         _db.session.commit()
     return ids
+
+
+#: A Redis database of its own for the background-job tests; each test's keys are removed afterwards.
+QUEUE_REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def queue(app: Flask, tmp_path: Path) -> Iterator[str]:
+    """A queue of this test's own on the real Redis; its keys (all carry its name) are deleted at the end."""
+    from redis import Redis
+
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    app.config.update(HAILONG_QUEUE_URL=QUEUE_REDIS_URL, HAILONG_QUEUE_NAME=name,
+                      HAILONG_INSTANCE_PATH=tmp_path / "instance")
+    yield name
+    with Redis.from_url(QUEUE_REDIS_URL) as conn:
+        # Only this test's keys: others may share the database (RQ's sets are shared, so only our members go).
+        mine = [key for key in conn.scan_iter(f"*{name}*")]
+        for key in conn.scan_iter("rq:worker:*"):
+            if conn.type(key) == b"hash" and name.encode() in (conn.hget(key, "queues") or b""):
+                mine.append(key)
+                conn.srem("rq:workers", key)
+        conn.srem("rq:queues", f"rq:queue:{name}")
+        if mine:
+            conn.delete(*mine)

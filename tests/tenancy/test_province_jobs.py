@@ -4,8 +4,6 @@ province that asked; a failed job and a missing Redis are said in Vietnamese, ne
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,31 +19,7 @@ from hailong.survey.services import users as user_svc
 from hailong.survey.services import wards as ward_svc
 from tests.fixtures.office import sign_in, token
 from tests.fixtures.report import pdf_text
-from tests.tenancy.conftest import ALL_PASSWORDS, B_COMMENT, B_NAME, Wards
-
-#: A Redis database of its own for these tests; each test's keys are removed afterwards.
-REDIS_URL = "redis://127.0.0.1:6379/13"
-
-
-@pytest.fixture
-def queue(app: Flask, tmp_path: Path) -> Iterator[str]:
-    """A queue of this test's own on the real Redis; its keys (found by its name) are deleted at the end."""
-    from redis import Redis
-
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    app.config.update(HAILONG_QUEUE_URL=REDIS_URL, HAILONG_QUEUE_NAME=name,
-                      HAILONG_INSTANCE_PATH=tmp_path / "instance")
-    yield name
-    with Redis.from_url(REDIS_URL) as conn:
-        # Only this test's keys: others may share the database (RQ's sets are shared, so only our members go).
-        mine = [key for key in conn.scan_iter(f"*{name}*")]
-        for key in conn.scan_iter("rq:worker:*"):
-            if conn.type(key) == b"hash" and name.encode() in (conn.hget(key, "queues") or b""):
-                mine.append(key)
-                conn.srem("rq:workers", key)
-        conn.srem("rq:queues", f"rq:queue:{name}")
-        if mine:
-            conn.delete(*mine)
+from tests.tenancy.conftest import ALL_PASSWORDS, B_COMMENT, B_NAME, QUEUE_REDIS_URL, Wards
 
 
 @pytest.fixture
@@ -183,7 +157,7 @@ def test_a_job_the_queue_lost_is_shown_failed(app: Flask, province: FlaskClient,
     from redis import Redis
 
     job_id = _ask(province, "province_export_csv")
-    with Redis.from_url(REDIS_URL) as conn:
+    with Redis.from_url(QUEUE_REDIS_URL) as conn:
         conn.delete(f"rq:job:{queue}-job-{job_id}")
     text = province.get("/office/tinh/cong-viec").get_data(as_text=True)
     assert "Tiến trình xử lý đã dừng giữa chừng" in text
@@ -205,7 +179,7 @@ def test_an_unreachable_redis_is_said_clearly(app: Flask, province: FlaskClient)
 
 
 def test_no_queue_configured_is_said_clearly(app: Flask, province: FlaskClient) -> None:
-    app.config.update(HAILONG_QUEUE_URL=None, HAILONG_REDIS_URL=None)
+    app.config.update(HAILONG_QUEUE_URL=None, HAILONG_QUEUE_REDIS_URL=None)
     home = province.get("/office/tinh/?period=2026-Q1").get_data(as_text=True)
     assert 'id="queue-missing"' in home and "/office/tinh/export.csv" in home
     csrf = token(province, "/office/tinh/?period=2026-Q1")

@@ -5,8 +5,6 @@ inline without a queue, a 503 or the last figures when Redis does not answer; ea
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,32 +27,12 @@ from hailong.survey.services import responses as response_svc
 from hailong.survey.services import users as user_svc
 from hailong.survey.services import wards as ward_svc
 from tests.fixtures.office import Q1_DAY, sign_in
-from tests.tenancy.conftest import ALL_PASSWORDS, B_NAME, Wards
+from tests.tenancy.conftest import ALL_PASSWORDS, B_NAME, QUEUE_REDIS_URL, Wards
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
 PROVINCE = "Tuyên Quang"
 PERIOD = "2026-Q1"
 PAGE = f"/office/tinh/?period={PERIOD}"
 
-
-@pytest.fixture
-def queue(app: Flask, tmp_path: Path) -> Iterator[str]:
-    """A queue of this test's own on the real Redis; its keys (all carry its name) are deleted at the end."""
-    from redis import Redis
-
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    app.config.update(HAILONG_QUEUE_URL=REDIS_URL, HAILONG_QUEUE_NAME=name,
-                      HAILONG_INSTANCE_PATH=tmp_path / "instance")
-    yield name
-    with Redis.from_url(REDIS_URL) as conn:
-        mine = [key for key in conn.scan_iter(f"*{name}*")]
-        for key in conn.scan_iter("rq:worker:*"):
-            if conn.type(key) == b"hash" and name.encode() in (conn.hget(key, "queues") or b""):
-                mine.append(key)
-                conn.srem("rq:workers", key)
-        conn.srem("rq:queues", f"rq:queue:{name}")
-        if mine:
-            conn.delete(*mine)
 
 
 @pytest.fixture
@@ -116,7 +94,7 @@ def _work(app: Flask) -> None:
 def _queued(name: str) -> int:
     from redis import Redis
 
-    with Redis.from_url(REDIS_URL) as conn:
+    with Redis.from_url(QUEUE_REDIS_URL) as conn:
         return int(conn.llen(f"rq:queue:{name}"))
 
 

@@ -5,8 +5,6 @@ built in the request as before; a Redis that does not answer is said in Vietname
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -33,31 +31,10 @@ from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as response_svc
 from tests.fixtures.office import Q1_DAY, sign_in, token
 from tests.fixtures.report import pdf_text
-from tests.tenancy.conftest import ALL_PASSWORDS, B_NAME, Wards
+from tests.tenancy.conftest import ALL_PASSWORDS, B_NAME, QUEUE_REDIS_URL, Wards
 
-#: A Redis database of its own for these tests; each test's keys are removed afterwards.
-REDIS_URL = "redis://127.0.0.1:6379/13"
 PAGE = "/office/bao-cao"
 
-
-@pytest.fixture
-def queue(app: Flask, tmp_path: Path) -> Iterator[str]:
-    """A queue of this test's own on the real Redis; its keys (found by its name) are deleted at the end."""
-    from redis import Redis
-
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    app.config.update(HAILONG_QUEUE_URL=REDIS_URL, HAILONG_QUEUE_NAME=name,
-                      HAILONG_INSTANCE_PATH=tmp_path / "instance")
-    yield name
-    with Redis.from_url(REDIS_URL) as conn:
-        mine = [key for key in conn.scan_iter(f"*{name}*")]
-        for key in conn.scan_iter("rq:worker:*"):
-            if conn.type(key) == b"hash" and name.encode() in (conn.hget(key, "queues") or b""):
-                mine.append(key)
-                conn.srem("rq:workers", key)
-        conn.srem("rq:queues", f"rq:queue:{name}")
-        if mine:
-            conn.delete(*mine)
 
 
 @pytest.fixture
@@ -251,7 +228,7 @@ def test_a_second_click_queues_no_duplicate(app: Flask, two_wards: Wards, queue:
     # Two clicks arriving together: the second finds the first one's key and queues nothing either.
     from redis import Redis
 
-    with Redis.from_url(REDIS_URL) as conn, app.test_request_context():
+    with Redis.from_url(QUEUE_REDIS_URL) as conn, app.test_request_context():
         options = ward_reports.Options(parse_period("2026-Q1@report"), "health")
         conn.set(ward_reports._lock_key(two_wards.a, options), "1", ex=30)
     assert _ask(admin, kind="health") == (303, "/office/bao-cao")
@@ -263,7 +240,7 @@ def test_a_second_click_queues_no_duplicate(app: Flask, two_wards: Wards, queue:
 
 def test_without_a_queue_the_report_is_built_in_the_request(app: Flask, two_wards: Wards,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    app.config.update(HAILONG_QUEUE_URL=None, HAILONG_REDIS_URL=None)
+    app.config.update(HAILONG_QUEUE_URL=None, HAILONG_QUEUE_REDIS_URL=None)
     monkeypatch.setattr(reports, "build_pdf", lambda period, kind, **_: b"%PDF-1.7 test " + period.label.encode())
     admin = _client(app, "reviewer")
     home = admin.get("/office/?period=2026-Q1&kind=onestop").get_data(as_text=True)
