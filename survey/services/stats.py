@@ -417,6 +417,9 @@ def score_rows(f: Filter) -> list[conv.ScoreRow]:
                Submission.day_key >= lo, Submission.day_key < hi)
         .group_by(Submission.id)
     )
+    ward_ids = rollups.scope(f.kind, f.point_ids).ward_ids
+    if ward_ids is not None:  # the ward first: its range of ix_responses_patterns, not every ward's days
+        per_response = per_response.where(Submission.organisation_id.in_(ward_ids))
     if f.point_ids is not None:
         per_response = per_response.where(Submission.point_id.in_(f.point_ids))
     if f.verified_only:

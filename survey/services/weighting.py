@@ -20,6 +20,7 @@ from hailong.forms.questionnaire import Questionnaire
 from ..extensions import db
 from ..models import Answer, Organisation, PopulationMargin, Question, QuestionnaireVersion, Submission, utcnow
 from . import questionnaires as qsvc
+from . import rollups
 from .stats import Filter
 
 #: The profile questions weighted on, in the order of the cells: sex, then age group.
@@ -142,6 +143,9 @@ def cell_patterns(f: Filter) -> list[wt.CellPattern]:
         query = query.outerjoin(alias, and_(alias.response_id == Submission.id, alias.question_id.in_(by_dim[dim])))
     query = query.where(Submission.questionnaire_id.in_(bits), Submission.flagged.is_(False),
                         Submission.day_key >= lo, Submission.day_key < hi)
+    ward_ids = rollups.scope(f.kind, f.point_ids).ward_ids
+    if ward_ids is not None:  # the ward first: its range of ix_responses_patterns, not every ward's days
+        query = query.where(Submission.organisation_id.in_(ward_ids))
     if f.point_ids is not None:
         query = query.where(Submission.point_id.in_(f.point_ids))
     if f.verified_only:
