@@ -558,19 +558,15 @@ def _process(cmd: list[str], env: dict[str, str]) -> Callable[[], None]:
     return run
 
 
-def _province_job(app: Any, kind: str) -> Callable[[], None]:
-    """One province job run in-process as the worker runs it (the row made as the office makes it, no Redis)."""
-    from sqlalchemy import select
-
+def _job(app: Any, make: Callable[[], Any]) -> Callable[[], None]:
+    """A job run in-process as `hailong worker` runs it: `make()` gives the row as the office makes it (no Redis)."""
     from hailong.survey.extensions import db
-    from hailong.survey.models import ReportJob, User
+    from hailong.survey.models import ReportJob
     from hailong.survey.services import jobs
 
     def run() -> None:
         with app.app_context():
-            account = db.session.scalars(select(User).filter_by(username=PROVINCE_USER)).one()
-            job = ReportJob(organisation_id=None, province=account.province, requested_by=account.id, kind=kind,
-                            period=PERIOD, service_kind=None, status="queued")
+            job = make()
             db.session.add(job)
             db.session.commit()
             job_id = job.id
@@ -582,34 +578,40 @@ def _province_job(app: Any, kind: str) -> Callable[[], None]:
     return run
 
 
+def _province_job(app: Any, kind: str) -> Callable[[], None]:
+    """One province job (the province report or export) for PERIOD, asked by the province account."""
+    from sqlalchemy import select
+
+    from hailong.survey.extensions import db
+    from hailong.survey.models import ReportJob, User
+
+    def make() -> Any:
+        account = db.session.scalars(select(User).filter_by(username=PROVINCE_USER)).one()
+        return ReportJob(organisation_id=None, province=account.province, requested_by=account.id, kind=kind,
+                         period=PERIOD, service_kind=None, status="queued")
+
+    return _job(app, make)
+
+
 def _ward_report_job(app: Any, ward_id: int) -> Callable[[], None]:
-    """The ward's quarterly report (all kinds, its reporting window) built as `hailong worker` builds it, in-process:
-    the row made as the office's report button makes it (services.ward_reports), without Redis."""
+    """The ward's quarterly report (all kinds, its reporting window), asked as the office's report button asks it
+    (services.ward_reports)."""
     from sqlalchemy import select
 
     from hailong.analysis import windows
     from hailong.analysis.periods import parse_period
     from hailong.survey.extensions import db
     from hailong.survey.models import JobKind, Organisation, ReportJob, User
-    from hailong.survey.services import jobs
 
-    def run() -> None:
-        with app.app_context():
-            account = db.session.scalars(select(User).filter_by(username=WARD_ADMIN)).one()
-            ward = db.session.get_one(Organisation, ward_id)
-            period = windows.in_window(parse_period(PERIOD), windows.REPORT)
-            job = ReportJob(organisation_id=ward.id, province=ward.province, requested_by=account.id,
-                            kind=JobKind.WARD_REPORT_PDF.value, period=period.label, service_kind=None,
-                            status="queued")
-            db.session.add(job)
-            db.session.commit()
-            job_id = job.id
-            jobs.run(job_id)
-            done = db.session.get_one(ReportJob, job_id)
-            db.session.refresh(done)
-            assert done.status == "done", (done.status, done.error)
+    def make() -> Any:
+        account = db.session.scalars(select(User).filter_by(username=WARD_ADMIN)).one()
+        ward = db.session.get_one(Organisation, ward_id)
+        period = windows.in_window(parse_period(PERIOD), windows.REPORT)
+        return ReportJob(organisation_id=ward.id, province=ward.province, requested_by=account.id,
+                         kind=JobKind.WARD_REPORT_PDF.value, period=period.label, service_kind=None,
+                         status="queued")
 
-    return run
+    return _job(app, make)
 
 
 def _db_size(url: str) -> dict[str, Any]:

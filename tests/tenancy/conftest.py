@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
 from hailong.analysis.periods import TZ
@@ -155,3 +156,12 @@ def queue(app: Flask, tmp_path: Path) -> Iterator[str]:
         conn.srem("rq:queues", f"rq:queue:{name}")
         if mine:
             conn.delete(*mine)
+
+
+def download(client: FlaskClient, url: str) -> tuple[int, str, bytes]:
+    """GET a file (streamed from disk) and close it: status, type, bytes."""
+    response = client.get(url)
+    try:
+        return response.status_code, response.mimetype or "", response.get_data()
+    finally:
+        response.close()

@@ -19,7 +19,7 @@ from hailong.survey.services import users as user_svc
 from hailong.survey.services import wards as ward_svc
 from tests.fixtures.office import sign_in, token
 from tests.fixtures.report import pdf_text
-from tests.tenancy.conftest import ALL_PASSWORDS, B_COMMENT, B_NAME, QUEUE_REDIS_URL, Wards
+from tests.tenancy.conftest import ALL_PASSWORDS, B_COMMENT, B_NAME, QUEUE_REDIS_URL, Wards, download
 
 
 @pytest.fixture
@@ -37,14 +37,6 @@ def _ask(client: FlaskClient, job: str, **fields: str) -> int:
     with client.application.app_context():
         return int(_db.session.scalar(select(ReportJob.id).order_by(ReportJob.id.desc()).limit(1)) or 0)
 
-
-def _download(client: FlaskClient, url: str) -> tuple[int, str, bytes]:
-    """GET a file (streamed from disk) and close it: status, type, bytes."""
-    response = client.get(url)
-    try:
-        return response.status_code, response.mimetype or "", response.get_data()
-    finally:
-        response.close()
 
 
 def _work(app: Flask) -> None:
@@ -81,7 +73,7 @@ def test_the_province_report_runs_in_the_worker_and_downloads(app: Flask, provin
     assert f"{job.progress_total}/{job.progress_total}" in done
     page = province.get(f"/office/tinh/cong-viec/{job_id}")
     assert page.status_code == 200 and "bao-cao-tinh-2026-Q1.pdf" in page.get_data(as_text=True)
-    status, mimetype, pdf = _download(province, f"/office/tinh/cong-viec/{job_id}/tep")
+    status, mimetype, pdf = download(province, f"/office/tinh/cong-viec/{job_id}/tep")
     assert status == 200 and mimetype == "application/pdf"
     assert pdf.startswith(b"%PDF")
     text = " ".join(" ".join(pdf_text(pdf, tmp_path, layout=False)).split())
@@ -96,7 +88,7 @@ def test_the_province_export_runs_in_the_worker_with_a_ward_column(app: Flask, p
     _work(app)
     job = _job(app, job_id)
     assert job.status == JobStatus.DONE and (job.progress_done, job.progress_total) == (2, 2)
-    status, mimetype, data = _download(province, f"/office/tinh/cong-viec/{job_id}/tep")
+    status, mimetype, data = download(province, f"/office/tinh/cong-viec/{job_id}/tep")
     assert status == 200 and mimetype == "text/csv"
     body = data.decode("utf-8")
     lines = body.lstrip("\ufeff").splitlines()
@@ -119,7 +111,7 @@ def test_another_province_and_a_ward_get_404(app: Flask, client: FlaskClient, tw
     assert sign_in(client, "so-noi-vu", ALL_PASSWORDS["so-noi-vu"]).status_code == 303
     job_id = _ask(client, "province_report_pdf")
     _work(app)
-    assert _download(client, f"/office/tinh/cong-viec/{job_id}/tep")[0] == 200
+    assert download(client, f"/office/tinh/cong-viec/{job_id}/tep")[0] == 200
     client.post("/office/logout", data={"csrf_token": token(client, "/office/tinh/")})
     for username, password in (("so-ha-giang", "hagiang-password-1"), ("admin", ALL_PASSWORDS["admin"]),
                                ("minhxuan-admin", ALL_PASSWORDS["minhxuan-admin"])):

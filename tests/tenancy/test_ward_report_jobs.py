@@ -31,7 +31,7 @@ from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as response_svc
 from tests.fixtures.office import Q1_DAY, sign_in, token
 from tests.fixtures.report import pdf_text
-from tests.tenancy.conftest import ALL_PASSWORDS, B_NAME, QUEUE_REDIS_URL, Wards
+from tests.tenancy.conftest import ALL_PASSWORDS, B_NAME, QUEUE_REDIS_URL, Wards, download
 
 PAGE = "/office/bao-cao"
 
@@ -69,13 +69,6 @@ def _work(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
 
-
-def _download(client: FlaskClient, url: str) -> tuple[int, str, bytes]:
-    response = client.get(url)
-    try:
-        return response.status_code, response.mimetype or "", response.get_data()
-    finally:
-        response.close()
 
 
 def _respond(app: Flask, ward_code: str, point_code: str, when: datetime | None = None) -> int:
@@ -128,7 +121,7 @@ def test_the_report_is_queued_made_by_the_worker_and_downloaded(app: Flask, two_
     assert "Xong" in done and 'http-equiv="refresh"' not in done and "2/2" in done
     page = admin.get(f"/office/bao-cao/{job.id}")
     assert page.status_code == 200 and "bao-cao-2026-Q1.pdf" in page.get_data(as_text=True)
-    status, mimetype, pdf = _download(admin, f"/office/bao-cao/{job.id}/tep")
+    status, mimetype, pdf = download(admin, f"/office/bao-cao/{job.id}/tep")
     assert status == 200 and mimetype == "application/pdf" and pdf.startswith(b"%PDF")
     text = " ".join(" ".join(pdf_text(pdf, tmp_path, layout=False)).split())
     assert "AN TƯỜNG" in text.upper() and B_NAME not in text and "Minh Xuân" not in text
@@ -149,7 +142,7 @@ def test_same_data_reuses_the_file_and_a_change_makes_a_new_job(app: Flask, two_
     # Nothing changed: the file is sent again (no job, no queue), and the ask is audited as reused.
     assert _ask(admin) == (303, f"/office/bao-cao/{first.id}/tep")
     assert len(_jobs(app, two_wards.a)) == 1
-    assert _download(admin, f"/office/bao-cao/{first.id}/tep")[0] == 200
+    assert download(admin, f"/office/bao-cao/{first.id}/tep")[0] == 200
     with app.app_context():
         assert _db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "report.pdf")
                                   .order_by(AuditEvent.id.desc()).limit(1)) == f"all; job {first.id} (reused)"
@@ -319,7 +312,7 @@ def test_the_annex_is_for_admins_only(app: Flask, two_wards: Wards, queue: str, 
     [job] = _jobs(app, two_wards.a)
     assert job.officer_annex and job.status == JobStatus.DONE
     assert "kèm phụ lục đánh giá cán bộ" in admin.get(PAGE).get_data(as_text=True)
-    assert _download(admin, f"/office/bao-cao/{job.id}/tep")[0] == 200
+    assert download(admin, f"/office/bao-cao/{job.id}/tep")[0] == 200
     # The reviewer is not told it exists: not listed, 404 on its page and its file (here and on the province's).
     assert f'id="job-{job.id}"' not in reviewer.get(PAGE).get_data(as_text=True)
     for url in (f"/office/bao-cao/{job.id}", f"/office/bao-cao/{job.id}/tep", f"/office/tinh/cong-viec/{job.id}",
