@@ -228,6 +228,111 @@ def answers_from_form(form: FlaskForm, q: Questionnaire) -> tuple[Answers, str |
     return answers, comment
 
 
+#: A posted scale value and what is stored for it.
+SCALE_VALUES: dict[str, int] = {"5": 5, "4": 4, "3": 3, "2": 2, "1": 1, "na": NO_OPINION}
+#: The honeypot's longest text (its Length validator).
+HONEYPOT_MAX = 200
+#: Digits of the longest whole number read without the form class (a bigger one is rare: the form judges it).
+_MAX_DIGITS = 9
+
+
+def read_plainly(q: Questionnaire, formdata: MultiDict[str, str], names: Iterable[str],
+                 altered: frozenset[str] = frozenset()) -> tuple[Answers, str | None] | None:
+    """The answers of `names` read without binding a form class, when every one of them is plainly valid; None when
+    any value is not (the form class then validates it and explains), so both readings agree wherever this one
+    answers.
+
+    Binding the whole form's fields is the costliest part of a citizen's POST, and nearly every POST holds only
+    answers clicked on the page: an absent field, or one option of its choices, or digits in range, or a comment
+    within its length. Anything else (two values for one choice, blank padding, "None", an unknown option, text
+    cleaned of control characters) is left to the form class.
+    """
+    wanted = set(names)
+    if wanted & altered:
+        return None
+    if HONEYPOT in wanted:
+        trap = formdata.getlist(HONEYPOT)
+        if len(trap) > 1 or (trap and len(trap[0]) > HONEYPOT_MAX):
+            return None
+    answers: Answers = {}
+    comment: str | None = None
+    for reader in _plain_readers(q):
+        if reader.name not in wanted:
+            continue
+        posted = formdata.getlist(reader.name)
+        if not posted:
+            continue
+        read = reader.read(posted)
+        if isinstance(read, _NotPlain):
+            return None
+        if isinstance(read, str):
+            if read.strip():
+                comment = read  # stored as typed, as answers_from_form does
+        elif read is not None:
+            answers[reader.code] = read
+    return answers, comment
+
+
+class _NotPlain:
+    """A value the form class must judge."""
+
+
+_NOT_PLAIN = _NotPlain()
+
+
+class _PlainReader:
+    """How one answer field's posted values are read when plain (see read_plainly)."""
+
+    def __init__(self, question: Question | None, code: str) -> None:
+        self.code, self.name = code, field_name(code)
+        kind = QuestionType.SCALE if question is None else question.type
+        self.kind = kind
+        self.values: dict[str, int] = (
+            SCALE_VALUES if kind == QuestionType.SCALE
+            else {o.code: i for i, o in enumerate(question.options, start=1)} if question is not None else {}
+        )
+        self.low = question.min if question is not None else None
+        self.high = question.max if question is not None else None
+        self.max_length = question.max_length if question is not None else None
+
+    def read(self, posted: list[str]) -> int | list[int] | str | _NotPlain | None:
+        """The stored value (None: no answer), or _NOT_PLAIN."""
+        if self.kind == QuestionType.MULTI:
+            if all(v in self.values for v in posted):
+                return sorted({self.values[v] for v in posted})
+            return _NOT_PLAIN
+        if len(posted) != 1:
+            return _NOT_PLAIN
+        value = posted[0]
+        if self.kind in (QuestionType.SCALE, QuestionType.CHOICE):
+            return self.values.get(value, _NOT_PLAIN)
+        if self.kind == QuestionType.NUMBER:
+            if value == "":
+                return None
+            if not (value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS):
+                return _NOT_PLAIN
+            number = int(value)
+            assert self.low is not None and self.high is not None  # a number question has both (questionnaire)
+            return number if self.low <= number <= self.high else _NOT_PLAIN
+        assert self.max_length is not None  # a text question has one (questionnaire)
+        return value if len(value) <= self.max_length else _NOT_PLAIN
+
+
+_plain_reader_lists: dict[tuple[str, str], tuple[_PlainReader, ...]] = {}
+
+
+def _plain_readers(q: Questionnaire) -> tuple[_PlainReader, ...]:
+    """The readers of a questionnaire version's answer fields in the order answers_from_form stores them, built once."""
+    key = (q.key, q.checksum)
+    readers = _plain_reader_lists.get(key)
+    if readers is None:
+        readers = _plain_reader_lists[key] = (
+            *(_PlainReader(None, st.code) for st in q.statements),
+            *(_PlainReader(question, question.code) for question in q.questions),
+        )
+    return readers
+
+
 def scale_labels() -> list[tuple[str, str]]:
     """The five levels and "no opinion", best first, in the user's language."""
     return [

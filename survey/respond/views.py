@@ -34,6 +34,7 @@ from hailong.forms.builder import (
     clean_formdata,
     field_name,
     form_class,
+    read_plainly,
     scale_labels,
     validate_fields,
 )
@@ -270,28 +271,43 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
         return gate
     values = _merged(post)
     cleaned, altered = clean_formdata(_formdata(values, sent))
-    plan = form_pages.plan(post.q)
+    altered -= SERVICE_FIELDS
     if post.step.page is None or post.step.sends:
         names = [*answer_fields(post.q), HONEYPOT]
-        form = form_class(post.q)(formdata=cleaned)
     else:
-        here = plan[post.step.page - 1]
-        names = [*_page_fields(here), *_posted_answers(sent, post.q), HONEYPOT]
-        form = _page_form(post.q, here, names)(formdata=cleaned)
-    form.altered = altered - SERVICE_FIELDS
-    if not validate_fields(form, names):
-        return _thanked(point) if _replayed(post, point) else (_render_back(form, post, point, locale, token), 422)
+        names = [*_page_fields(form_pages.plan(post.q)[post.step.page - 1]), *_posted_answers(sent, post.q),
+                 HONEYPOT]
+    # Plain answers (nearly every POST) are read without binding the form class, which judges all others.
+    read = read_plainly(post.q, cleaned, names, altered)
+    if read is None:
+        form = _bound_form(post, cleaned, altered, names)
+        if not validate_fields(form, names):
+            if _replayed(post, point):
+                return _thanked(point)
+            return _render_back(form, post, point, locale, token), 422
+        read = answers_from_form(form, post.q)
     kept = _values(cleaned, post.q)
     if not post.step.sends:
         return _save_page(point, post, kept, token)
-    answers, comment = answers_from_form(form, post.q)
+    answers, comment = read
     if post.step.page is not None and not answers and comment is None:
         if _replayed(post, point):
             return _thanked(point)
         notice = _("Ông/Bà chưa chọn câu trả lời nào nên phiếu chưa được gửi. Vui lòng chọn ít nhất một câu "
                    "trả lời rồi bấm “%(button)s”.", button=_button(post))
+        form = _bound_form(post, cleaned, altered, names)
         return _render_form(form, post.q, point, locale, token, notice, post.step.page), 422
     return _store(point, old_code, post, answers, comment, kept, token)
+
+
+def _bound_form(post: Posting, cleaned: MultiDict[str, str], altered: frozenset[str], names: list[str]) -> FlaskForm:
+    """The form class of what was posted (the whole form, or the posted page's), bound to its cleaned values."""
+    if post.step.page is None or post.step.sends:
+        form = form_class(post.q)(formdata=cleaned)
+    else:
+        form = _page_form(post.q, form_pages.plan(post.q)[post.step.page - 1], names)(formdata=cleaned)
+    form.altered = altered
+    return form
 
 
 def _replayed(post: Posting, point: ServicePoint) -> bool:
