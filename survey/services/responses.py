@@ -163,13 +163,28 @@ def _insert_once(draft: Draft) -> int | None:
         return None
     for a in answers:
         a["response_id"] = rid
-    if answers:
+    if answers and connection.dialect.name == "postgresql":
+        # One statement with two arrays: an executemany sends one execution per answer row (34 for a one-stop form).
+        first = answers[0]
+        connection.execute(_INSERT_ANSWERS_PG, {
+            "response_id": rid, "question_ids": [a["question_id"] for a in answers],
+            "answer_values": [a["value"] for a in answers], "organisation_id": first["organisation_id"],
+            "point_id": first["point_id"], "day_key": first["day_key"], "excluded": first["excluded"],
+        })
+    elif answers:
         connection.execute(_INSERT_ANSWER, answers)
     rollups.add_responses([response], answers)
     return int(rid)
 
 
 _INSERT_ANSWER = insert(Answer.__table__)
+#: A response's answers on PostgreSQL; every column but the question and value is the response's own (_rows).
+_INSERT_ANSWERS_PG = text(
+    "INSERT INTO answers (response_id, question_id, value, organisation_id, point_id, day_key, excluded) "
+    "SELECT :response_id, q, v, :organisation_id, :point_id, :day_key, :excluded "
+    "FROM unnest(CAST(:question_ids AS int8[]), CAST(:answer_values AS int8[])) WITH ORDINALITY AS t(q, v, i) "
+    "ORDER BY i"
+).bindparams(bindparam("excluded", type_=Answer.__table__.c.excluded.type))
 
 
 def find_by_key(submission_key: str) -> int | None:

@@ -81,16 +81,36 @@ def _upsert_sql(table: Table, key: Sequence[str], rows: int) -> str:
     return sql + f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table.name}.n + excluded.n"
 
 
+def _upsert_arrays_sql(table: Table, key: Sequence[str]) -> str:
+    """PostgreSQL: the same upsert with one array per column, rows taken in the arrays' order.
+
+    Its text is the same for any number of rows, so psycopg converts it once and the server prepares it once; the
+    VALUES form, whose text grows with the rows (68 for a one-stop answer), cost psycopg more CPU to convert on
+    every POST than the server spent running it.
+    """
+    columns = [*key, "n"]
+    arrays = ", ".join(["%s::int8[]"] * len(columns))
+    # Names come from the model and values are bound: nothing of a request is in the text.
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(columns)} "  # noqa: S608
+           f"FROM unnest({arrays}) WITH ORDINALITY AS t({', '.join(columns)}, i) ORDER BY i ")
+    return sql + f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table.name}.n + excluded.n"
+
+
 def _upsert(table: Table, key: Sequence[str], deltas: Counter[tuple[int, ...]]) -> None:
     """Add each delta to its row (creating it), then drop rows that fell to 0, so the table equals a rebuild."""
     changes = sorted((k, n) for k, n in deltas.items() if n)  # one key order everywhere: no deadlock on PostgreSQL
     if not changes:
         return
     connection = db.session.connection()
+    arrays = connection.dialect.name == "postgresql"
     for start in range(0, len(changes), UPSERT_CHUNK):
         chunk = changes[start : start + UPSERT_CHUNK]
-        connection.exec_driver_sql(_upsert_sql(table, key, len(chunk)),
-                                   tuple(value for k, n in chunk for value in (*k, n)))
+        if arrays:
+            columns = tuple(list(column) for column in zip(*((*k, n) for k, n in chunk), strict=True))
+            connection.exec_driver_sql(_upsert_arrays_sql(table, key), columns)
+        else:
+            connection.exec_driver_sql(_upsert_sql(table, key, len(chunk)),
+                                       tuple(value for k, n in chunk for value in (*k, n)))
     if any(n < 0 for _, n in changes):
         wards = sorted({k[0] for k, n in changes if n < 0})
         days = sorted({k[1] for k, n in changes if n < 0})
