@@ -4,9 +4,9 @@
 
 Needs a database built by `python -m bench.province --pg` (hailong_province_<responses>); it builds nothing and
 writes nothing but rows of `province_snapshots` (services.province_snapshots) and, for the stale page, keys of a
-queue of its own on Redis database 13. A database migrated before 0014_province_snapshots gets that one table
-(no trigger, no alembic_version change) and loses it again at the end, so it is left as it was found; its
-'figures' token is then absent, which the freshness check reads as 0.
+queue of its own on Redis database 13. A database migrated before 0014_province_snapshots gets that table, and one
+migrated before 0017_ward_figures `figures_tokens` (no trigger, no alembic_version change), for this run only, so it
+is left as it was found; the wards' 'figures' tokens are then absent, which the freshness check reads as 0.
 
 Measures in one process, in this order: the bare baseline (bench.province's Flask page with one query); the
 refresh (what `hailong worker` runs for stale figures: services.province_snapshots.refresh, every kind × every
@@ -44,17 +44,25 @@ def _log(msg: str) -> None:
 
 @contextmanager
 def own_table(app: Any) -> Iterator[bool]:
-    """The table, created and dropped again if the database predates it; else its bench rows put back at the end."""
+    """The table, created and dropped again if the database predates it; else its bench rows put back at the end.
+
+    `figures_tokens` (0017_ward_figures), which the freshness check reads, likewise if it is missing.
+    """
     from sqlalchemy import delete, insert, inspect, select
 
     from hailong.survey.extensions import db
-    from hailong.survey.models import ProvinceSnapshot
+    from hailong.survey.models import FiguresToken, ProvinceSnapshot
 
     table = ProvinceSnapshot.__table__
     scope = (ProvinceSnapshot.province == PROVINCE) & (ProvinceSnapshot.period == PERIOD)
     with app.app_context():
-        created = "province_snapshots" not in inspect(db.engine).get_table_names()
+        names = inspect(db.engine).get_table_names()
+        created = "province_snapshots" not in names
+        tokens = None if "figures_tokens" in names else FiguresToken.__table__
         found: list[dict[str, Any]] = []
+        if tokens is not None:
+            _log("the database predates 0017_ward_figures: creating figures_tokens for this run only")
+            tokens.create(db.engine)
         if created:
             _log("the database predates 0014_province_snapshots: creating province_snapshots for this run only")
             table.create(db.engine)
@@ -65,6 +73,9 @@ def own_table(app: Any) -> Iterator[bool]:
         yield created
     finally:
         with app.app_context():
+            if tokens is not None:
+                tokens.drop(db.engine)
+                _log("dropped figures_tokens again")
             if created:
                 table.drop(db.engine)
                 _log("dropped province_snapshots again")

@@ -85,10 +85,24 @@ class CacheVersion(db.Model):  # type: ignore[name-defined]
     """A token that database triggers change with every change to the data a worker keeps in memory.
 
     Global, not per ward: a bare citizen address is resolved across every ward's points (migration 0013_writepath).
+    One row, 'citizen'; the figures' token is per ward (FiguresToken).
     """
 
     __tablename__ = "cache_versions"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
+class FiguresToken(db.Model):  # type: ignore[name-defined]
+    """A ward's 'figures' token: a new random number whenever one of its responses is deleted or changes a counted
+    column (triggers of migration 0017_ward_figures) or its rollups are rebuilt; figures kept from the ward's rows
+    (rollup pieces, report files, the province's stored figures) are current only while it is unchanged.
+
+    Per ward, so a flag in one ward leaves every other ward's kept figures current; a ward without a row reads 0.
+    """
+
+    __tablename__ = "figures_tokens"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     token: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -700,11 +714,12 @@ class FormPageCount(db.Model):  # type: ignore[name-defined]
     """
 
     __tablename__ = "form_page_counts"
+    # The ward leads the key, as Citus needs of a table distributed by ward (migration 0017_ward_figures).
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), primary_key=True)
     day_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     page: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     reached: Mapped[int] = mapped_column(Integer, default=0)
     sent: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -23,12 +23,9 @@ def rebuild(ward_code: str | None) -> None:
 
     Every write of the app keeps them exact in its own transaction; this is for rows written around it.
     """
-    from ..services import province_snapshots
-
     ward_id = ward_of(ward_code).id if ward_code is not None else None
+    # It gives the ward(s) a new 'figures' token: figures kept from the old rollups are stale whatever they count.
     answers, patterns = rollup_svc.rebuild(ward_id)
-    # Figures computed from the rollups before they were rebuilt are stale now, whatever their marks say.
-    province_snapshots.invalidate()
     click.echo(_("Đã tính lại số liệu tổng hợp: %(answers)s dòng đếm câu trả lời, %(patterns)s dòng đếm mẫu phiếu.",
                  answers=answers, patterns=patterns))
     click.echo(_("Số liệu toàn tỉnh đã lưu được đánh dấu cũ: lần xem tới sẽ tính lại ở chế độ nền; chạy “hailong "

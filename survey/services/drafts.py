@@ -152,7 +152,7 @@ def _bump(organisation_id: int, point_id: int, version_id: int, day: int, pages:
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(table).values(rows)
     statement = statement.on_conflict_do_update(
-        index_elements=["point_id", "questionnaire_id", "day_key", "page"],
+        index_elements=["organisation_id", "point_id", "questionnaire_id", "day_key", "page"],  # the primary key
         set_={column: table.c[column] + statement.excluded[column]},
     )
     db.session.execute(statement)

@@ -16,8 +16,10 @@ computation makes it stale (one refresh too many), never current when it is not:
 
 * `through`, the newest response id of any ward, and `seen`, how many responses of the province's wards with days
   in the page's span (the period and the trend's quarters) have an id above `through - REREAD`;
-* `figures`, the 'figures' token of cache_versions, which triggers (migration 0014_province_snapshots) change
-  whenever a response is deleted (erasure, retention) or a column it is counted from changes (a flag);
+* `figures`, the province's wards' 'figures' tokens summed (services.rollups.figures_token): triggers (migration
+  0017_ward_figures) give a ward a new token whenever one of its responses is deleted (erasure, retention) or a
+  column it is counted from changes (a flag), so a change in any of its wards makes a province's figures stale
+  and a change in another province's ward does not;
 * `citizen`, the 'citizen' token (0013_writepath), which changes with wards, points and questionnaires (a ward
   added or renamed, a point moved, a new questionnaire version).
 
@@ -41,16 +43,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hailong.analysis.periods import Period, parse_period, recent_quarters
@@ -60,6 +61,7 @@ from ..extensions import db
 from ..models import CacheVersion, Organisation, ProvinceSnapshot, Submission
 from . import jobs as job_svc
 from . import province as province_svc
+from . import rollups
 from .dashboard import TREND_QUARTERS
 from .publication import REREAD
 
@@ -117,7 +119,7 @@ def probe(conn: Connection, ward_ids: Sequence[int], period: Period, through: in
     seen = (select(func.count()).select_from(Submission)
             .where(Submission.id > through - REREAD, Submission.organisation_id.in_(list(ward_ids)),
                    Submission.day_key >= start, Submission.day_key < end).scalar_subquery())
-    row = conn.execute(select(seen, _token("figures"), _token("citizen"))).one()
+    row = conn.execute(select(seen, rollups.figures_token(ward_ids), _token("citizen"))).one()
     return Marks(through, int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
 
@@ -345,18 +347,6 @@ def release(province: str, period: Period) -> None:
         job_svc.connection().delete(refresh_key(province, period))
     except (RedisError, OSError, job_svc.QueueUnavailable) as exc:
         log.warning("province refresh: the queue key was not released (%s)", type(exc).__name__)
-
-
-def invalidate() -> None:
-    """Make every stored province figure stale (the rollups were rebuilt); in the caller's transaction."""
-    # A random token, as the triggers set, not a counter: a restored backup never repeats one a snapshot holds.
-    token = secrets.randbits(52)
-    changed = cast(CursorResult[Any], db.session.execute(
-        update(CacheVersion).where(CacheVersion.name == "figures").values(token=token)
-        .execution_options(synchronize_session=False)))
-    if changed.rowcount == 0:
-        db.session.add(CacheVersion(name="figures", token=token))
-    db.session.flush()
 
 
 def unavailable_message() -> str:

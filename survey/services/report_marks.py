@@ -29,7 +29,7 @@ from ..models import (
     Setting,
     Submission,
 )
-from . import pakn
+from . import pakn, rollups
 from .periods import within
 from .publication import REREAD
 
@@ -70,7 +70,7 @@ def mark(ward_id: int, options: Options, through: int | None = None) -> str:
     seen = (select(func.count()).select_from(Submission)
             .where(Submission.id > through - REREAD, Submission.organisation_id == ward_id,
                    Submission.day_key >= start, Submission.day_key < end).scalar_subquery())
-    counted = session.execute(select(seen, _token("figures"), _token("citizen"))).one()
+    counted = session.execute(select(seen, rollups.figures_token([ward_id]), _token("citizen"))).one()
     settings = session.execute(select(Setting.key, Setting.value).where(Setting.organisation_id == ward_id)
                                .order_by(Setting.key)).tuples().all()
     margins = session.execute(

@@ -14,6 +14,7 @@ keep reading the raw rows through the ward-led indexes.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
@@ -25,12 +26,12 @@ from itertools import pairwise
 from typing import Any, TypeVar, cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, Table, and_, case, delete, false, func, insert, or_, select
+from sqlalchemy import ColumnElement, Table, and_, case, delete, false, func, insert, or_, select, text
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from ..extensions import db
-from ..models import Answer, AnswerRollup, CacheVersion, PatternRollup, ServicePoint, Submission
+from ..models import Answer, AnswerRollup, FiguresToken, Organisation, PatternRollup, ServicePoint, Submission
 
 ANSWER_KEY = ("organisation_id", "day_key", "question_id", "value")
 PATTERN_KEY = ("organisation_id", "day_key", "questionnaire_id", "sat_mask", "valid_mask")
@@ -180,7 +181,37 @@ def rebuild(organisation_id: int | None = None) -> tuple[int, int]:
         if organisation_id is not None:
             query = query.where(Submission.organisation_id == organisation_id)
         db.session.execute(insert(PatternRollup).from_select([*PATTERN_KEY, "n"], query))
+    # Figures kept from the rollups before (pieces, report files, province figures) are stale whatever they count.
+    touch_figures(organisation_id)
     return row_counts(organisation_id)
+
+
+# --- the wards' 'figures' tokens ----------------------------------------------------------------------------
+
+
+def touch_figures(organisation_id: int | None = None) -> None:
+    """Give a ward (every ward when None) a new 'figures' token (models.FiguresToken), as the triggers on responses
+    do: whatever was kept from its rollups is stale; in the caller's transaction."""
+    if organisation_id is None:
+        wards = list(db.session.scalars(select(Organisation.id).order_by(Organisation.id)))
+    else:
+        wards = [organisation_id]
+    if not wards:
+        return
+    # Random, as the triggers' tokens, not a counter: a restored backup never repeats one a reader holds; below
+    # 2^52 as theirs, so a province's sum (figures_token) stays far from overflowing.
+    db.session.execute(text("INSERT INTO figures_tokens (organisation_id, token) VALUES (:ward, :token) "
+                            "ON CONFLICT (organisation_id) DO UPDATE SET token = excluded.token"),
+                       [{"ward": ward, "token": secrets.randbits(52)} for ward in wards])
+
+
+def figures_token(ward_ids: Sequence[int]) -> Any:
+    """The 'figures' token of some wards as one number, for a query: the sum of theirs (a ward without a row
+    counts 0). A new token in any of them changes the sum (all but certainly: tokens are random below 2^52), and
+    one ward's change leaves every other ward's sum as it was. PostgreSQL sums BIGINT into NUMERIC; SQLite's
+    integer sum would overflow only past 2,048 wards."""
+    return (select(func.coalesce(func.sum(FiguresToken.token), 0))
+            .where(FiguresToken.organisation_id.in_(list(ward_ids))).scalar_subquery())
 
 
 def row_counts(organisation_id: int | None = None) -> tuple[int, int]:
@@ -539,8 +570,8 @@ REREAD = 1000
 
 @dataclass(frozen=True)
 class PieceMarks:
-    """What a piece's rows were read under: the 'figures' token, the newest response id, and how many of the
-    wards' responses in the piece had an id above `through - REREAD`."""
+    """What a piece's rows were read under: the wards' 'figures' token (figures_token), the newest response id,
+    and how many of the wards' responses in the piece had an id above `through - REREAD`."""
 
     token: int
     through: int
@@ -557,11 +588,12 @@ class PieceMemo:
     """Rollup rows of a ward's span pieces kept across requests, each with the marks it was read under.
 
     A dashboard reads the quarter, the previous quarter, the year to date and six quarters of trend; only the
-    current quarter's piece changes with a citizen's answer. Kept rows are current while the 'figures' token is
-    unchanged (triggers of migration 0014 change it when a response is deleted or a counted column changes: a
-    flag, a day, a ward; `hailong rollups rebuild` changes it too) and no new response of the wards has a day in
-    the piece: counted among the ids above `through - REREAD`, as the province's stored figures are checked
-    (services.province_snapshots), so the check walks the primary key from the last read, not the ward's year.
+    current quarter's piece changes with a citizen's answer. Kept rows are current while the wards' 'figures'
+    token is unchanged (triggers of migration 0017_ward_figures give a ward a new one when one of its responses is
+    deleted or a counted column changes: a flag, a day, a ward; `hailong rollups rebuild` too; another ward's
+    changes leave it as it is) and no new response of the wards has a day in the piece: counted among the ids
+    above `through - REREAD`, as the province's stored figures are checked (services.province_snapshots), so the
+    check walks the primary key from the last read, not the ward's year.
     Marks are read before rows, so a change committed in between makes kept rows look stale (one read too many),
     never current when they are not. One per application, so two databases never share rows.
     """
@@ -584,11 +616,9 @@ class PieceMemo:
         if not ward_ids or not parts:  # a province-wide check would cost what it saves
             return None, {}
         s = Submission
-        token = select(CacheVersion.token).where(CacheVersion.name == "figures").scalar_subquery()
-        found_token, newest = db.session.execute(select(token, select(func.max(s.id)).scalar_subquery())).one()
-        if found_token is None:  # no token to see deletions by: nothing kept is safe
-            return None, {}
-        token_now, through = int(found_token), int(newest or 0)
+        found_token, newest = db.session.execute(
+            select(figures_token(ward_ids), select(func.max(s.id)).scalar_subquery())).one()
+        token_now, through = int(found_token or 0), int(newest or 0)
         with self._lock:
             held = [self._entries.get(key) for key in keys]
         checked = {i: h for i, h in enumerate(held) if h is not None and h.marks.token == token_now

@@ -19,8 +19,8 @@ file stale (one rebuild too many), never current when it is not. It is ``<throug
 * `seen`: the ward's responses with days in the report's span (the period, the previous period it is compared
   with and the year to date of its target call) and an id above `through - REREAD`, `through` being the newest
   response id when the mark was read: a new response of the span raises it, including one still in flight then;
-* the 'figures' token of cache_versions (a response deleted or flagged/unflagged, by trigger, migration 0014) and
-  the 'citizen' token (points, questionnaires, wards; migration 0013);
+* the ward's own 'figures' token (one of its responses deleted or flagged/unflagged, by trigger, migration
+  0017_ward_figures) and the 'citizen' token of cache_versions (points, questionnaires, wards; migration 0013);
 * the ward's report settings (number, signer, recipients...), its population margins (the weighted figures), the
   PAKN rows the report counts (services.pakn.stats_facts) and, with the annex, the officers' ratings of the
   period with their flags and the ward's desks and roster;
@@ -28,8 +28,8 @@ file stale (one rebuild too many), never current when it is not. It is ``<throug
   the current year, so yesterday's file is not today's report.
 
 Checking it reads again from the stored `through`, so it costs the responses since then (milliseconds), plus a
-handful of small per-ward reads. Both tokens are global, so a flag in another ward also makes a file stale:
-never wrong, at worst one rebuild too many.
+handful of small per-ward reads. A flag in another ward leaves the file current; the 'citizen' token is global,
+so a point added in another ward makes it stale: never wrong, at worst one rebuild too many.
 """
 
 from __future__ import annotations

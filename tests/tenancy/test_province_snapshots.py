@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 from hailong.analysis.periods import TZ, parse_period
 from hailong.forms.questionnaire import KINDS
 from hailong.survey.extensions import db as _db
-from hailong.survey.models import CacheVersion, ProvinceSnapshot, ServicePoint, User
+from hailong.survey.models import FiguresToken, ProvinceSnapshot, ServicePoint, User
 from hailong.survey.office import province as province_view
 from hailong.survey.services import province as province_svc
 from hailong.survey.services import province_snapshots as snap
@@ -164,7 +164,11 @@ def test_a_response_of_another_period_or_province_leaves_them_current(app: Flask
         point_svc.create(_db.session.get(ward_svc.Organisation, other_id), "kh-1", "Quầy Khác", "onestop", "kh")
         _db.session.commit()
     province.get(PAGE)
-    _respond(app, other_id, 5)
+    other_response = _respond(app, other_id, 5)
+    assert _current(app)
+    with app.app_context():  # a flag in another province's ward: its token, not this province's
+        response_svc.set_flag(other_response, "trùng phiếu")
+        _db.session.commit()
     assert _current(app)
 
 
@@ -181,24 +185,36 @@ def test_old_figures_are_refreshed_after_max_age(app: Flask, province: FlaskClie
 
 def test_the_triggers_are_there_and_fire_on_sql_typed_by_hand(app: Flask, two_wards: Wards) -> None:
     with app.app_context():
-        def token() -> int | None:
-            return _db.session.scalar(select(CacheVersion.token).where(CacheVersion.name == "figures"))
+        def tokens() -> dict[int, int]:
+            return dict(_db.session.execute(select(FiguresToken.organisation_id, FiguresToken.token)).tuples().all())
 
+        wanted = {"tr_responses_figures_delete", "tr_responses_figures_update"}
         if _db.engine.dialect.name == "postgresql":
             names = set(_db.session.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
+            wanted.add("tr_responses_figures_truncate")
         else:
             names = set(_db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
-        assert {"tr_responses_figures_delete", "tr_responses_figures_update"} <= names
-        before = token()
+        assert wanted <= names
+        a, b = two_wards.a, two_wards.b
+        before = tokens()
         _db.session.execute(text("UPDATE responses SET comment_handled = :t WHERE id = :id"),
                             {"t": True, "id": two_wards.b_response})
-        assert token() == before  # not a counted column
+        assert tokens() == before  # not a counted column
         _db.session.execute(text("UPDATE responses SET flagged = :t WHERE id = :id"),
                             {"t": True, "id": two_wards.b_response})
-        flagged = token()
-        assert flagged != before
+        flagged = tokens()
+        assert flagged[b] != before.get(b) and flagged.get(a) == before.get(a)  # B's only
         _db.session.execute(text("DELETE FROM responses WHERE id = :id"), {"id": two_wards.b_response})
-        assert token() != flagged
+        deleted = tokens()
+        assert deleted[b] != flagged[b] and deleted.get(a) == before.get(a)
+        # A response moved to another ward (by hand: the app never does) changes both wards' figures.
+        _db.session.execute(text("UPDATE responses SET organisation_id = :b WHERE id = :id"),
+                            {"b": b, "id": two_wards.a_response})
+        moved = tokens()
+        assert moved[a] != before.get(a) and moved[b] != deleted[b]
+        if _db.engine.dialect.name == "postgresql":
+            _db.session.execute(text("TRUNCATE responses CASCADE"))
+            assert all(tokens()[w] != moved[w] for w in (a, b))
         _db.session.rollback()
 
 
@@ -316,5 +332,6 @@ def test_the_migration_goes_down_and_up(app: Flask) -> None:
             assert conn.execute(text("SELECT count(*) FROM cache_versions WHERE name = 'figures'")).scalar() == 0
         upgrade(directory=directory)
         assert "province_snapshots" in inspect(_db.engine).get_table_names()
-        with _db.engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM cache_versions WHERE name = 'figures'")).scalar() == 1
+        with _db.engine.connect() as conn:  # the token is per ward since 0017_ward_figures
+            assert conn.execute(text("SELECT count(*) FROM cache_versions WHERE name = 'figures'")).scalar() == 0
+            assert conn.execute(text("SELECT count(*) FROM figures_tokens")).scalar() == 1  # the fixture's ward
