@@ -1,7 +1,7 @@
 """job_files: a finished job's file is kept for a limited time; the row says when it went and why
 
-Revision ID: 0017_job_files
-Revises: 0016_ward_report_jobs
+Revision ID: 0018_job_files
+Revises: 0017_ward_figures
 Create Date: 2026-12-03 09:00:00
 
 `report_jobs` takes `file_deleted_at` and `file_deleted_reason` ('expired': its retention period ended, deleted by
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017_job_files'
-down_revision = '0016_ward_report_jobs'
+revision = '0018_job_files'
+down_revision = '0017_ward_figures'
 branch_labels = None
 depends_on = None
 
