@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -869,6 +870,19 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
+class FileRemoval(StrEnum):
+    """Why a finished job's file is no longer kept (report_jobs.file_deleted_reason)."""
+
+    #: Deleted by `hailong jobs prune` (or the worker's own pruning) once its retention period ended.
+    EXPIRED = "expired"
+    #: Not found where the row said (deleted by hand, a disk restored without it); the row was marked so.
+    MISSING = "missing"
+
+
+#: The rows whose file is kept (done, not yet removed): the retention's one query reads only these.
+KEPT_FILE = "file_path IS NOT NULL AND file_deleted_at IS NULL"
+
+
 class ReportJob(db.Model):  # type: ignore[name-defined]
     """A report or export made by `hailong worker` off the request; its file stays in the instance folder."""
 
@@ -876,7 +890,11 @@ class ReportJob(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         CheckConstraint(_in("kind", JobKind), name="kind"),
         CheckConstraint(_in("status", JobStatus), name="status"),
+        CheckConstraint(_in("file_deleted_reason", FileRemoval), name="file_deleted_reason"),
         Index("ix_report_jobs_province_created", "province", "created_at"),
+        # Partial: only the rows whose file is still kept (a retention period's worth), never the history.
+        Index("ix_report_jobs_kept_files", "finished_at", sqlite_where=text(KEPT_FILE),
+              postgresql_where=text(KEPT_FILE)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # The ward when a ward asks; NULL for a province's job, which spans every ward of `province` and so belongs
@@ -902,8 +920,13 @@ class ReportJob(db.Model):  # type: ignore[name-defined]
     progress_total: Mapped[int] = mapped_column(Integer, default=0)
     # Why it failed, in Vietnamese for the office (never a citizen's text or a traceback).
     error: Mapped[str | None] = mapped_column(Text)
-    # The finished file, relative to the instance folder (jobs/<id>-<name>); None until done.
+    # The finished file, relative to the instance folder (jobs/<id>-<name>); None until done. Kept after the file
+    # is deleted: who asked for what, and what was made, stays an audit fact.
     file_path: Mapped[str | None] = mapped_column(String(300))
+    # When the file stopped being kept and why (services.job_files: its retention period ended, or it was found
+    # missing); both None while it is kept. The row is marked before the file is deleted, never after.
+    file_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    file_deleted_reason: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -233,6 +233,16 @@ class Settings(BaseSettings):
         "name of the RQ queue the office fills and `hailong worker` empties (two deployments sharing one Redis "
         "need two names)",
         _l("chữ thường không dấu, số và dấu gạch ngang, tối đa 40 ký tự"))
+    report_file_days: int = _setting(
+        30,
+        "days the PDF a background job made (the province's report, a ward's report) is kept for download after "
+        "it was made; `hailong jobs prune` and the worker then delete it (the job's row stays)",
+        _l("một số ngày nguyên từ 1 đến 3650"), ge=1, le=3650)
+    export_file_days: int = _setting(
+        7,
+        "days a province-wide CSV export (every response's answers and comments) is kept for download after it "
+        "was made, then deleted like the reports",
+        _l("một số ngày nguyên từ 1 đến 3650"), ge=1, le=3650)
     ratelimit_submit: Annotated[str, BeforeValidator(_strip), AfterValidator(_rate_limits)] = _setting(
         DEFAULT_SUBMIT_LIMIT,
         "answers accepted per point from one network address (a school's parents share one Wi-Fi address: "

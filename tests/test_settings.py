@@ -56,6 +56,8 @@ BAD = {
     "HAILONG_DRAFT_HOURS": "một ngày",
     "HAILONG_QUEUE_URL": "http://:hunter2-secret@127.0.0.1:6379/1",
     "HAILONG_QUEUE_NAME": "Hàng đợi",
+    "HAILONG_REPORT_FILE_DAYS": "0",
+    "HAILONG_EXPORT_FILE_DAYS": "một tuần",
 }
 #: More values that must be refused, each for a reason a person could get wrong.
 MORE_BAD = [

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "rollups": "rollups",
     "province": "province",
     "worker": "worker",
+    "jobs": "jobs",
 }
 
 #: Every command module, in the order of the areas.

@@ -12,12 +12,14 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..services import job_files
 from ..services import jobs as job_svc
 from .base import CommandFailed
 
 
 def _worker_class() -> Any:
-    """RQ's forking worker (each job in a child, so WeasyPrint's memory goes with it) that marks killed children."""
+    """RQ's forking worker (each job in a child, so WeasyPrint's memory goes with it) that marks killed children
+    and prunes the jobs' old files by itself."""
     from rq import Worker
 
     class ReportWorker(Worker):
@@ -25,7 +27,25 @@ def _worker_class() -> Any:
             # A child killed (out of memory, SIGKILL) never reached its own failure handling: say so on the row.
             job_svc.horse_killed(job.id)
 
+        def run_maintenance_tasks(self) -> None:
+            # RQ's maintenance runs when the worker starts and every 10 minutes after, idle or between jobs:
+            # the retention needs no cron. job_files lets one worker through per hour.
+            super().run_maintenance_tasks()
+            _prune(self.connection)
+
     return ReportWorker
+
+
+def _prune(conn: Any) -> None:
+    """The automatic prune in the worker's parent; a failure is logged, never the worker's end."""
+    try:
+        job_files.now_and_then(conn)
+    except Exception as exc:  # RQ stops a worker on any error of its loop: the jobs matter more than a prune
+        current_app.logger.warning("jobs prune failed (%s)", type(exc).__name__)
+    finally:
+        # The parent keeps no connection a forked job could share (as at the start).
+        db.session.remove()
+        db.engine.dispose()
 
 
 @click.command("worker")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, Forbidden, Gone, HTTPException, NotFound
 
 from . import bp
 
@@ -42,3 +42,10 @@ def _forbidden(e: Forbidden) -> tuple[str, int]:
 def _not_found(e: NotFound) -> tuple[str, int]:
     message = _own_message(e) or _("Không tìm thấy trang hoặc dữ liệu này.")
     return render_template("office/error.html", code=404, title=_("Không tìm thấy"), message=message), 404
+
+
+@bp.errorhandler(Gone)
+def _gone(e: Gone) -> tuple[str, int]:
+    """A job's file no longer kept (services.job_files): why, and what to do."""
+    message = _own_message(e) or _("Tệp này không còn được lưu trữ.")
+    return render_template("office/error.html", code=410, title=_("Tệp không còn được lưu trữ"), message=message), 410

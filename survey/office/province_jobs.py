@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from hailong.analysis import windows
 from hailong.forms.questionnaire import KINDS
 
 from ..models import JobKind, JobStatus, ReportJob
-from ..services import audit
+from ..services import job_files
 from ..services import jobs as job_svc
-from . import bp
+from . import bp, job_downloads
 from .access import ANYONE, PROVINCE, roles_required, user
 from .filters import check_keys, choice_arg, kind_arg, period_arg
 
@@ -25,7 +25,8 @@ REFRESH_SECONDS = 3
 def _page(jobs: list[ReportJob], error: str | None = None, status: int = 200) -> Any:
     return render_template("office/province_jobs.html", jobs=jobs, error=error, province=user().province,
                            refresh=REFRESH_SECONDS if job_svc.unfinished(jobs) else None,
-                           download_name=job_svc.download_name), status
+                           download_name=job_svc.download_name, kept_until=job_files.kept_until,
+                           gone_notice=job_files.gone_notice, retention=job_files.retention), status
 
 
 def _job(job_id: int) -> ReportJob:
@@ -77,20 +78,14 @@ def province_job(job_id: int) -> Any:
     check_keys(request.args, ())
     job = _job(job_id)
     return render_template("office/province_job.html", job=job, download_name=job_svc.download_name,
+                           kept_until=job_files.kept_until, gone_notice=job_files.gone_notice,
                            refresh=REFRESH_SECONDS if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) else None)
 
 
 @bp.get("/tinh/cong-viec/<row_id:job_id>/tep")
 @roles_required(*ANYONE, *PROVINCE)
 def province_job_file(job_id: int) -> Any:
-    """The finished file of a done job; 404 while it is not done or when its file is gone."""
+    """The finished file of a done job; 404 while it is not done, 410 once its file is no longer kept."""
     job = _job(job_id)
-    path = job_svc.file_of(job)
-    if path is None:
-        abort(404, _("Tệp chưa sẵn sàng hoặc không còn lưu; hãy xem trạng thái công việc hoặc tạo lại yêu cầu."))
     mimetype = "application/pdf" if job.kind == JobKind.PROVINCE_REPORT_PDF else "text/csv"
-    # Citizens' answers leave the system here, as with every export: audited.
-    audit.record(user().username, "job.download", job.period, f"job {job.id}; {job.kind}")
-    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=job_svc.download_name(job))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return job_downloads.send(job, mimetype, _("Tệp chưa tạo xong; hãy xem trạng thái công việc."))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from hailong.analysis import windows
@@ -17,9 +17,9 @@ from hailong.forms.questionnaire import KINDS
 
 from .. import transaction
 from ..models import JobKind, JobStatus, ReportJob
-from ..services import audit, deadlines, ward_reports
+from ..services import audit, deadlines, job_files, ward_reports
 from ..services import jobs as job_svc
-from . import bp
+from . import bp, job_downloads
 from .access import ADMIN, STAFF, current_ward, roles_required, user
 from .filters import check_keys, choice_arg, int_arg, kind_arg, period_arg
 
@@ -36,7 +36,8 @@ def jobs_page(asking: ward_reports.Options | None = None, error: str | None = No
     jobs = job_svc.recent(user(), kinds=JOB_KINDS)
     return render_template("office/ward_reports.html", jobs=jobs, asking=asking, error=error, shown=shown,
                            refresh=REFRESH_SECONDS if job_svc.unfinished(jobs) else None,
-                           download_name=job_svc.download_name), status
+                           download_name=job_svc.download_name, kept_until=job_files.kept_until,
+                           gone_notice=job_files.gone_notice, retention=job_files.retention), status
 
 
 def _job(job_id: int) -> ReportJob:
@@ -135,19 +136,13 @@ def ward_report(job_id: int) -> Any:
     check_keys(request.args, ())
     job = _job(job_id)
     return render_template("office/ward_report.html", job=job, download_name=job_svc.download_name,
+                           kept_until=job_files.kept_until, gone_notice=job_files.gone_notice,
                            refresh=REFRESH_SECONDS if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) else None)
 
 
 @bp.get("/bao-cao/<row_id:job_id>/tep")
 @roles_required(*STAFF)
 def ward_report_file(job_id: int) -> Any:
-    """The finished PDF; 404 while it is not done or when its file is gone."""
-    job = _job(job_id)
-    path = job_svc.file_of(job)
-    if path is None:
-        abort(404, _("Tệp chưa sẵn sàng hoặc không còn lưu; hãy xem trạng thái báo cáo hoặc tạo lại yêu cầu."))
-    audit.record(user().username, "job.download", job.period, f"job {job.id}; {job.kind}")
-    response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=job_svc.download_name(job))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """The finished PDF; 404 while it is not done, 410 once its file is no longer kept."""
+    return job_downloads.send(_job(job_id), "application/pdf",
+                              _("Báo cáo chưa tạo xong; hãy xem trạng thái báo cáo."))

@@ -24,10 +24,14 @@ def _ward_id() -> int | None:
     return g.get("audit_ward_id") if has_app_context() else None
 
 
-def record(actor: str | None, action: str, target: str | None = None, detail: str | None = None) -> AuditEvent:
-    """Add one event to the session: stored with the change it describes, in the same transaction."""
+def record(actor: str | None, action: str, target: str | None = None, detail: str | None = None,
+           ward_id: int | None = None) -> AuditEvent:
+    """Add one event to the session: stored with the change it describes, in the same transaction.
+
+    It is filed under `ward_id` when given, else under this request's or command's ward (use_ward).
+    """
     event = AuditEvent(
-        organisation_id=_ward_id(),
+        organisation_id=ward_id if ward_id is not None else _ward_id(),
         actor=actor[:80] if actor else None,
         action=action[:40],
         target=target[:TARGET_MAX] if target else None,

@@ -6,6 +6,7 @@ The office adds a `report_jobs` row and, once it is committed, puts the row's id
 marks the row running, counts progress (wards done) on its own short transactions so the office sees it move,
 writes the file into the instance folder (jobs/<id>-<name>, renamed into place when complete) and marks the row
 done, or failed with a Vietnamese reason. The row, not RQ, is what the office reads: Redis keeps no state of ours.
+The file is kept for a limited time, then deleted and the row marked (services.job_files).
 """
 
 from __future__ import annotations
@@ -176,8 +177,8 @@ def unfinished(jobs: list[ReportJob]) -> bool:
 
 
 def file_of(job: ReportJob) -> Path | None:
-    """The finished file of a done job, if it is still there."""
-    if job.status != JobStatus.DONE or not job.file_path:
+    """The finished file of a done job, if it is still kept (services.job_files) and there."""
+    if job.status != JobStatus.DONE or not job.file_path or job.file_deleted_at is not None:
         return None
     path = Path(current_app.config["HAILONG_INSTANCE_PATH"]) / job.file_path
     return path if path.is_file() else None
