@@ -243,8 +243,8 @@ def read_plainly(q: Questionnaire, formdata: MultiDict[str, str], names: Iterabl
     answers.
 
     Binding the whole form's fields is the costliest part of a citizen's POST, and nearly every POST holds only
-    answers clicked on the page: an absent field, or one option of its choices, or digits in range, or a comment
-    within its length. Anything else (two values for one choice, blank padding, "None", an unknown option, text
+    answers clicked on the page: an absent or empty field, or one option of its choices, or digits in range, or a
+    comment within its length. Anything else (two values for one choice, blank padding, "None", an unknown option, text
     cleaned of control characters) is left to the form class.
     """
     wanted = set(names)
@@ -304,11 +304,11 @@ class _PlainReader:
         if len(posted) != 1:
             return _NOT_PLAIN
         value = posted[0]
+        if value == "" and self.kind != QuestionType.TEXT:
+            return None  # a drop-down list left at its empty first line, an empty number box: no answer
         if self.kind in (QuestionType.SCALE, QuestionType.CHOICE):
             return self.values.get(value, _NOT_PLAIN)
         if self.kind == QuestionType.NUMBER:
-            if value == "":
-                return None
             if not (value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS):
                 return _NOT_PLAIN
             number = int(value)

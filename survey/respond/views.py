@@ -285,7 +285,8 @@ def _submit(point: ServicePoint, old_code: bool, locale: str) -> Page:
             if _replayed(post, point):
                 return _thanked(point)
             return _render_back(form, post, point, locale, token), 422
-        read = answers_from_form(form, post.q)
+        # A page's form class holds only its fields; only a send reads answers (from the whole form).
+        read = answers_from_form(form, post.q) if post.step.sends else ({}, None)
     kept = _values(cleaned, post.q)
     if not post.step.sends:
         return _save_page(point, post, kept, token)

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from hailong.forms import builder
 from hailong.forms.builder import (
     HONEYPOT,
     SCALE_CHOICES,
@@ -23,8 +22,10 @@ from hailong.forms.builder import (
     read_plainly,
     validate_fields,
 )
+from hailong.forms.pages import page_of
 from hailong.forms.questionnaire import Question, Questionnaire, QuestionType, bundled
-from tests.fixtures.citizen import VALID, counts, open_form, stored
+from hailong.survey.respond import views
+from tests.fixtures.citizen import VALID, counts, open_form, open_paged, stored
 
 QUESTIONNAIRES = sorted(bundled().values(), key=lambda q: q.key)
 #: Values no plain answer has: padding, look-alike digits, "None", two answers in one, controls, line breaks.
@@ -149,18 +150,24 @@ def test_an_ordinary_full_answer_is_read_plainly(q: Questionnaire) -> None:
     assert {code for code in answers} == {c for c in q.all_codes() if c != "comment"}
 
 
-def test_a_send_binds_no_form_class_unless_it_must(app: Any, client: Any, points: Any, monkeypatch: Any) -> None:
+@pytest.fixture
+def bound(monkeypatch: Any) -> list[Any]:
+    """The POSTs that bound a form class (the view's fallback from the plain reading)."""
+    calls: list[Any] = []
+    real = views._bound_form
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "_bound_form", counting)
+    return calls
+
+
+def test_a_send_binds_no_form_class_unless_it_must(app: Any, client: Any, points: Any, bound: list[Any]) -> None:
     """An ordinary POST is stored without the form class; a refused one still gets the form's messages."""
     app.config["HAILONG_MIN_FILL_SECONDS"] = 0
     form = open_form(app, client)
-    bound: list[Any] = []
-    real = builder.form_class
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        bound.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr("hailong.survey.respond.views.form_class", counting)
     refused = form.post({**VALID, "overall": "7"})
     assert refused.status_code == 422
     assert "Giá trị không hợp lệ" in refused.get_data(as_text=True)
@@ -171,3 +178,19 @@ def test_a_send_binds_no_form_class_unless_it_must(app: Any, client: Any, points
     assert not bound
     (response,) = stored(app)
     assert response.comment == VALID["comment"]
+
+
+def test_pages_are_kept_whichever_reading_reads_them(app: Any, client: Any, points: Any, bound: list[Any]) -> None:
+    """A drop-down left at its empty line is read plainly; a value only the form class reads ("None": no answer)
+    is judged by the page's form class, and the page is kept either way."""
+    form = open_paged(app, client)
+    q = next(x for x in QUESTIONNAIRES if x.kind == "onestop")
+    target = page_of(q, "field")
+    assert target is not None and target > 1
+    assert form.press("next", {"overall": "None"}).status_code == 303
+    assert len(bound) == 1 and form.step[0] == 2
+    bound.clear()
+    while form.step[0] < target:
+        assert form.press("next").status_code == 303
+    assert form.press("next", {"field": ""}).status_code == 303
+    assert not bound and form.step[0] == target + 1
