@@ -25,7 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # No X-RateLimit-* headers: no browser reads them, and they cost two storage reads per limited request (on the
+    # citizen's POST, while its write holds SQLite's lock). survey/errors.py gives each refusal its Retry-After.
+    "RATELIMIT_HEADERS_ENABLED": False,
     # If Redis is down, count in memory instead of failing: a citizen's answer must never become a 500.
     "RATELIMIT_SWALLOW_ERRORS": True,
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -1,11 +1,17 @@
-"""Friendly error pages in the user's language; never a stack trace."""
+"""Friendly error pages in the user's language, never a stack trace; a rate limit's refusal says when to retry."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import math
+import time
+
+from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from .extensions import limiter
 
 
 def _page(code: int, title: str, message: str) -> tuple[str, int]:
@@ -34,7 +40,31 @@ def http_error_page(e: HTTPException) -> tuple[str, int]:
     return _page(code, titles.get(code, _("Có lỗi xảy ra")), message or messages.get(code, _("Vui lòng thử lại.")))
 
 
+def _retry_after(response: Response) -> Response:
+    """A refusal by a rate limit says when to try again: the seconds until the breached limit's window resets.
+
+    Flask-Limiter's own headers are off (config.py); its public `current_limit` is the breached limit during a
+    refusal, and its reset time costs one storage read, on refusals only. Another 429 (the sign-in throttle) sets
+    its own Retry-After and is left alone.
+    """
+    if response.status_code != 429:
+        return response
+    limit = limiter.current_limit
+    if limit is None or not limit.breached:
+        return response
+    now = time.time()
+    try:
+        reset_at = float(limit.reset_at)
+    except Exception:  # the storage failed since the check: the whole window, rather than a 500 for the refusal
+        current_app.logger.exception("rate limit storage failed reading a refused limit's reset time")
+        reset_at = now + limit.limit.get_expiry()
+    response.headers.setdefault("Retry-After", str(max(1, math.ceil(reset_at - now))))
+    return response
+
+
 def register(app: Flask) -> None:
+    app.after_request(_retry_after)
+
     @app.errorhandler(CSRFError)
     def _csrf(_e: CSRFError) -> tuple[str, int]:
         return _page(400, _("Phiên làm việc đã hết hạn"),

@@ -126,10 +126,6 @@ def _reading_a_citizen_page() -> bool:
 @limiter.limit(antiabuse.post_limit, key_func=antiabuse.post_limit_key, methods=["POST"])
 @csrf.exempt  # checked in _refusal with csrf.protect(), so a refused citizen gets the form back
 def questionnaire(code: str) -> Page:
-    # Within the limit: no X-RateLimit-* headers, which would cost two more storage reads per POST while its write
-    # holds SQLite's lock. A refusal never gets here and keeps its Retry-After (Flask-Limiter adds it).
-    # Flask-Limiter has no per-route switch for its headers: this clears the limit it would report.
-    limiter.context.view_rate_limit = None
     return serve_form(code)
 
 

@@ -20,7 +20,7 @@ from hailong.survey.services import officers as officer_svc
 from hailong.survey.transaction import boundary
 from tests.fixtures.citizen import PagedForm
 from tests.fixtures.kiosk import add_desk, pair, pairing_code, ward
-from tests.fixtures.pages import form_tokens
+from tests.fixtures.pages import form_tokens, retry_after
 
 REFRESH = 'http-equiv="refresh" content="'
 
@@ -91,6 +91,7 @@ def test_wrong_codes_are_refused_and_attempts_are_limited(app: Flask, client: Fl
         assert pair(client, wrong).status_code == 400
     limited = pair(client, real)  # the 11th attempt from this network, even with the right code
     assert limited.status_code == 429 and "quá nhiều lần" in limited.get_data(as_text=True)
+    retry_after(limited, 600)  # PAIRING_ATTEMPTS: 10 per 10 minutes
 
 
 def test_a_forged_cookie_is_sent_to_pairing(app: Flask, client: FlaskClient, points: Any) -> None:
@@ -237,6 +238,17 @@ def test_the_full_form_on_a_kiosk_is_channel_kiosk_without_the_per_browser_flag(
     assert REFRESH + "8;url=/kiosk" in thanks and "Đánh giá đầy đủ" not in thanks
 
 
+def test_the_form_on_a_kiosk_over_the_limit_comes_back_with_when_to_retry(
+    app: Flask, client: FlaskClient, points: Any
+) -> None:
+    app.config["HAILONG_RATELIMIT_SUBMIT"] = "1 per minute"
+    _paired(app, client)
+    assert PagedForm(app, client, "/kiosk/phieu/mc-1").press("send", {"overall": "5"}).status_code == 303
+    refused = PagedForm(app, client, "/kiosk/phieu/mc-1").press("send", {"overall": "4"})
+    retry_after(refused, 60)
+    assert "quá nhiều phiếu gửi từ cùng một mạng" in refused.get_data(as_text=True)
+
+
 def test_a_kiosk_opens_only_its_own_point(app: Flask, client: FlaskClient, points: Any) -> None:
     _paired(app, client)
     other = client.get("/kiosk/phieu/mc-2")
@@ -301,3 +313,13 @@ def test_a_desk_rating_on_a_phone(app: Flask, client: FlaskClient, points: Any) 
     assert (first.channel, first.desk_id, first.officer_name, first.flagged) == ("qr", desk_id, "Nguyễn Thị Lan",
                                                                                   False)
     assert second.flagged and "trùng trình duyệt" in second.flag_reason
+
+
+def test_desk_ratings_over_the_limit_say_when_to_retry(app: Flask, client: FlaskClient, points: Any) -> None:
+    app.config["HAILONG_RATELIMIT_SUBMIT"] = "1 per minute"
+    add_desk(app)
+    assert _rate(client, "/s/mc-1/quay/quay-1").status_code == 303
+    refused = _rate(client, "/s/mc-1/quay/quay-1")
+    retry_after(refused, 60)
+    assert "quá nhiều lần" in refused.get_data(as_text=True)
+    assert len(_ratings(app)) == 1
