@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from hailong.forms.questionnaire import KINDS
 
@@ -34,6 +35,13 @@ from .extensions import db
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def same_ward(a: Any, b: Any) -> ColumnElement[bool]:
+    """`a.organisation_id = b.organisation_id`, which every join of two ward tables carries beside its key: Citus
+    then runs the join on one shard (README, "Beyond one machine"; tests/tenancy/test_ward_joins.py checks it)."""
+    equal: ColumnElement[bool] = a.organisation_id == b.organisation_id
+    return equal
 
 
 class UTCDateTime(TypeDecorator[datetime]):

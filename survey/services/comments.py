@@ -8,12 +8,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 
 from hailong.analysis.periods import Period
 
 from ..extensions import db
-from ..models import Answer, Question, ServicePoint, Submission
+from ..models import Answer, Question, ServicePoint, Submission, same_ward
 from . import audit
 from . import responses as response_svc
 from .periods import within
@@ -72,7 +72,7 @@ def _query(
 ) -> Select[tuple[Submission, ServicePoint]]:
     query = (
         select(Submission, ServicePoint)
-        .join(ServicePoint, ServicePoint.id == Submission.point_id)
+        .join(ServicePoint, and_(ServicePoint.id == Submission.point_id, same_ward(ServicePoint, Submission)))
         .where(within(Submission.day_key, period))
         .where(Submission.comment.is_not(None), Submission.comment != "")
     )
@@ -138,7 +138,8 @@ def _overall_scores(response_ids: Sequence[int]) -> dict[int, int]:
 
 def get(response_id: int, ward_id: int | None = None) -> tuple[Submission, ServicePoint] | None:
     """A response with its point (of that ward when given), or None."""
-    query = (select(Submission, ServicePoint).join(ServicePoint, ServicePoint.id == Submission.point_id)
+    query = (select(Submission, ServicePoint)
+             .join(ServicePoint, and_(ServicePoint.id == Submission.point_id, same_ward(ServicePoint, Submission)))
              .where(Submission.id == response_id))
     if ward_id is not None:
         query = query.where(ServicePoint.organisation_id == ward_id)

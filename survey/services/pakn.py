@@ -42,6 +42,7 @@ from ..models import (
     PaknUnit,
     ServicePoint,
     Submission,
+    same_ward,
 )
 from . import audit, pakn_mail, spreadsheet
 
@@ -996,7 +997,8 @@ def _published_filter(ward_id: int, category: str | None = None, code: str | Non
 
 
 def _with_point(*columns: Any) -> Select[Any]:
-    return select(*columns).outerjoin(ServicePoint, ServicePoint.id == PaknItem.point_id)
+    return select(*columns).outerjoin(ServicePoint, and_(ServicePoint.id == PaknItem.point_id,
+                                                         same_ward(ServicePoint, PaknItem)))
 
 
 def _public(item: PaknItem, point_name: str | None) -> Published:
