@@ -1,7 +1,7 @@
 """The plans of the joins between two ward tables, as the services build them, on an existing database (read only).
 
     .venv/bin/python -m bench.ward_joins --pg postgresql://postgres@127.0.0.1:5432/DB [--ward xa-001]
-        [--period 2026-Q2] [--kind onestop] [--analyze]
+        [--period 2026-Q2] [--kind onestop] [--analyze] [--probe-runs 2000]
 
 Calls, for one ward, each service whose SQL joins two ward tables (the comments page and one comment, the
 responses' export, verified-only answer counts, the score rows of the mean-based conventions, SDG 16.6.2, the
@@ -9,12 +9,16 @@ weighting's cells, the published PAKN replies, a retired code) and the public pa
 statement with a JOIN (and the probe) is sent as EXPLAIN, or with --analyze as EXPLAIN (ANALYZE, BUFFERS), on a
 second cursor of the same transaction; then the service's statement runs as usual (one ward's rows: fit for a
 database of realistic size). The connection is read only (default_transaction_read_only): nothing is written.
+With --probe-runs N it then times the probe alone N times, as a kept public page checks itself (statements per
+call, median and 95th percentile in ms, Python and the driver included).
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import statistics
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -32,11 +36,12 @@ def main() -> None:
     parser.add_argument("--period", default="2026-Q2")
     parser.add_argument("--kind", default="onestop")
     parser.add_argument("--analyze", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS): runs each statement")
+    parser.add_argument("--probe-runs", type=int, default=0, help="time the freshness probe this many times")
     args = parser.parse_args()
-    run(args.pg, args.ward, args.period, args.kind, args.analyze)
+    run(args.pg, args.ward, args.period, args.kind, args.analyze, args.probe_runs)
 
 
-def run(url: str, ward_code: str | None, period_text: str, kind: str, analyze: bool) -> None:
+def run(url: str, ward_code: str | None, period_text: str, kind: str, analyze: bool, probe_runs: int = 0) -> None:
     from hailong.analysis.periods import parse_period
     from hailong.survey import create_app
     from hailong.survey.extensions import db
@@ -99,6 +104,34 @@ def run(url: str, ward_code: str | None, period_text: str, kind: str, analyze: b
         finally:
             event.remove(db.engine, "before_cursor_execute", with_plan)
             db.session.rollback()
+        if probe_runs:
+            time_probe(lambda: publication.probe(db.session.connection(), ward.id, known, datetime.now(UTC)),
+                       probe_runs)
+
+
+def time_probe(call: Callable[[], Any], runs: int) -> None:
+    """Statements per call, median and p95 of `runs` calls (after 50 to warm up)."""
+    from hailong.survey.extensions import db
+
+    sent: list[str] = []
+
+    def count(*_args: Any) -> None:
+        sent.append("")
+
+    for _ in range(50):
+        call()
+    times = []
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(runs):
+            start = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - start) * 1000)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    times.sort()
+    print(f"\n=== probe x {runs}: {len(sent) / runs:g} statement(s) per call, "
+          f"median {statistics.median(times):.3f} ms, p95 {times[int(0.95 * len(times))]:.3f} ms")
 
 
 if __name__ == "__main__":

@@ -156,7 +156,8 @@ def mark_handled(response: Submission, actor: str, note: str, handled: bool = Tr
         raise CommentError(_("Phiếu này không có ý kiến."))
     response.comment_handled = handled
     response.comment_note = note or None
-    audit.record(actor, "comment.handled" if handled else "comment.reopened", f"response:{response.id}", note or None)
+    audit.record(actor, "comment.handled" if handled else "comment.reopened", f"response:{response.id}", note or None,
+                 ward_id=response.organisation_id)
 
 
 def flag(response: Submission, actor: str, reason: str) -> None:
@@ -168,7 +169,7 @@ def flag(response: Submission, actor: str, reason: str) -> None:
         raise CommentError(_("Lý do tối đa %(n)s ký tự.", n=REASON_MAX))
     response_svc.set_flag(response.id, reason)
     db.session.expire(response)
-    audit.record(actor, "response.flagged", f"response:{response.id}", reason)
+    audit.record(actor, "response.flagged", f"response:{response.id}", reason, ward_id=response.organisation_id)
 
 
 def unflag(response: Submission, actor: str) -> None:
@@ -176,4 +177,4 @@ def unflag(response: Submission, actor: str) -> None:
     before = response.flag_reason
     response_svc.set_flag(response.id, None)
     db.session.expire(response)
-    audit.record(actor, "response.unflagged", f"response:{response.id}", before)
+    audit.record(actor, "response.unflagged", f"response:{response.id}", before, ward_id=response.organisation_id)
