@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from hailong.forms.questionnaire import KINDS
 
@@ -34,6 +35,13 @@ from .extensions import db
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def same_ward(a: Any, b: Any) -> ColumnElement[bool]:
+    """`a.organisation_id = b.organisation_id`, which every join of two ward tables carries beside its key: Citus
+    then runs the join on one shard (README, "Beyond one machine"; tests/tenancy/test_ward_joins.py checks it)."""
+    equal: ColumnElement[bool] = a.organisation_id == b.organisation_id
+    return equal
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -324,9 +332,13 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     """Who did what and when: sign-ins, exports, flags, changes to points and users."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (
+        # The ward's events in id order: its newest one (the public page's freshness) is the end of its range.
+        Index("ix_audit_events_ward", "organisation_id", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     # The ward the event belongs to; None for events of no ward (a sign-in failure, a province account's act).
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor: Mapped[str | None] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))

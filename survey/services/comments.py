@@ -8,12 +8,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 
 from hailong.analysis.periods import Period
 
 from ..extensions import db
-from ..models import Answer, Question, ServicePoint, Submission
+from ..models import Answer, Question, ServicePoint, Submission, same_ward
 from . import audit
 from . import responses as response_svc
 from .periods import within
@@ -72,7 +72,7 @@ def _query(
 ) -> Select[tuple[Submission, ServicePoint]]:
     query = (
         select(Submission, ServicePoint)
-        .join(ServicePoint, ServicePoint.id == Submission.point_id)
+        .join(ServicePoint, and_(ServicePoint.id == Submission.point_id, same_ward(ServicePoint, Submission)))
         .where(within(Submission.day_key, period))
         .where(Submission.comment.is_not(None), Submission.comment != "")
     )
@@ -138,7 +138,8 @@ def _overall_scores(response_ids: Sequence[int]) -> dict[int, int]:
 
 def get(response_id: int, ward_id: int | None = None) -> tuple[Submission, ServicePoint] | None:
     """A response with its point (of that ward when given), or None."""
-    query = (select(Submission, ServicePoint).join(ServicePoint, ServicePoint.id == Submission.point_id)
+    query = (select(Submission, ServicePoint)
+             .join(ServicePoint, and_(ServicePoint.id == Submission.point_id, same_ward(ServicePoint, Submission)))
              .where(Submission.id == response_id))
     if ward_id is not None:
         query = query.where(ServicePoint.organisation_id == ward_id)
@@ -155,7 +156,8 @@ def mark_handled(response: Submission, actor: str, note: str, handled: bool = Tr
         raise CommentError(_("Phiếu này không có ý kiến."))
     response.comment_handled = handled
     response.comment_note = note or None
-    audit.record(actor, "comment.handled" if handled else "comment.reopened", f"response:{response.id}", note or None)
+    audit.record(actor, "comment.handled" if handled else "comment.reopened", f"response:{response.id}", note or None,
+                 ward_id=response.organisation_id)
 
 
 def flag(response: Submission, actor: str, reason: str) -> None:
@@ -167,7 +169,7 @@ def flag(response: Submission, actor: str, reason: str) -> None:
         raise CommentError(_("Lý do tối đa %(n)s ký tự.", n=REASON_MAX))
     response_svc.set_flag(response.id, reason)
     db.session.expire(response)
-    audit.record(actor, "response.flagged", f"response:{response.id}", reason)
+    audit.record(actor, "response.flagged", f"response:{response.id}", reason, ward_id=response.organisation_id)
 
 
 def unflag(response: Submission, actor: str) -> None:
@@ -175,4 +177,4 @@ def unflag(response: Submission, actor: str) -> None:
     before = response.flag_reason
     response_svc.set_flag(response.id, None)
     db.session.expire(response)
-    audit.record(actor, "response.unflagged", f"response:{response.id}", before)
+    audit.record(actor, "response.unflagged", f"response:{response.id}", before, ward_id=response.organisation_id)

@@ -42,6 +42,7 @@ from ..models import (
     PaknUnit,
     ServicePoint,
     Submission,
+    same_ward,
 )
 from . import audit, pakn_mail, spreadsheet
 
@@ -285,7 +286,7 @@ def set_calendar_day(ward_id: int, actor: str, day: date, working: bool, note: s
         db.session.add(row)
     row.working, row.note = working, note or None
     db.session.flush()
-    audit.record(actor, "pakn.calendar_set", day.isoformat(), "làm bù" if working else "nghỉ thêm")
+    audit.record(actor, "pakn.calendar_set", day.isoformat(), "làm bù" if working else "nghỉ thêm", ward_id=ward_id)
     return row
 
 
@@ -293,7 +294,7 @@ def delete_calendar_day(ward_id: int, actor: str, day_id: int) -> None:
     row = db.session.get(PaknCalendarDay, day_id)
     if row is None or row.organisation_id != ward_id:
         raise PaknError(_("Không có ngày này trong lịch của phường."))
-    audit.record(actor, "pakn.calendar_deleted", row.day.isoformat())
+    audit.record(actor, "pakn.calendar_deleted", row.day.isoformat(), ward_id=ward_id)
     db.session.delete(row)
     db.session.flush()
 
@@ -316,7 +317,8 @@ def set_rule(ward_id: int, actor: str, category: str, days: int, working: bool) 
         db.session.add(row)
     row.days, row.working = days, working
     db.session.flush()
-    audit.record(actor, "pakn.rule_set", category, f"{days} {'working' if working else 'calendar'} days")
+    audit.record(actor, "pakn.rule_set", category, f"{days} {'working' if working else 'calendar'} days",
+                 ward_id=ward_id)
 
 
 def due_date(ward_id: int, category: str, received: date) -> date:
@@ -367,7 +369,7 @@ def save_unit(ward_id: int, actor: str, code: str, name: str, email: str, digest
         db.session.add(unit)
     unit.name, unit.email, unit.digest_all, unit.active = name, email or None, digest_all, active
     db.session.flush()
-    audit.record(actor, "pakn.unit_saved", f"unit:{code}", f"{'email' if email else 'no email'}")
+    audit.record(actor, "pakn.unit_saved", f"unit:{code}", f"{'email' if email else 'no email'}", ward_id=ward_id)
     return unit
 
 
@@ -465,7 +467,7 @@ def _event(item: PaknItem, actor: str | None, action: str, before: str | None, n
     db.session.add(PaknEvent(organisation_id=item.organisation_id, item_id=item.id, actor=actor, action=action,
                              from_status=before, to_status=item.status, note=note))
     audit.record(actor, f"pakn.{action}", f"pakn:{item.id}", f"{before or '-'} → {item.status}"
-                 + (f"; {note}" if note else ""))
+                 + (f"; {note}" if note else ""), ward_id=item.organisation_id)
 
 
 def _move(item: PaknItem, action: str, actor: Actor, note: str | None = None) -> None:
@@ -760,8 +762,8 @@ def purge_contacts(ward_id: int, on: date | None = None) -> int:
         pakn_mail.forget_citizen(item.id)
         db.session.add(PaknEvent(organisation_id=ward_id, item_id=item.id, actor="system", action="contact_purged",
                                  from_status=item.status, to_status=item.status))
-        audit.record("system", "pakn.contact_purged", f"pakn:{item.id}",
-                     f"hết hạn lưu {item.contact_purge_on.isoformat() if item.contact_purge_on else ''}")
+        kept_until = item.contact_purge_on.isoformat() if item.contact_purge_on else ""
+        audit.record("system", "pakn.contact_purged", f"pakn:{item.id}", f"hết hạn lưu {kept_until}", ward_id=ward_id)
     db.session.flush()
     return len(items)
 
@@ -996,7 +998,8 @@ def _published_filter(ward_id: int, category: str | None = None, code: str | Non
 
 
 def _with_point(*columns: Any) -> Select[Any]:
-    return select(*columns).outerjoin(ServicePoint, ServicePoint.id == PaknItem.point_id)
+    return select(*columns).outerjoin(ServicePoint, and_(ServicePoint.id == PaknItem.point_id,
+                                                         same_ward(ServicePoint, PaknItem)))
 
 
 def _public(item: PaknItem, point_name: str | None) -> Published:

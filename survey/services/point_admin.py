@@ -23,7 +23,8 @@ def create(actor: str, code: str, name: str, kind: str, unit: str | None,
     if unit and not point_svc.CODE_RE.match(unit):
         raise point_svc.PointError(_("Mã đơn vị chỉ gồm chữ thường không dấu, số và dấu gạch ngang, tối đa 40 ký tự."))
     point = point_svc.create(org, code, name, kind, unit or None)
-    audit.record(actor, "point.created", f"point:{point.code}", f"{point.kind}; {point.unit}; {point.name}")
+    audit.record(actor, "point.created", f"point:{point.code}", f"{point.kind}; {point.unit}; {point.name}",
+                 ward_id=point.organisation_id)
     return point
 
 
@@ -34,18 +35,19 @@ def rename(actor: str, point: ServicePoint, name: str) -> None:
         raise point_svc.PointError(_("Tên điểm không được để trống và tối đa 200 ký tự."))
     before = point.name
     point.name = name
-    audit.record(actor, "point.renamed", f"point:{point.code}", f"{before} → {name}")
+    audit.record(actor, "point.renamed", f"point:{point.code}", f"{before} → {name}", ward_id=point.organisation_id)
 
 
 def set_active(actor: str, point: ServicePoint, active: bool) -> None:
     """Deactivate a point (its QR code stops opening the form, its responses stay) or reactivate it."""
     point.active = active
-    audit.record(actor, "point.activated" if active else "point.deactivated", f"point:{point.code}")
+    audit.record(actor, "point.activated" if active else "point.deactivated", f"point:{point.code}",
+                 ward_id=point.organisation_id)
 
 
 def rotate(actor: str, point: ServicePoint) -> str:
     """Give a point a new code; old printed QR codes then show the 'code changed' page."""
     old = point.code
     new = point_svc.rotate(point)
-    audit.record(actor, "point.rotated", f"point:{new}", f"{old} → {new}")
+    audit.record(actor, "point.rotated", f"point:{new}", f"{old} → {new}", ward_id=point.organisation_id)
     return new

@@ -8,12 +8,12 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from hailong.forms.questionnaire import KINDS
 
 from ..extensions import db
-from ..models import Organisation, RetiredCode, ServicePoint
+from ..models import Organisation, RetiredCode, ServicePoint, same_ward
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 #: Words that follow a code in citizens' URLs (/s/<code>/cam-on): never a point's code, so /s/<ward>/<point>
@@ -147,7 +147,8 @@ def find_retired(path: str) -> ServicePoint | None:
     if parts is None:
         return None
     ward, code = parts
-    query = select(ServicePoint).join(RetiredCode, RetiredCode.point_id == ServicePoint.id).where(
+    query = select(ServicePoint).join(
+        RetiredCode, and_(RetiredCode.point_id == ServicePoint.id, same_ward(RetiredCode, ServicePoint))).where(
         RetiredCode.code == code)
     if ward is not None:
         query = query.join(Organisation, Organisation.id == RetiredCode.organisation_id).where(

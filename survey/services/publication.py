@@ -12,11 +12,14 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, Select, bindparam, case, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from hailong.analysis import indices
 from hailong.analysis.intervals import Pattern
@@ -26,7 +29,7 @@ from hailong.analysis.targets import target as plan_target
 from hailong.forms.questionnaire import KINDS, Questionnaire
 
 from ..extensions import db
-from ..models import AuditEvent, Organisation, PublicSetting, ServicePoint, Submission
+from ..models import AuditEvent, Organisation, PublicSetting, QuestionnaireVersion, ServicePoint, Submission
 from . import audit, pakn, patterns, rollups
 from . import questionnaires as qsvc
 
@@ -105,8 +108,8 @@ def update_settings(ward_id: int, actor: str, wanted: Sequence[KindSetting]) -> 
         row.enabled, row.live, row.min_n = item.enabled, item.live, item.min_n
         row.updated_at, row.updated_by = datetime.now(UTC), actor[:80]
         if before[item.kind] != item:
-            audit.record(actor, "public.settings", f"ward:{ward_id}", f"{before[item.kind].describe()} → "
-                                                                         f"{item.describe()}")
+            audit.record(actor, "public.settings", f"ward:{ward_id}",
+                         f"{before[item.kind].describe()} → {item.describe()}", ward_id=ward_id)
             changed.append(item)
     db.session.flush()
     return changed
@@ -124,53 +127,71 @@ def publish_all(ward_id: int, actor: str) -> list[KindSetting]:
 
 @dataclass(frozen=True)
 class Marks:
-    """What a snapshot saw: the ward's last response, the last audit event (flags, settings, points) and the day.
+    """What a snapshot saw: the ward's last response, the ward's last audit event (flags, settings, points, PAKN
+    replies), the newest questionnaire version and the day.
 
-    A snapshot is current while no later ward response, no later audit event and no new local day exists.
-    `through` is the newest response id (any ward) known to hold no newer response of this ward.
+    A snapshot is current while no later response or audit event of the ward, no new questionnaire version and no
+    new local day exists. Other wards' events do not count, nor do events of no ward (a sign-in with an unknown
+    name, a province account's export or job): none changes what the ward publishes. A new questionnaire version
+    is no audit event (it comes with `hailong init`), hence its own mark. `through` is the newest response id
+    (any ward) known to hold no newer response of this ward.
     """
 
     ward_response: int
     audit_event: int
     day: str
     through: int = 0
+    questionnaire: int = 0
 
     def covers(self, other: Marks) -> bool:
         """True when a snapshot with these marks is at least as new as `other` asks."""
         return (self.ward_response >= other.ward_response and self.audit_event >= other.audit_event
-                and self.day == other.day)
+                and self.questionnaire >= other.questionnaire and self.day == other.day)
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.ward_response}:{self.audit_event}:{self.day}"
+        return f"{self.ward_response}:{self.audit_event}:{self.questionnaire}:{self.day}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"ward_response": self.ward_response, "audit_event": self.audit_event, "day": self.day,
-                "through": self.through}
+                "through": self.through, "questionnaire": self.questionnaire}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Marks:
-        return cls(int(data["ward_response"]), int(data["audit_event"]), str(data["day"]), int(data["through"]))
+        # A snapshot kept from before the questionnaire mark reads 0: it is recomputed once.
+        return cls(int(data["ward_response"]), int(data["audit_event"]), str(data["day"]), int(data["through"]),
+                   int(data.get("questionnaire", 0)))
 
 
 #: Responses re-read behind `through` at every check (see services.rollups).
 REREAD = rollups.REREAD
 
 
+@cache
+def _probe_query(dialect: str) -> Select[Any]:
+    """The probe's one statement, built once per dialect: the newest response, the ward's newest audit event (the
+    end of its range of ix_audit_events_ward), the ward's newest response above `since`, the newest questionnaire."""
+    ward: Any = Submission.organisation_id
+    if dialect == "sqlite":
+        # Without ANALYZE statistics SQLite would read the ward's whole range of ix_responses_patterns for this
+        # equality; a unary + keeps it off every index, so only the short rowid range of the new ids is read.
+        ward = UnaryExpression(ward, operator=operators.custom_op("+"), type_=Integer())
+    return select(
+        select(func.max(Submission.id)).scalar_subquery(),
+        select(func.max(AuditEvent.id)).where(AuditEvent.organisation_id == bindparam("ward")).scalar_subquery(),
+        select(func.max(Submission.id)).where(Submission.id > bindparam("since"), ward == bindparam("ward"))
+        .scalar_subquery(),
+        select(func.max(QuestionnaireVersion.id)).scalar_subquery(),
+    )
+
+
 def probe(conn: Connection, ward_id: int, known: Marks | None, now: datetime) -> Marks:
     """The marks a current snapshot needs, in one query that reads only responses newer than `known.through`."""
     since = max(0, known.through - REREAD) if known is not None else 0
-    ward_points = select(ServicePoint.id).where(ServicePoint.organisation_id == ward_id)
-    newest_of_ward = (select(func.max(Submission.id))
-                      .where(Submission.id > since, Submission.point_id.in_(ward_points)).scalar_subquery())
-    row = conn.execute(select(
-        select(func.max(Submission.id)).scalar_subquery(),
-        select(func.max(AuditEvent.id)).scalar_subquery(),
-        newest_of_ward,
-    )).one()
-    newest_any, last_audit, newest_ward = (int(v or 0) for v in row)
+    row = conn.execute(_probe_query(conn.dialect.name), {"ward": ward_id, "since": since}).one()
+    newest_any, last_audit, newest_ward, questionnaire = (int(v or 0) for v in row)
     ward_response = max(newest_ward, known.ward_response if known is not None else 0)
-    return Marks(ward_response, last_audit, local_day(now).isoformat(), newest_any)
+    return Marks(ward_response, last_audit, local_day(now).isoformat(), newest_any, questionnaire)
 
 
 def local_day(now: datetime) -> date:

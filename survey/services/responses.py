@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import TextualSelect, bindparam, delete, insert, select, text, update
+from sqlalchemy import TextualSelect, and_, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from hailong.analysis.periods import TZ, day_key
@@ -33,6 +33,7 @@ from ..models import (
     ServicePoint,
     Submission,
     Token,
+    same_ward,
 )
 from . import questionnaires as qsvc
 from . import rollups, spreadsheet, tokens
@@ -680,11 +681,11 @@ def export_rows(
     column (the ward's code) for files spanning several wards.
     """
     query = (select(Submission, ServicePoint.code, QuestionnaireVersion, Organisation.code).select_from(Submission)
-             .join(ServicePoint, ServicePoint.id == Submission.point_id)
+             .join(ServicePoint, and_(ServicePoint.id == Submission.point_id, same_ward(ServicePoint, Submission)))
              .join(QuestionnaireVersion, QuestionnaireVersion.id == Submission.questionnaire_id)
-             .join(Organisation, Organisation.id == ServicePoint.organisation_id))
+             .join(Organisation, Organisation.id == Submission.organisation_id))
     if ward_ids is not None:
-        query = query.where(ServicePoint.organisation_id.in_(ward_ids))
+        query = query.where(Submission.organisation_id.in_(ward_ids))
     if day_range:
         query = query.where(within(Submission.day_key, day_range))
     if kind:

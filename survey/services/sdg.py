@@ -48,9 +48,10 @@ def indicator(period: Period, kind: str, point_ids: list[int] | None = None) -> 
     lo, hi = period.day_keys()
     profile = [aliased(Answer, name=f"sdg_{d}") for d in dims]
 
-    def with_profile(query: Any, response_id: Any) -> Any:
+    def with_profile(query: Any, response_id: Any, ward_id: Any) -> Any:
         for alias, d in zip(profile, dims, strict=True):
-            query = query.outerjoin(alias, and_(alias.response_id == response_id, alias.question_id.in_(by_dim[d])))
+            query = query.outerjoin(alias, and_(alias.response_id == response_id, alias.organisation_id == ward_id,
+                                                alias.question_id.in_(by_dim[d])))
         return query
 
     def key(row: Any) -> tuple[str, ...]:
@@ -60,7 +61,7 @@ def indicator(period: Period, kind: str, point_ids: list[int] | None = None) -> 
     answered = aliased(Answer, name="sdg_answer")
     query = with_profile(
         select(*(a.question_id for a in profile), *(a.value for a in profile), answered.question_id, answered.value,
-               func.count()).select_from(answered), answered.response_id)
+               func.count()).select_from(answered), answered.response_id, answered.organisation_id)
     query = query.where(answered.question_id.in_(mapped), answered.day_key >= lo, answered.day_key < hi,
                         answered.excluded.is_(False))
     if point_ids is not None:  # the wards first: ix_answers_count leads with them
@@ -77,7 +78,7 @@ def indicator(period: Period, kind: str, point_ids: list[int] | None = None) -> 
 
     responses = with_profile(
         select(*(a.question_id for a in profile), *(a.value for a in profile), func.count()).select_from(Submission),
-        Submission.id)
+        Submission.id, Submission.organisation_id)
     responses = responses.where(Submission.questionnaire_id.in_(versions), Submission.flagged.is_(False),
                                 Submission.day_key >= lo, Submission.day_key < hi)
     if point_ids is not None:

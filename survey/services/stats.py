@@ -34,7 +34,7 @@ from hailong.analysis.periods import Period
 from hailong.forms.questionnaire import KINDS, NO_OPINION, SCALE_VALUES, Questionnaire, QuestionType
 
 from ..extensions import db
-from ..models import Answer, Question, ServicePoint, Submission
+from ..models import Answer, Question, ServicePoint, Submission, same_ward
 from . import patterns, rollups
 from . import questionnaires as qsvc
 from .periods import within
@@ -177,7 +177,7 @@ def _verified_counts(f: Filter, sc: rollups.Scope, qs: _Questions) -> Select[Any
     """
     query = (
         select(Answer.question_id, Answer.value, func.count())
-        .join(Submission, Submission.id == Answer.response_id)
+        .join(Submission, and_(Submission.id == Answer.response_id, same_ward(Submission, Answer)))
         .where(Submission.questionnaire_id.in_(qs.versions), within(Submission.day_key, f.period),
                Submission.flagged.is_(False), Submission.verified.is_(True), Answer.question_id.in_(qs.codes))
         .group_by(Answer.question_id, Answer.value)
@@ -411,8 +411,8 @@ def score_rows(f: Filter) -> list[conv.ScoreRow]:
     lo, hi = f.period.day_keys()
     per_response = (
         select(Submission.id, func.sum(Answer.value).label("score"), func.count().label("answered"))
-        .join(Answer, and_(Answer.response_id == Submission.id, Answer.question_id.in_(statement_ids),
-                           Answer.value >= 1))
+        .join(Answer, and_(Answer.response_id == Submission.id, same_ward(Answer, Submission),
+                           Answer.question_id.in_(statement_ids), Answer.value >= 1))
         .where(Submission.questionnaire_id.in_(qs.versions), Submission.flagged.is_(False),
                Submission.day_key >= lo, Submission.day_key < hi)
         .group_by(Submission.id)

@@ -18,7 +18,16 @@ from hailong.analysis import weighting as wt
 from hailong.forms.questionnaire import Questionnaire
 
 from ..extensions import db
-from ..models import Answer, Organisation, PopulationMargin, Question, QuestionnaireVersion, Submission, utcnow
+from ..models import (
+    Answer,
+    Organisation,
+    PopulationMargin,
+    Question,
+    QuestionnaireVersion,
+    Submission,
+    same_ward,
+    utcnow,
+)
 from . import questionnaires as qsvc
 from . import rollups
 from .stats import Filter
@@ -140,7 +149,8 @@ def cell_patterns(f: Filter) -> list[wt.CellPattern]:
     query = select(*(a.question_id for a in joined), *(a.value for a in joined), Submission.questionnaire_id,
                    Submission.sat_mask, Submission.valid_mask, func.count()).select_from(Submission)
     for alias, dim in zip(joined, DIMENSIONS, strict=True):
-        query = query.outerjoin(alias, and_(alias.response_id == Submission.id, alias.question_id.in_(by_dim[dim])))
+        query = query.outerjoin(alias, and_(alias.response_id == Submission.id, same_ward(alias, Submission),
+                                            alias.question_id.in_(by_dim[dim])))
     query = query.where(Submission.questionnaire_id.in_(bits), Submission.flagged.is_(False),
                         Submission.day_key >= lo, Submission.day_key < hi)
     ward_ids = rollups.scope(f.kind, f.point_ids).ward_ids

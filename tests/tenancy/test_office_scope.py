@@ -7,7 +7,6 @@ office route is walked as soon as it exists; a new kind of URL parameter fails t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,49 +26,7 @@ from hailong.survey.models import (
     User,
 )
 from tests.fixtures.office import sign_in, token
-from tests.tenancy.conftest import ALL_PASSWORDS, B_MARKERS, Wards
-
-#: URL parameters that name a row of one ward: filled with ward B's, they must give 404.
-ID_PARAMS = {"point_id", "response_id", "item_id", "user_id", "desk_id", "entry_id", "device_id", "job_id"}
-#: Routes whose <code> is a paper form's serial (an id of one ward); other <code>s are element codes.
-SERIAL_ROUTES = {"office.paper_entry", "office.paper_entry_save", "office.paper_resolve", "office.paper_resolve_save"}
-#: Routes that need no sign-in or end it: walked elsewhere (tests/office).
-SKIP = {"office.login", "office.logout"}
-
-
-def _office_rules(app: Flask) -> list[Rule]:
-    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("office.") and r.endpoint not in SKIP]
-    assert len(rules) > 40  # the walk sees the whole office, not a handful of routes
-    return rules
-
-
-def _value(rule: Rule, name: str, ids: Wards) -> Any:
-    """Ward B's value for a URL parameter, by what the parameter names."""
-    values: dict[str, Any] = {
-        "point_id": ids.b_points["mx-rieng"], "response_id": ids.b_response, "item_id": ids.b_item,
-        "user_id": ids.b_user, "ward_code": "minh-xuan",
-        "desk_id": ids.b_desk, "entry_id": ids.b_entry, "device_id": ids.b_device, "job_id": ids.b_job,
-        "action": {"office.pakn_action": "accept", "office.user_action": "deactivate"}.get(rule.endpoint, "x"),
-        "part": "unit", "fmt": "png",
-        "code": ids.b_serial if rule.endpoint in SERIAL_ROUTES else "access",
-    }
-    if name not in values:
-        pytest.fail(f"{rule.endpoint}: URL parameter <{name}> is new; say here which ward-B value fills it")
-    return values[name]
-
-
-def _requests(app: Flask, ids: Wards) -> Iterator[tuple[Rule, str, str, bool]]:
-    """(rule, method, url, takes an id of ward B) for every office route and method."""
-    with app.test_request_context():
-        for rule in _office_rules(app):
-            args = {name: _value(rule, name, ids) for name in rule.arguments}
-            by_id = bool(set(rule.arguments) & ID_PARAMS) or rule.endpoint in SERIAL_ROUTES
-            url = app.url_for(rule.endpoint, **args)
-            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-                yield rule, method, url, by_id
-                if method == "GET" and not rule.arguments:
-                    # Ids in the query string too (comments and drill-downs take ?point=).
-                    yield rule, method, f"{url}?point={ids.b_points['mx-rieng']}", True
+from tests.tenancy.conftest import ALL_PASSWORDS, B_MARKERS, Wards, office_requests
 
 
 def _b_state(app: Flask, ids: Wards) -> tuple[Any, ...]:
@@ -102,7 +59,7 @@ def test_ward_a_never_sees_or_changes_ward_b(app: Flask, client: FlaskClient, tw
     form = {"csrf_token": csrf, "name": "Đổi tên", "active": "0", "reason": "thử", "note": "thử",
             "action": "handle", "unit": "motcua", "role": "admin", "code": "mc-9", "kind": "onestop"}
     walked = 0
-    for rule, method, url, by_id in _requests(app, two_wards):
+    for rule, method, url, by_id in office_requests(app, two_wards):
         response = client.get(url) if method == "GET" else client.post(url, data=form)
         walked += 1
         # PDFs and images compress their text: the markers are looked for in pages, CSV and JSON.
