@@ -27,6 +27,7 @@ from hailong.survey.services import dashboard, patterns, province, rollups, stat
 from hailong.survey.services import points as point_svc
 from hailong.survey.services import questionnaires as qsvc
 from hailong.survey.services import responses as rsvc
+from tests.fixtures.stats import record_rollup_reads
 
 WARDS = ("an-tuong", "minh-xuan", "yen-son")
 #: Per ward: two onestop points and one health point (a response's kind is its point's).
@@ -262,14 +263,8 @@ def test_a_page_reads_each_rollup_table_once(app: Flask, monkeypatch: pytest.Mon
         def log(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             seen.append(statement)
 
-        read = rollups._driver_rows
-
-        def driver_rows(query: Any) -> list[tuple[Any, ...]]:  # the prefetch runs on the driver's cursor
-            seen.append(str(query))
-            return read(query)
-
         event.listen(_db.engine, "before_cursor_execute", log)
-        monkeypatch.setattr(rollups, "_driver_rows", driver_rows)
+        record_rollup_reads(monkeypatch, seen)  # the prefetch runs on the driver's cursor
         try:
             together = _page_figures(period, ids, shared=True)
         finally:
@@ -303,14 +298,7 @@ def test_a_page_reads_again_only_the_pieces_that_changed(app: Flask, monkeypatch
         _db.session.commit()
         period = parse_period("2026-Q2")
         ids = stats.ward_point_ids(wards[0].id, "onestop")
-        reads: list[str] = []
-        read = rollups._driver_rows
-
-        def driver_rows(query: Any) -> list[tuple[Any, ...]]:
-            reads.append(str(query))
-            return read(query)
-
-        monkeypatch.setattr(rollups, "_driver_rows", driver_rows)
+        reads = record_rollup_reads(monkeypatch)
 
         def page_equals_raw() -> dict[str, Any]:
             found = _page_figures(period, ids, shared=True)

@@ -210,3 +210,12 @@ def download(client: FlaskClient, url: str) -> tuple[int, str, bytes]:
         return response.status_code, response.mimetype or "", response.get_data()
     finally:
         response.close()
+
+
+def job_row(app: Flask, job_id: int) -> ReportJob:
+    """A report job's row as stored now, detached (read its columns after the app context ends)."""
+    with app.app_context():
+        job = _db.session.get(ReportJob, job_id)
+        assert job is not None
+        _db.session.expunge(job)
+        return job

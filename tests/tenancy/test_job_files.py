@@ -20,7 +20,7 @@ from hailong.survey.extensions import db as _db
 from hailong.survey.models import AuditEvent, FileRemoval, JobKind, JobStatus, ReportJob, User, utcnow
 from hailong.survey.services import job_files
 from tests.fixtures.office import sign_in, token
-from tests.tenancy.conftest import ALL_PASSWORDS, QUEUE_REDIS_URL, Wards, download
+from tests.tenancy.conftest import ALL_PASSWORDS, QUEUE_REDIS_URL, Wards, download, job_row
 
 
 def _client(app: Flask, username: str) -> FlaskClient:
@@ -52,16 +52,8 @@ def _finished(app: Flask, kind: JobKind, days_ago: float, ward_id: int | None = 
         return job.id
 
 
-def _job(app: Flask, job_id: int) -> ReportJob:
-    with app.app_context():
-        job = _db.session.get(ReportJob, job_id)
-        assert job is not None
-        _db.session.expunge(job)
-        return job
-
-
 def _file(app: Flask, job_id: int) -> Path:
-    return _instance(app) / str(_job(app, job_id).file_path)
+    return _instance(app) / str(job_row(app, job_id).file_path)
 
 
 def _prune(app: Flask, *args: str) -> str:
@@ -108,11 +100,11 @@ def test_the_worker_made_export_expires_before_the_report(app: Flask, two_wards:
     assert "Đã xóa 1 tệp hết thời hạn lưu trữ" in output
 
     assert not export_file.exists() and report_file.is_file()
-    export = _job(app, export_id)
+    export = job_row(app, export_id)
     # The row stays, done, with when and why its file went.
     assert export.status == JobStatus.DONE and export.file_path is not None
     assert export.file_deleted_reason == FileRemoval.EXPIRED and export.file_deleted_at == later
-    assert _job(app, report_id).file_deleted_at is None
+    assert job_row(app, report_id).file_deleted_at is None
     [event] = _audit(app, "job.file_expired")
     assert event.detail == f"job {export_id}; province_export_csv; 7 days" and event.actor.startswith("cli:")
 
@@ -147,14 +139,14 @@ def test_a_dry_run_changes_nothing(app: Flask, two_wards: Wards, queue: str) -> 
     assert "Chạy thử, không thay đổi gì: sẽ xóa 1 tệp hết thời hạn lưu trữ và 1 tệp" in output
     assert _file(app, old).is_file() and _file(app, recent).is_file() and orphan.is_file()
     for job_id in (old, recent, two_wards.b_job):
-        assert _job(app, job_id).file_deleted_at is None
+        assert job_row(app, job_id).file_deleted_at is None
     assert not _audit(app, "job.file_expired") and not _audit(app, "job.file_missing")
 
     _prune(app)
     assert not _file(app, old).exists() and _file(app, recent).is_file() and not orphan.exists()
-    assert _job(app, old).file_deleted_reason == FileRemoval.EXPIRED
-    assert _job(app, recent).file_deleted_at is None
-    assert _job(app, two_wards.b_job).file_deleted_reason == FileRemoval.MISSING
+    assert job_row(app, old).file_deleted_reason == FileRemoval.EXPIRED
+    assert job_row(app, recent).file_deleted_at is None
+    assert job_row(app, two_wards.b_job).file_deleted_reason == FileRemoval.MISSING
 
 
 def test_orphans_go_once_no_job_can_be_writing_them(app: Flask, two_wards: Wards, queue: str) -> None:
@@ -188,7 +180,7 @@ def test_a_row_naming_a_file_outside_the_jobs_folder_never_deletes_it(app: Flask
         job.file_path = "jobs/../secret_key-copy"
     _prune(app)
     assert outside.read_text() == "keep me"
-    assert _job(app, job_id).file_deleted_reason == FileRemoval.EXPIRED
+    assert job_row(app, job_id).file_deleted_reason == FileRemoval.EXPIRED
 
 
 def test_a_vanished_file_is_marked_and_answers_410(app: Flask, two_wards: Wards, queue: str) -> None:
@@ -199,7 +191,7 @@ def test_a_vanished_file_is_marked_and_answers_410(app: Flask, two_wards: Wards,
     assert "không còn trên máy chủ" in province.get("/office/tinh/cong-viec").get_data(as_text=True)
     assert download(province, f"/office/tinh/cong-viec/{job_id}/tep")[0] == 410
     _prune(app)
-    job = _job(app, job_id)
+    job = job_row(app, job_id)
     assert job.file_deleted_reason == FileRemoval.MISSING and job.status == JobStatus.DONE
     status, _type, body = download(province, f"/office/tinh/cong-viec/{job_id}/tep")
     assert status == 410 and "không còn trên máy chủ" in body.decode()
@@ -230,7 +222,7 @@ def test_no_jobs_folder_marks_nothing_missing(app: Flask, two_wards: Wards, queu
     """A wrong HAILONG_INSTANCE_PATH must not mark every kept file gone: without the folder nothing is marked."""
     output = _prune(app)
     assert "không đánh dấu tệp nào là mất" in output
-    assert _job(app, two_wards.b_job).file_deleted_at is None
+    assert job_row(app, two_wards.b_job).file_deleted_at is None
 
 
 def test_a_ward_sees_only_its_own_expired_reports(app: Flask, two_wards: Wards, queue: str) -> None:
@@ -267,7 +259,7 @@ def test_the_worker_prunes_by_itself_at_most_once_an_hour(app: Flask, two_wards:
 
     first = _finished(app, JobKind.PROVINCE_EXPORT_CSV, days_ago=10)
     assert app.test_cli_runner().invoke(args=["worker", "--burst"]).exit_code == 0
-    assert not _file(app, first).exists() and _job(app, first).file_deleted_reason == FileRemoval.EXPIRED
+    assert not _file(app, first).exists() and job_row(app, first).file_deleted_reason == FileRemoval.EXPIRED
     [event] = _audit(app, "job.file_expired")
     assert event.actor == "system"
 

@@ -19,7 +19,7 @@ from hailong.survey.services import users as user_svc
 from hailong.survey.services import wards as ward_svc
 from tests.fixtures.office import sign_in, token
 from tests.fixtures.report import pdf_text
-from tests.tenancy.conftest import ALL_PASSWORDS, B_COMMENT, B_NAME, QUEUE_REDIS_URL, Wards, download
+from tests.tenancy.conftest import ALL_PASSWORDS, B_COMMENT, B_NAME, QUEUE_REDIS_URL, Wards, download, job_row
 
 
 @pytest.fixture
@@ -44,14 +44,6 @@ def _work(app: Flask) -> None:
     assert result.exit_code == 0, result.output
 
 
-def _job(app: Flask, job_id: int) -> ReportJob:
-    with app.app_context():
-        job = _db.session.get(ReportJob, job_id)
-        assert job is not None
-        _db.session.expunge(job)
-        return job
-
-
 def test_the_province_report_runs_in_the_worker_and_downloads(app: Flask, province: FlaskClient, queue: str,
                                                              tmp_path: Path) -> None:
     home = province.get("/office/tinh/?period=2026-Q1").get_data(as_text=True)
@@ -59,11 +51,11 @@ def test_the_province_report_runs_in_the_worker_and_downloads(app: Flask, provin
     job_id = _ask(province, "province_report_pdf")
     waiting = province.get("/office/tinh/cong-viec").get_data(as_text=True)
     assert 'http-equiv="refresh"' in waiting and "Đang chờ" in waiting
-    assert _job(app, job_id).status == JobStatus.QUEUED
+    assert job_row(app, job_id).status == JobStatus.QUEUED
 
     _work(app)
 
-    job = _job(app, job_id)
+    job = job_row(app, job_id)
     assert job.status == JobStatus.DONE and job.error is None
     # Two wards, three kinds, this period and the previous one.
     assert job.progress_total == 2 * 3 * 2 and job.progress_done == job.progress_total
@@ -86,7 +78,7 @@ def test_the_province_export_runs_in_the_worker_with_a_ward_column(app: Flask, p
                                                                   queue: str) -> None:
     job_id = _ask(province, "province_export_csv")
     _work(app)
-    job = _job(app, job_id)
+    job = job_row(app, job_id)
     assert job.status == JobStatus.DONE and (job.progress_done, job.progress_total) == (2, 2)
     status, mimetype, data = download(province, f"/office/tinh/cong-viec/{job_id}/tep")
     assert status == 200 and mimetype == "text/csv"
@@ -133,7 +125,7 @@ def test_a_failing_job_shows_failed_in_vietnamese(app: Flask, province: FlaskCli
     job_id = _ask(province, "province_report_pdf")
     result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     assert result.exit_code == 0  # a failed job does not stop the worker
-    job = _job(app, job_id)
+    job = job_row(app, job_id)
     assert job.status == JobStatus.FAILED and job.file_path is None
     assert job.error and "Không tạo được tệp do lỗi hệ thống (RuntimeError)" in job.error
     listing = province.get("/office/tinh/cong-viec")
@@ -153,7 +145,7 @@ def test_a_job_the_queue_lost_is_shown_failed(app: Flask, province: FlaskClient,
         conn.delete(f"rq:job:{queue}-job-{job_id}")
     text = province.get("/office/tinh/cong-viec").get_data(as_text=True)
     assert "Tiến trình xử lý đã dừng giữa chừng" in text
-    assert _job(app, job_id).status == JobStatus.FAILED
+    assert job_row(app, job_id).status == JobStatus.FAILED
 
 
 def test_an_unreachable_redis_is_said_clearly(app: Flask, province: FlaskClient) -> None:
@@ -204,6 +196,6 @@ def test_a_worker_child_killed_mid_job_is_shown_failed(app: Flask, province: Fla
     monkeypatch.setattr(province_report, "build_pdf", killed)
     job_id = _ask(province, "province_report_pdf")
     _work(app)
-    job = _job(app, job_id)
+    job = job_row(app, job_id)
     assert job.status == JobStatus.FAILED and job.error and "bị dừng đột ngột" in job.error
     assert "bị dừng đột ngột" in province.get("/office/tinh/cong-viec").get_data(as_text=True)

@@ -17,6 +17,7 @@ from hailong.survey.models import FiguresToken, Submission
 from hailong.survey.services import dashboard, report_marks, rollups, stats, targets
 from hailong.survey.services import province_snapshots as snap
 from hailong.survey.services import responses as response_svc
+from tests.fixtures.stats import record_rollup_reads
 from tests.tenancy.conftest import Wards
 
 PERIOD = parse_period("2026-Q1")
@@ -47,14 +48,7 @@ def _tokens() -> dict[int, int]:
 def test_a_change_in_one_ward_leaves_the_other_wards_kept_figures_current(
         app: Flask, two_wards: Wards, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = two_wards.a, two_wards.b
-    reads: list[str] = []
-    read = rollups._driver_rows
-
-    def driver_rows(query: Any) -> list[tuple[Any, ...]]:
-        reads.append(str(query))
-        return read(query)
-
-    monkeypatch.setattr(rollups, "_driver_rows", driver_rows)
+    reads = record_rollup_reads(monkeypatch)
     options = report_marks.Options(parse_period("2026-Q1@report"))
     with app.app_context():
         pages = {a: _page(a), b: _page(b)}
